@@ -1,0 +1,189 @@
+//! Settings, read once at start-up from `ATTN_*` environment variables (and an optional `.env`).
+//! With nothing set, ATTN runs on its embedded default: a SQLite file and in-process stores.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Default database: a SQLite file under ./data, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/attn.db?mode=rwc";
+
+/// Every setting of the service layer and the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ATTN_DATABASE_URL`: `postgres://...` or `sqlite://...`.
+    pub database_url: String,
+    /// `ATTN_REDIS_URL`: when set, live sessions and login sessions live in Redis.
+    pub redis_url: Option<String>,
+    /// `ATTN_REDIS_PREFIX`: first part of every Redis key, so several deployments can share one Redis.
+    pub redis_prefix: String,
+    /// `ATTN_SWEEP_INTERVAL_SECS`: how often finished sessions are moved to the database.
+    pub sweep_interval: Duration,
+    /// `ATTN_SWEEP_LEASE_SECS`: how long one instance may hold a session it is persisting.
+    pub sweep_lease: Duration,
+    /// `ATTN_TIMEZONE`: the zone times are shown in (the portal's timetable is UTC+3).
+    pub timezone: chrono_tz::Tz,
+    /// `ATTN_TEACHER_IDLE_MINUTES`: a teacher's login ends after this long without a request.
+    pub teacher_idle: Duration,
+    /// `ATTN_STUDENT_IDLE_MINUTES`: a student's login ends after this long without a request.
+    pub student_idle: Duration,
+    /// `ATTN_SECURE_COOKIES`: mark cookies Secure (set when served over https).
+    pub secure_cookies: bool,
+    /// `ATTN_ADMINS`: comma-separated school numbers that also get the admin role.
+    pub admins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::from_lookup(|_| None).expect("the defaults are valid")
+    }
+}
+
+impl Config {
+    /// Reads `.env` (when present) and the process environment.
+    pub fn from_env() -> Result<Self> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `get`, which returns a variable's value when it is set.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let secs = |key: &'static str, default: u64| -> Result<Duration> {
+            parse_number(key, get(key), default).map(Duration::from_secs)
+        };
+        let minutes = |key: &'static str, default: u64| -> Result<Duration> {
+            parse_number(key, get(key), default).map(|m| Duration::from_secs(m * 60))
+        };
+        let database_url = get("ATTN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+            || database_url.starts_with("sqlite:"))
+        {
+            return Err(Error::Config {
+                variable: "ATTN_DATABASE_URL",
+                problem: "must start with postgres:// or sqlite:".into(),
+            });
+        }
+        let timezone = match get("ATTN_TIMEZONE") {
+            None => chrono_tz::Europe::Istanbul,
+            Some(name) => name.parse().map_err(|_| Error::Config {
+                variable: "ATTN_TIMEZONE",
+                problem: format!("unknown time zone {name:?}"),
+            })?,
+        };
+        Ok(Self {
+            database_url,
+            redis_url: get("ATTN_REDIS_URL"),
+            redis_prefix: get("ATTN_REDIS_PREFIX").unwrap_or_else(|| "attn".into()),
+            sweep_interval: secs("ATTN_SWEEP_INTERVAL_SECS", 30)?,
+            sweep_lease: secs("ATTN_SWEEP_LEASE_SECS", 60)?,
+            timezone,
+            teacher_idle: minutes("ATTN_TEACHER_IDLE_MINUTES", 60)?,
+            student_idle: minutes("ATTN_STUDENT_IDLE_MINUTES", 10)?,
+            secure_cookies: parse_bool("ATTN_SECURE_COOKIES", get("ATTN_SECURE_COOKIES"))?,
+            admins: get("ATTN_ADMINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    /// True when running on the embedded default (SQLite and in-process stores).
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.starts_with("sqlite:") && self.redis_url.is_none()
+    }
+
+    /// One line for the start-up log saying which backends are in use (without credentials).
+    pub fn mode_description(&self) -> String {
+        let db = if self.database_url.starts_with("sqlite:") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        let live = if self.redis_url.is_some() {
+            "Redis"
+        } else {
+            "in-process memory"
+        };
+        let mode = if self.is_embedded() {
+            "embedded"
+        } else {
+            "services"
+        };
+        format!("{mode} mode: database {db}, live store and login sessions {live}")
+    }
+}
+
+fn parse_number(variable: &'static str, value: Option<String>, default: u64) -> Result<u64> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| Error::Config {
+            variable,
+            problem: format!("{v:?} is not a whole number"),
+        }),
+    }
+}
+
+fn parse_bool(variable: &'static str, value: Option<String>) -> Result<bool> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(Error::Config {
+            variable,
+            problem: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_embedded() {
+        let c = config(&[]).unwrap();
+        assert!(c.is_embedded());
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.teacher_idle, Duration::from_secs(3600));
+        assert_eq!(c.student_idle, Duration::from_secs(600));
+        assert_eq!(c.timezone, chrono_tz::Europe::Istanbul);
+        assert!(c.mode_description().starts_with("embedded"));
+    }
+
+    #[test]
+    fn services_mode_with_postgres_and_redis() {
+        let c = config(&[
+            ("ATTN_DATABASE_URL", "postgres://postgres@127.0.0.1/attn"),
+            ("ATTN_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("ATTN_ADMINS", " 100, 200 ,"),
+        ])
+        .unwrap();
+        assert!(!c.is_embedded());
+        assert_eq!(c.admins, vec!["100", "200"]);
+        assert!(c.mode_description().contains("PostgreSQL"));
+        assert!(c.mode_description().contains("Redis"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("ATTN_SWEEP_INTERVAL_SECS", "soon")]).unwrap_err();
+        assert!(err.to_string().contains("ATTN_SWEEP_INTERVAL_SECS"));
+        let err = config(&[("ATTN_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("ATTN_DATABASE_URL"));
+        assert!(config(&[("ATTN_TIMEZONE", "Mars/Olympus")]).is_err());
+        assert!(config(&[("ATTN_SECURE_COOKIES", "maybe")]).is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! The one cloneable context every request and background task works with.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Result;
+use crate::live::{LiveStore, MemoryLiveStore, RedisLiveStore};
+use crate::sweep::Sweeper;
+
+/// Configuration plus a handle to each port.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Settings read at start-up.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// Live sessions.
+    pub live: Arc<dyn LiveStore>,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Whether each dependency answers, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// The database answered a ping.
+    pub database: bool,
+    /// The live store answered a ping.
+    pub live_store: bool,
+}
+
+impl Readiness {
+    /// True when everything answered.
+    pub fn is_ready(self) -> bool {
+        self.database && self.live_store
+    }
+}
+
+impl Ctx {
+    /// Connects to the configured backends and brings the schema up to date.
+    pub async fn connect(config: Config) -> Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let live: Arc<dyn LiveStore> = match &config.redis_url {
+            Some(url) => Arc::new(RedisLiveStore::connect(url, &config.redis_prefix).await?),
+            None => Arc::new(MemoryLiveStore::new()),
+        };
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            live,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// A sweeper over this context's stores.
+    pub fn sweeper(&self) -> Sweeper {
+        Sweeper::new(
+            self.db.clone(),
+            self.live.clone(),
+            self.clock.clone(),
+            self.config.sweep_lease,
+        )
+    }
+
+    /// Pings every dependency.
+    pub async fn readiness(&self) -> Readiness {
+        let (database, live_store) = tokio::join!(self.db.ping(), self.live.ping());
+        Readiness {
+            database: database.is_ok(),
+            live_store: live_store.is_ok(),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `attendances`: one persisted attendance session.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `attendances`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "attendances")]
+pub struct Model {
+    /// The live session's id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Owner.
+    pub teacher_school_number: String,
+    /// Lesson title.
+    pub lesson_name: String,
+    /// Teacher's IP at start.
+    pub ip_address: String,
+    /// Opened.
+    pub start_time: DateTimeUtc,
+    /// Closed.
+    pub end_time: DateTimeUtc,
+    /// 1 none, 2 network, 3 network + face (the original system's numbers).
+    pub security_option: i16,
+    /// Soft-deleted: hidden from normal reads, shown to admins.
+    pub is_deleted: bool,
+    /// Why it was deleted.
+    pub deletion_reason: Option<String>,
+    /// When it was deleted.
+    pub deletion_time: Option<DateTimeUtc>,
+    /// Who deleted it.
+    pub deleted_by: Option<String>,
+}
+
+/// Relations of `attendances`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The session's records.
+    #[sea_orm(has_many = "super::attendance_record::Entity")]
+    Records,
+}
+
+impl Related<super::attendance_record::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Records.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,49 @@
+//! `attendance_records`: one student in one session.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `attendance_records`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "attendance_records")]
+pub struct Model {
+    /// The session.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub attendance_id: Uuid,
+    /// The student.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub student_number: String,
+    /// Counts as present.
+    pub is_attended: bool,
+    /// When the student checked in or was added.
+    pub attendance_time: Option<DateTimeUtc>,
+    /// Stable reason code of a failed check.
+    pub fail_reason: Option<String>,
+    /// Soft-deleted: hidden from normal reads, shown to admins.
+    pub is_deleted: bool,
+    /// Why it was deleted.
+    pub deletion_reason: Option<String>,
+    /// When it was deleted.
+    pub deletion_time: Option<DateTimeUtc>,
+    /// Who deleted it.
+    pub deleted_by: Option<String>,
+}
+
+/// Relations of `attendance_records`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The session this record belongs to.
+    #[sea_orm(
+        belongs_to = "super::attendance::Entity",
+        from = "Column::AttendanceId",
+        to = "super::attendance::Column::Id"
+    )]
+    Attendance,
+}
+
+impl Related<super::attendance::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Attendance.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,439 @@
+//! The database port: one SeaORM connection to PostgreSQL (production) or SQLite (the embedded
+//! default). The same queries run on both. Soft-deleted rows are hidden from every normal read and
+//! listed only by the admin queries.
+
+pub mod entity;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::domain::{LiveRecord, LiveSession, Reason, Role, User};
+use crate::error::{Entity, Error, Result};
+use entity::{attendance, attendance_record, user};
+
+/// A persisted attendance session.
+pub type Attendance = attendance::Model;
+/// A persisted record of one student in one session.
+pub type AttendanceRecord = attendance_record::Model;
+
+/// Rows per INSERT statement: far below SQLite's and PostgreSQL's bind-parameter limits.
+const INSERT_CHUNK: usize = 500;
+
+/// One page of a longer list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// How many items all pages hold together.
+    pub total: u64,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects to `url` (creating the SQLite file and its folder when needed).
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(url, false).await
+    }
+
+    /// Like [`Db::connect`] but without touching the database until the first query, so a
+    /// process can start while its database is still down.
+    pub async fn connect_lazy(url: &str) -> Result<Self> {
+        Self::open(url, true).await
+    }
+
+    async fn open(url: &str, lazy: bool) -> Result<Self> {
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && !lazy {
+            ensure_sqlite_folder(url)?;
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(if sqlite { 4 } else { 16 })
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy(lazy)
+            .sqlx_logging(false);
+        let conn = Database::connect(options).await?;
+        if sqlite && !lazy {
+            // WAL lets readers go on while the sweep writes; the setting stays with the file.
+            conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// The underlying connection, for migrations and tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Applies every pending migration.
+    #[tracing::instrument(skip(self))]
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+
+    /// Adds users or updates their name and role (at login).
+    #[tracing::instrument(skip_all, fields(count = users.len()))]
+    pub async fn upsert_users(&self, users: &[User], now: DateTime<Utc>) -> Result<()> {
+        upsert_users(&self.conn, users, now, true).await
+    }
+
+    /// The users among `numbers` that exist.
+    pub async fn users_by_numbers(&self, numbers: &[String]) -> Result<Vec<User>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = user::Entity::find()
+            .filter(user::Column::SchoolNumber.is_in(numbers.iter().cloned()))
+            .order_by_asc(user::Column::SchoolNumber)
+            .all(&self.conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|u| User {
+                role: Role::from_db(&u.role).unwrap_or(Role::Student),
+                school_number: u.school_number,
+                full_name: u.full_name,
+            })
+            .collect())
+    }
+
+    /// Adds a session (idempotent: adding the same id again changes nothing).
+    pub async fn insert_attendance(&self, attendance: &Attendance) -> Result<()> {
+        insert_attendance(&self.conn, attendance).await
+    }
+
+    /// A session that is not deleted.
+    pub async fn attendance(&self, id: Uuid) -> Result<Option<Attendance>> {
+        Ok(attendance::Entity::find_by_id(id)
+            .filter(attendance::Column::IsDeleted.eq(false))
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// A teacher's sessions, newest first; `page` counts from 0.
+    pub async fn teacher_attendances(
+        &self,
+        teacher: &str,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Page<Attendance>> {
+        let pages = attendance::Entity::find()
+            .filter(attendance::Column::TeacherSchoolNumber.eq(teacher))
+            .filter(attendance::Column::IsDeleted.eq(false))
+            .order_by_desc(attendance::Column::StartTime)
+            .order_by_desc(attendance::Column::Id)
+            .paginate(&self.conn, per_page.max(1));
+        Ok(Page {
+            total: pages.num_items().await?,
+            items: pages.fetch_page(page).await?,
+        })
+    }
+
+    /// Adds records or overwrites them (keyed by session and student).
+    pub async fn upsert_records(&self, records: &[AttendanceRecord]) -> Result<()> {
+        upsert_records(&self.conn, records).await
+    }
+
+    /// A session's records that are not deleted, by student number.
+    pub async fn session_records(&self, attendance_id: Uuid) -> Result<Vec<AttendanceRecord>> {
+        Ok(attendance_record::Entity::find()
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::IsDeleted.eq(false))
+            .order_by_asc(attendance_record::Column::StudentNumber)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Soft-deletes a session. Deleting what is missing or already deleted is `NotFound`.
+    pub async fn delete_attendance(
+        &self,
+        id: Uuid,
+        reason: &Reason,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = attendance::Entity::update_many()
+            .col_expr(attendance::Column::IsDeleted, true.into())
+            .col_expr(attendance::Column::DeletionReason, reason.as_str().into())
+            .col_expr(attendance::Column::DeletionTime, at.into())
+            .col_expr(attendance::Column::DeletedBy, by.into())
+            .filter(attendance::Column::Id.eq(id))
+            .filter(attendance::Column::IsDeleted.eq(false))
+            .exec(&self.conn)
+            .await?;
+        found(done.rows_affected, Entity::Session)
+    }
+
+    /// Soft-deletes one student's record in a session.
+    pub async fn delete_record(
+        &self,
+        attendance_id: Uuid,
+        student: &str,
+        reason: &Reason,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = attendance_record::Entity::update_many()
+            .col_expr(attendance_record::Column::IsDeleted, true.into())
+            .col_expr(attendance_record::Column::DeletionReason, reason.as_str().into())
+            .col_expr(attendance_record::Column::DeletionTime, at.into())
+            .col_expr(attendance_record::Column::DeletedBy, by.into())
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .filter(attendance_record::Column::IsDeleted.eq(false))
+            .exec(&self.conn)
+            .await?;
+        found(done.rows_affected, Entity::Record)
+    }
+
+    /// Deleted sessions, most recently deleted first (for admins).
+    pub async fn deleted_attendances(&self, limit: u64) -> Result<Vec<Attendance>> {
+        Ok(attendance::Entity::find()
+            .filter(attendance::Column::IsDeleted.eq(true))
+            .order_by_desc(attendance::Column::DeletionTime)
+            .paginate(&self.conn, limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+
+    /// Deleted records, most recently deleted first (for admins).
+    pub async fn deleted_records(&self, limit: u64) -> Result<Vec<AttendanceRecord>> {
+        Ok(attendance_record::Entity::find()
+            .filter(attendance_record::Column::IsDeleted.eq(true))
+            .order_by_desc(attendance_record::Column::DeletionTime)
+            .paginate(&self.conn, limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+
+    /// Brings a deleted session back.
+    pub async fn restore_attendance(&self, id: Uuid) -> Result<()> {
+        let done = attendance::Entity::update_many()
+            .col_expr(attendance::Column::IsDeleted, false.into())
+            .col_expr(attendance::Column::DeletionReason, Option::<String>::None.into())
+            .col_expr(attendance::Column::DeletionTime, Option::<DateTime<Utc>>::None.into())
+            .col_expr(attendance::Column::DeletedBy, Option::<String>::None.into())
+            .filter(attendance::Column::Id.eq(id))
+            .filter(attendance::Column::IsDeleted.eq(true))
+            .exec(&self.conn)
+            .await?;
+        found(done.rows_affected, Entity::Session)
+    }
+
+    /// Brings a deleted record back.
+    pub async fn restore_record(&self, attendance_id: Uuid, student: &str) -> Result<()> {
+        let done = attendance_record::Entity::update_many()
+            .col_expr(attendance_record::Column::IsDeleted, false.into())
+            .col_expr(
+                attendance_record::Column::DeletionReason,
+                Option::<String>::None.into(),
+            )
+            .col_expr(
+                attendance_record::Column::DeletionTime,
+                Option::<DateTime<Utc>>::None.into(),
+            )
+            .col_expr(attendance_record::Column::DeletedBy, Option::<String>::None.into())
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .filter(attendance_record::Column::IsDeleted.eq(true))
+            .exec(&self.conn)
+            .await?;
+        found(done.rows_affected, Entity::Record)
+    }
+
+    /// Writes a finished live session with all its records in one transaction: teacher and
+    /// students first (so no foreign key can fail), then the session, then the records. Every
+    /// write is an upsert, so persisting the same session again changes nothing.
+    #[tracing::instrument(skip_all, fields(session = %session.id, records = records.len()))]
+    pub async fn persist_live(
+        &self,
+        session: &LiveSession,
+        records: &[LiveRecord],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut people = BTreeMap::new();
+        for r in records {
+            people.insert(
+                r.student_number.clone(),
+                User {
+                    school_number: r.student_number.clone(),
+                    full_name: r.student_full_name.clone(),
+                    role: Role::Student,
+                },
+            );
+        }
+        // The teacher last, so a teacher who also checked in as a student keeps the teacher role.
+        people.insert(
+            session.teacher_school_number.clone(),
+            User {
+                school_number: session.teacher_school_number.clone(),
+                full_name: session.teacher_full_name.clone(),
+                role: Role::Teacher,
+            },
+        );
+        let people: Vec<User> = people.into_values().collect();
+        let rows: Vec<AttendanceRecord> = records
+            .iter()
+            .map(|r| record_row(session.id, r))
+            .collect();
+
+        let txn = self.conn.begin().await?;
+        upsert_users(&txn, &people, now, false).await?;
+        insert_attendance(&txn, &attendance_row(session)).await?;
+        upsert_records(&txn, &rows).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn found(rows_affected: u64, what: Entity) -> Result<()> {
+    if rows_affected == 0 {
+        Err(Error::NotFound(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn ensure_sqlite_folder(url: &str) -> Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Config {
+            variable: "ATTN_DATABASE_URL",
+            problem: format!("cannot create {}: {e}", dir.display()),
+        })?;
+    }
+    Ok(())
+}
+
+fn attendance_row(s: &LiveSession) -> Attendance {
+    Attendance {
+        id: s.id,
+        teacher_school_number: s.teacher_school_number.clone(),
+        lesson_name: s.lesson_name.clone(),
+        ip_address: s.ip_address.clone(),
+        start_time: s.start_time,
+        end_time: s.end_time,
+        security_option: s.security.as_i16(),
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
+    }
+}
+
+fn record_row(attendance_id: Uuid, r: &LiveRecord) -> AttendanceRecord {
+    AttendanceRecord {
+        attendance_id,
+        student_number: r.student_number.clone(),
+        is_attended: r.is_attended,
+        attendance_time: r.attendance_time,
+        fail_reason: r.fail_reason.clone(),
+        is_deleted: r.deletion.is_some(),
+        deletion_reason: r.deletion.as_ref().map(|d| d.reason.clone()),
+        deletion_time: r.deletion.as_ref().map(|d| d.at),
+        deleted_by: r.deletion.as_ref().map(|d| d.by.clone()),
+    }
+}
+
+async fn upsert_users(
+    conn: &impl ConnectionTrait,
+    users: &[User],
+    now: DateTime<Utc>,
+    update_role: bool,
+) -> Result<()> {
+    let mut update = vec![user::Column::FullName, user::Column::UpdatedAt];
+    if update_role {
+        update.push(user::Column::Role);
+    }
+    for chunk in users.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().map(|u| user::ActiveModel {
+            school_number: Set(u.school_number.clone()),
+            full_name: Set(u.full_name.clone()),
+            role: Set(u.role.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        user::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(user::Column::SchoolNumber)
+                    .update_columns(update.clone())
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_attendance(conn: &impl ConnectionTrait, a: &Attendance) -> Result<()> {
+    let row: attendance::ActiveModel = a.clone().into();
+    attendance::Entity::insert(row)
+        .on_conflict(
+            // Only the end time can move (a session finished early); the rest is fixed at start.
+            OnConflict::column(attendance::Column::Id)
+                .update_column(attendance::Column::EndTime)
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+async fn upsert_records(conn: &impl ConnectionTrait, records: &[AttendanceRecord]) -> Result<()> {
+    for chunk in records.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(attendance_record::ActiveModel::from);
+        attendance_record::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    attendance_record::Column::AttendanceId,
+                    attendance_record::Column::StudentNumber,
+                ])
+                .update_columns([
+                    attendance_record::Column::IsAttended,
+                    attendance_record::Column::AttendanceTime,
+                    attendance_record::Column::FailReason,
+                    attendance_record::Column::IsDeleted,
+                    attendance_record::Column::DeletionReason,
+                    attendance_record::Column::DeletionTime,
+                    attendance_record::Column::DeletedBy,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}

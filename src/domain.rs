@@ -1,0 +1,278 @@
+//! Domain types. Constructors parse untrusted input into values that are valid by construction.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Problem, Result};
+
+/// A university school number (or a demo account name): 1-32 of `[A-Za-z0-9_]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SchoolNumber(String);
+
+impl SchoolNumber {
+    /// Longest accepted school number.
+    pub const MAX_LEN: usize = 32;
+
+    /// Parses a school number typed by a person (surrounding spaces are ignored).
+    pub fn parse(input: &str) -> Result<Self> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Error::invalid("school_number", Problem::Empty));
+        }
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(Error::invalid(
+                "school_number",
+                Problem::TooLong { max: Self::MAX_LEN },
+            ));
+        }
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::invalid("school_number", Problem::Malformed));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SchoolNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A free-text reason for a deletion or a rejection, with a minimum length set by the rule that
+/// asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason(String);
+
+impl Reason {
+    /// Longest accepted reason.
+    pub const MAX_LEN: usize = 500;
+
+    /// Parses a reason of at least `min` characters (after trimming).
+    pub fn parse(input: &str, min: usize) -> Result<Self> {
+        let s = input.trim();
+        let len = s.chars().count();
+        if len == 0 {
+            return Err(Error::invalid("reason", Problem::Empty));
+        }
+        if len < min {
+            return Err(Error::invalid("reason", Problem::TooShort { min }));
+        }
+        if len > Self::MAX_LEN {
+            return Err(Error::invalid(
+                "reason",
+                Problem::TooLong { max: Self::MAX_LEN },
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The reason as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses an attendance session id sent by a client.
+pub fn parse_session_id(input: &str) -> Result<Uuid> {
+    Uuid::parse_str(input.trim()).map_err(|_| Error::invalid("session_id", Problem::Malformed))
+}
+
+/// What a user may do. Admins are named in configuration; the portal knows only the other two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Checks in to sessions.
+    Student,
+    /// Runs sessions.
+    Teacher,
+    /// Reviews and restores deleted data.
+    Admin,
+}
+
+impl Role {
+    /// The value stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Student => "student",
+            Role::Teacher => "teacher",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Reads a stored value.
+    pub fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "student" => Some(Role::Student),
+            "teacher" => Some(Role::Teacher),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// How strictly a session checks students. The numbers are the original system's, so its data
+/// can be imported as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i16", into = "i16")]
+pub enum SecurityLevel {
+    /// Anyone with the link may check in.
+    None = 1,
+    /// The student must be on the classroom network.
+    Network = 2,
+    /// Network, plus a selfie that matches the portal photo.
+    NetworkAndFace = 3,
+}
+
+impl SecurityLevel {
+    /// The stored number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+}
+
+impl From<SecurityLevel> for i16 {
+    fn from(level: SecurityLevel) -> i16 {
+        level.as_i16()
+    }
+}
+
+impl TryFrom<i16> for SecurityLevel {
+    type Error = Error;
+
+    fn try_from(n: i16) -> Result<Self> {
+        match n {
+            1 => Ok(SecurityLevel::None),
+            2 => Ok(SecurityLevel::Network),
+            3 => Ok(SecurityLevel::NetworkAndFace),
+            _ => Err(Error::invalid("security_option", Problem::Malformed)),
+        }
+    }
+}
+
+/// A person as the database knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Primary key.
+    pub school_number: String,
+    /// Name as the portal spells it.
+    pub full_name: String,
+    /// Portal role (admins are flagged by configuration, not here).
+    pub role: Role,
+}
+
+/// A running attendance session: everything needed to persist it later, the teacher's name
+/// included, so the sweep never needs another lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSession {
+    /// Also the id of the persisted attendance.
+    pub id: Uuid,
+    /// Owner.
+    pub teacher_school_number: String,
+    /// Owner's name, for the persisted users row.
+    pub teacher_full_name: String,
+    /// Lesson title as shown to students.
+    pub lesson_name: String,
+    /// The teacher's IP at start, for the network check.
+    pub ip_address: String,
+    /// When the session opened.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub start_time: DateTime<Utc>,
+    /// When it closes (moved to "now" when the teacher finishes early).
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub end_time: DateTime<Utc>,
+    /// How students are checked.
+    pub security: SecurityLevel,
+}
+
+impl LiveSession {
+    /// True while students may still check in.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        now < self.end_time
+    }
+}
+
+/// A student's entry in a live session; carries the student's name for the same reason the
+/// session carries the teacher's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveRecord {
+    /// Student.
+    pub student_number: String,
+    /// Student's name as the portal spells it.
+    pub student_full_name: String,
+    /// Whether the student counts as present.
+    pub is_attended: bool,
+    /// When the student checked in (or was added).
+    #[serde(with = "chrono::serde::ts_milliseconds_option", default)]
+    pub attendance_time: Option<DateTime<Utc>>,
+    /// Stable reason code when a check failed (e.g. `WIFI_FAILED`).
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    /// Set when the teacher removed the student; persisted as a soft delete.
+    #[serde(default)]
+    pub deletion: Option<Deletion>,
+}
+
+/// Who removed something, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deletion {
+    /// The reason given.
+    pub reason: String,
+    /// School number of the person who deleted it.
+    pub by: String,
+    /// When.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_numbers_are_trimmed_and_checked() {
+        assert_eq!(SchoolNumber::parse(" 1306200001 ").unwrap().as_str(), "1306200001");
+        assert!(SchoolNumber::parse("demo_student_12").is_ok());
+        assert!(matches!(
+            SchoolNumber::parse("   "),
+            Err(Error::InvalidInput { problem: Problem::Empty, .. })
+        ));
+        assert!(matches!(
+            SchoolNumber::parse("12; DROP TABLE users"),
+            Err(Error::InvalidInput { problem: Problem::Malformed, .. })
+        ));
+        assert!(matches!(
+            SchoolNumber::parse(&"1".repeat(33)),
+            Err(Error::InvalidInput { problem: Problem::TooLong { max: 32 }, .. })
+        ));
+    }
+
+    #[test]
+    fn reasons_have_a_minimum_length_in_characters() {
+        // Five Turkish letters are five characters, not ten bytes.
+        assert!(Reason::parse("ığüşö", 5).is_ok());
+        assert!(matches!(
+            Reason::parse("  kısa ", 5),
+            Err(Error::InvalidInput { problem: Problem::TooShort { min: 5 }, .. })
+        ));
+    }
+
+    #[test]
+    fn security_levels_keep_the_original_numbers() {
+        assert_eq!(SecurityLevel::try_from(3).unwrap(), SecurityLevel::NetworkAndFace);
+        assert_eq!(serde_json::to_string(&SecurityLevel::Network).unwrap(), "2");
+        assert!(SecurityLevel::try_from(4).is_err());
+        assert!(serde_json::from_str::<SecurityLevel>("0").is_err());
+    }
+
+    #[test]
+    fn malformed_session_ids_are_refused() {
+        assert!(parse_session_id("not-a-uuid").is_err());
+        assert!(parse_session_id(&Uuid::new_v4().to_string()).is_ok());
+    }
+}

@@ -1,0 +1,115 @@
+//! The one error type of the service layer. Variants say what a user needs to know; the app maps
+//! each to a translated message, so no raw error text ever reaches a page.
+
+use uuid::Uuid;
+
+/// Result of a service-layer operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the service layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing asked for does not exist (or is hidden because it was deleted).
+    #[error("{0} not found")]
+    NotFound(Entity),
+    /// The caller is logged in but may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The caller must log in first.
+    #[error("not logged in")]
+    Unauthenticated,
+    /// The teacher already runs a session; it is named so the page can link to it.
+    #[error("teacher already has an active session {0}")]
+    ActiveSessionExists(Uuid),
+    /// A field of the request is not acceptable.
+    #[error("invalid {field}: {problem}")]
+    InvalidInput {
+        /// Which field, as the form names it.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// A check on the student failed; the code is stored and shown translated.
+    #[error("verification failed: {0}")]
+    VerificationFailed(String),
+    /// The database could not be reached or refused the operation.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// The live store (Redis) could not be reached or refused the operation.
+    #[error("live store: {0}")]
+    Live(#[from] redis::RedisError),
+    /// Stored live data could not be read back.
+    #[error("corrupt live data: {0}")]
+    CorruptLiveData(#[from] serde_json::Error),
+    /// Configuration is missing or malformed; raised at start-up only.
+    #[error("configuration {variable}: {problem}")]
+    Config {
+        /// The environment variable at fault.
+        variable: &'static str,
+        /// What is wrong with its value.
+        problem: String,
+    },
+}
+
+/// The kinds of thing a `NotFound` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// An attendance session, live or persisted.
+    Session,
+    /// A student's record in a session.
+    Record,
+    /// A user account.
+    User,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::Session => "session",
+            Entity::Record => "record",
+            Entity::User => "user",
+        })
+    }
+}
+
+/// Why an input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Nothing was given.
+    Empty,
+    /// Shorter than the minimum number of characters.
+    TooShort {
+        /// The minimum, in characters.
+        min: usize,
+    },
+    /// Longer than the maximum number of characters.
+    TooLong {
+        /// The maximum, in characters.
+        max: usize,
+    },
+    /// Not of the expected shape.
+    Malformed,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Empty => f.write_str("empty"),
+            Problem::TooShort { min } => write!(f, "shorter than {min} characters"),
+            Problem::TooLong { max } => write!(f, "longer than {max} characters"),
+            Problem::Malformed => f.write_str("malformed"),
+        }
+    }
+}
+
+impl Error {
+    /// An `InvalidInput` for `field`.
+    pub fn invalid(field: &'static str, problem: Problem) -> Self {
+        Error::InvalidInput { field, problem }
+    }
+
+    /// True when the error comes from a dependency being down rather than from the request.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Database(_) | Error::Live(_))
+    }
+}

@@ -1,0 +1,21 @@
+//! ATTN service layer: the domain rules, the ports (database, live store, clock) with their
+//! adapters, and the sweep that moves finished sessions into the database.
+//!
+//! Nothing here knows about Leptos or axum, so its tests compile and run fast.
+
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod live;
+pub mod sweep;
+pub mod text;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use context::Ctx;
+pub use db::Db;
+pub use error::{Error, Result};
+pub use live::LiveStore;

@@ -1,0 +1,198 @@
+//! In-process live store for the embedded default: one mutex over plain maps.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::LiveStore;
+use crate::domain::{LiveRecord, LiveSession};
+use crate::error::{Entity, Error, Result};
+use crate::text::loosely_contains;
+
+/// Live store kept in this process's memory. Gone when the process stops, which is why the
+/// embedded default suits one instance trying ATTN out, and production uses Redis.
+#[derive(Debug, Default)]
+pub struct MemoryLiveStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sessions: HashMap<Uuid, LiveSession>,
+    records: HashMap<Uuid, BTreeMap<String, LiveRecord>>,
+    teacher_active: HashMap<String, Uuid>,
+    by_end: BTreeSet<(DateTime<Utc>, Uuid)>,
+    leases: HashMap<Uuid, (String, DateTime<Utc>)>,
+}
+
+impl MemoryLiveStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock leaves plain data behind; keep serving it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl LiveStore for MemoryLiveStore {
+    async fn create_session(&self, session: &LiveSession, now: DateTime<Utc>) -> Result<()> {
+        let mut st = self.state();
+        if let Some(current) = st.teacher_active.get(&session.teacher_school_number)
+            && let Some(running) = st.sessions.get(current)
+            && running.is_open(now)
+        {
+            return Err(Error::ActiveSessionExists(running.id));
+        }
+        st.teacher_active
+            .insert(session.teacher_school_number.clone(), session.id);
+        st.by_end.insert((session.end_time, session.id));
+        st.records.entry(session.id).or_default();
+        st.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<LiveSession>> {
+        Ok(self.state().sessions.get(&id).cloned())
+    }
+
+    async fn active_session_of(
+        &self,
+        teacher: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LiveSession>> {
+        let st = self.state();
+        Ok(st
+            .teacher_active
+            .get(teacher)
+            .and_then(|id| st.sessions.get(id))
+            .filter(|s| s.is_open(now))
+            .cloned())
+    }
+
+    async fn find_active(
+        &self,
+        lesson_name: &str,
+        teacher_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveSession>> {
+        let st = self.state();
+        Ok(st
+            .by_end
+            .range((now, Uuid::max())..)
+            .filter_map(|(_, id)| st.sessions.get(id))
+            .filter(|s| s.is_open(now))
+            .filter(|s| {
+                loosely_contains(&s.lesson_name, lesson_name)
+                    && loosely_contains(&s.teacher_full_name, teacher_name)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn put_record(&self, session_id: Uuid, record: &LiveRecord) -> Result<()> {
+        let mut st = self.state();
+        if !st.sessions.contains_key(&session_id) {
+            return Err(Error::NotFound(Entity::Session));
+        }
+        st.records
+            .entry(session_id)
+            .or_default()
+            .insert(record.student_number.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn record(&self, session_id: Uuid, student: &str) -> Result<Option<LiveRecord>> {
+        Ok(self
+            .state()
+            .records
+            .get(&session_id)
+            .and_then(|r| r.get(student))
+            .cloned())
+    }
+
+    async fn records(&self, session_id: Uuid) -> Result<Vec<LiveRecord>> {
+        Ok(self
+            .state()
+            .records
+            .get(&session_id)
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn finish(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let mut st = self.state();
+        let Some(session) = st.sessions.get_mut(&session_id) else {
+            return Err(Error::NotFound(Entity::Session));
+        };
+        let old_end = session.end_time;
+        if now >= old_end {
+            return Ok(());
+        }
+        session.end_time = now;
+        st.by_end.remove(&(old_end, session_id));
+        st.by_end.insert((now, session_id));
+        Ok(())
+    }
+
+    async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>> {
+        Ok(self
+            .state()
+            .by_end
+            .iter()
+            .take_while(|(end, _)| *end <= now)
+            .take(limit)
+            .map(|(_, id)| *id)
+            .collect())
+    }
+
+    async fn claim(
+        &self,
+        session_id: Uuid,
+        owner: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        if let Some((_, until)) = st.leases.get(&session_id)
+            && *until > now
+        {
+            return Ok(false);
+        }
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        st.leases.insert(session_id, (owner.to_owned(), until));
+        Ok(true)
+    }
+
+    async fn release(&self, session_id: Uuid, owner: &str) -> Result<()> {
+        let mut st = self.state();
+        if st.leases.get(&session_id).is_some_and(|(o, _)| o == owner) {
+            st.leases.remove(&session_id);
+        }
+        Ok(())
+    }
+
+    async fn remove_session(&self, session_id: Uuid) -> Result<()> {
+        let mut st = self.state();
+        if let Some(session) = st.sessions.remove(&session_id) {
+            st.by_end.remove(&(session.end_time, session_id));
+            if st.teacher_active.get(&session.teacher_school_number) == Some(&session_id) {
+                st.teacher_active.remove(&session.teacher_school_number);
+            }
+        }
+        st.records.remove(&session_id);
+        st.leases.remove(&session_id);
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! The live store port: sessions that are running now and their records. Redis in production
+//! (shared by every server instance), in-process memory in the embedded default. Both adapters
+//! pass the same contract tests (`tests/live_contract.rs`).
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{LiveRecord, LiveSession};
+use crate::error::Result;
+
+pub use self::memory::MemoryLiveStore;
+pub use self::redis::RedisLiveStore;
+
+/// Live sessions and their records.
+///
+/// "Active" always means: the session's end time is after the `now` passed in, so expiry follows
+/// the injected clock rather than the store's own.
+#[async_trait]
+pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a new session. Refuses with `ActiveSessionExists` when its teacher already has an
+    /// active one; the check and the write are one atomic step.
+    async fn create_session(&self, session: &LiveSession, now: DateTime<Utc>) -> Result<()>;
+
+    /// A session that is still in the store (active, or ended and not yet persisted).
+    async fn session(&self, id: Uuid) -> Result<Option<LiveSession>>;
+
+    /// The teacher's active session, if any.
+    async fn active_session_of(
+        &self,
+        teacher: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LiveSession>>;
+
+    /// Active sessions whose lesson name and teacher name contain the given texts (loosely:
+    /// case and Turkish diacritics ignored), soonest-ending first.
+    async fn find_active(
+        &self,
+        lesson_name: &str,
+        teacher_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveSession>>;
+
+    /// Adds a student's record to a session, or replaces it. `NotFound` when the session is gone.
+    async fn put_record(&self, session_id: Uuid, record: &LiveRecord) -> Result<()>;
+
+    /// One student's record.
+    async fn record(&self, session_id: Uuid, student: &str) -> Result<Option<LiveRecord>>;
+
+    /// Every record of a session, in one round trip, by student number.
+    async fn records(&self, session_id: Uuid) -> Result<Vec<LiveRecord>>;
+
+    /// Ends a session now: its end time becomes `now` and its data stays for the sweep.
+    async fn finish(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<()>;
+
+    /// Up to `limit` sessions whose end time is not after `now`, oldest first.
+    async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>>;
+
+    /// Takes the right to persist a session for `lease`; false when someone else holds it.
+    async fn claim(
+        &self,
+        session_id: Uuid,
+        owner: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// Gives a claim back early (after a failed attempt), if `owner` still holds it.
+    async fn release(&self, session_id: Uuid, owner: &str) -> Result<()>;
+
+    /// Deletes a persisted session and everything kept for it. Removing twice is harmless.
+    async fn remove_session(&self, session_id: Uuid) -> Result<()>;
+
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<()>;
+}

@@ -1,0 +1,176 @@
+//! The data layer on SQLite and PostgreSQL: upserts, paging, soft delete, admin review, restore.
+
+mod common;
+
+use attn::db::{Attendance, AttendanceRecord};
+use attn::domain::{Reason, Role, User};
+use attn::error::{Entity, Error};
+use chrono::Duration;
+use common::{TestEnv, monday_morning};
+use uuid::Uuid;
+
+on_both_backends!(
+    users_are_upserted_by_school_number,
+    a_teachers_sessions_come_newest_first_in_pages,
+    records_are_upserted_in_bulk,
+    soft_deleted_rows_are_hidden_listed_for_admins_and_restorable,
+    deleting_twice_or_restoring_what_is_not_deleted_is_not_found,
+);
+
+fn teacher() -> User {
+    User {
+        school_number: "T100".into(),
+        full_name: "İLKER ŞAHİN".into(),
+        role: Role::Teacher,
+    }
+}
+
+fn student(n: u32) -> User {
+    User {
+        school_number: format!("130620{n:04}"),
+        full_name: format!("Gülşen Üstün {n}"),
+        role: Role::Student,
+    }
+}
+
+fn attendance(id: Uuid, minutes_after_start: i64) -> Attendance {
+    let start = monday_morning() + Duration::minutes(minutes_after_start);
+    Attendance {
+        id,
+        teacher_school_number: "T100".into(),
+        lesson_name: "Veri Yapıları".into(),
+        ip_address: "10.0.0.1".into(),
+        start_time: start,
+        end_time: start + Duration::minutes(10),
+        security_option: 2,
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
+    }
+}
+
+fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
+    AttendanceRecord {
+        attendance_id,
+        student_number: format!("130620{n:04}"),
+        is_attended: attended,
+        attendance_time: Some(monday_morning() + Duration::minutes(1)),
+        fail_reason: (!attended).then(|| "WIFI_FAILED".into()),
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
+    }
+}
+
+async fn seed_people(env: &TestEnv, students: u32) {
+    let mut people = vec![teacher()];
+    people.extend((0..students).map(student));
+    env.db.upsert_users(&people, monday_morning()).await.unwrap();
+}
+
+async fn users_are_upserted_by_school_number(env: TestEnv) {
+    seed_people(&env, 2).await;
+    let mut renamed = student(1);
+    renamed.full_name = "Gülşen Üstün-Yıldız".into();
+    env.db.upsert_users(&[renamed.clone()], monday_morning()).await.unwrap();
+
+    let numbers = vec![student(0).school_number, renamed.school_number.clone(), "nobody".into()];
+    let found = env.db.users_by_numbers(&numbers).await.unwrap();
+    assert_eq!(found, vec![student(0), renamed], "{:?}", env.backend);
+    assert_eq!(env.count_rows("users").await, 3);
+}
+
+async fn a_teachers_sessions_come_newest_first_in_pages(env: TestEnv) {
+    seed_people(&env, 0).await;
+    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        env.db.insert_attendance(&attendance(*id, i as i64 * 60)).await.unwrap();
+    }
+    // Adding the same session again changes nothing.
+    env.db.insert_attendance(&attendance(ids[0], 0)).await.unwrap();
+
+    let first = env.db.teacher_attendances("T100", 0, 2).await.unwrap();
+    assert_eq!(first.total, 5);
+    assert_eq!(first.items.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[4], ids[3]]);
+    let last = env.db.teacher_attendances("T100", 2, 2).await.unwrap();
+    assert_eq!(last.items.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert_eq!(last.items[0].start_time, monday_morning(), "times come back in UTC, unchanged");
+    assert!(env.db.teacher_attendances("T999", 0, 10).await.unwrap().items.is_empty());
+}
+
+async fn records_are_upserted_in_bulk(env: TestEnv) {
+    seed_people(&env, 3).await;
+    let id = Uuid::new_v4();
+    env.db.insert_attendance(&attendance(id, 0)).await.unwrap();
+    env.db
+        .upsert_records(&[record(id, 0, true), record(id, 1, false), record(id, 2, true)])
+        .await
+        .unwrap();
+    // The teacher accepts the failed student: the same key again overwrites.
+    env.db.upsert_records(&[record(id, 1, true)]).await.unwrap();
+
+    let records = env.db.session_records(id).await.unwrap();
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r.is_attended), "{records:?}");
+    assert_eq!(env.count_rows("attendance_records").await, 3);
+}
+
+async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: TestEnv) {
+    seed_people(&env, 2).await;
+    let id = Uuid::new_v4();
+    env.db.insert_attendance(&attendance(id, 0)).await.unwrap();
+    env.db.upsert_records(&[record(id, 0, true), record(id, 1, true)]).await.unwrap();
+    let at = monday_morning() + Duration::hours(2);
+
+    let reason = Reason::parse("Öğrenci derste değildi", 10).unwrap();
+    env.db
+        .delete_record(id, &student(1).school_number, &reason, "T100", at)
+        .await
+        .unwrap();
+    let visible = env.db.session_records(id).await.unwrap();
+    assert_eq!(visible.len(), 1);
+    assert_eq!(visible[0].student_number, student(0).school_number);
+
+    let deleted = env.db.deleted_records(50).await.unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].deletion_reason.as_deref(), Some("Öğrenci derste değildi"));
+    assert_eq!(deleted[0].deleted_by.as_deref(), Some("T100"));
+    assert_eq!(deleted[0].deletion_time, Some(at));
+
+    let reason = Reason::parse("Yanlış derse açılmış oturum", 10).unwrap();
+    env.db.delete_attendance(id, &reason, "T100", at).await.unwrap();
+    assert!(env.db.attendance(id).await.unwrap().is_none());
+    assert_eq!(env.db.teacher_attendances("T100", 0, 10).await.unwrap().total, 0);
+    assert_eq!(env.db.deleted_attendances(50).await.unwrap()[0].id, id);
+
+    env.db.restore_attendance(id).await.unwrap();
+    env.db.restore_record(id, &student(1).school_number).await.unwrap();
+    let restored = env.db.attendance(id).await.unwrap().expect("visible again");
+    assert!(restored.deletion_reason.is_none());
+    assert_eq!(env.db.session_records(id).await.unwrap().len(), 2);
+    assert!(env.db.deleted_records(50).await.unwrap().is_empty());
+}
+
+async fn deleting_twice_or_restoring_what_is_not_deleted_is_not_found(env: TestEnv) {
+    seed_people(&env, 1).await;
+    let id = Uuid::new_v4();
+    env.db.insert_attendance(&attendance(id, 0)).await.unwrap();
+    let reason = Reason::parse("ders iptal edildi", 10).unwrap();
+    let at = monday_morning();
+
+    assert!(matches!(
+        env.db.restore_attendance(id).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    env.db.delete_attendance(id, &reason, "T100", at).await.unwrap();
+    assert!(matches!(
+        env.db.delete_attendance(id, &reason, "T100", at).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    assert!(matches!(
+        env.db.delete_record(Uuid::new_v4(), "1306200000", &reason, "T100", at).await,
+        Err(Error::NotFound(Entity::Record))
+    ));
+}
