@@ -46,18 +46,8 @@ pub struct Db {
 impl Db {
     /// Connects to `url` (creating the SQLite file and its folder when needed).
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::open(url, false).await
-    }
-
-    /// Like [`Db::connect`] but without touching the database until the first query, so a
-    /// process can start while its database is still down.
-    pub async fn connect_lazy(url: &str) -> Result<Self> {
-        Self::open(url, true).await
-    }
-
-    async fn open(url: &str, lazy: bool) -> Result<Self> {
         let sqlite = url.starts_with("sqlite:");
-        if sqlite && !lazy {
+        if sqlite {
             ensure_sqlite_folder(url)?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
@@ -65,10 +55,9 @@ impl Db {
             .max_connections(if sqlite { 4 } else { 16 })
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_lazy(lazy)
             .sqlx_logging(false);
         let conn = Database::connect(options).await?;
-        if sqlite && !lazy {
+        if sqlite {
             // WAL lets readers go on while the sweep writes; the setting stays with the file.
             conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
@@ -85,6 +74,13 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.conn, None).await?;
         Ok(())
+    }
+
+    /// Closes every connection of this handle and its clones; later queries fail.
+    pub async fn close(&self) {
+        if let Err(error) = self.conn.clone().close().await {
+            tracing::warn!(%error, "closing the database connections");
+        }
     }
 
     /// Checks that the database answers.

@@ -126,15 +126,12 @@ impl TestEnv {
         }
     }
 
-    /// A database handle on a server nobody listens on: every query fails as when the
-    /// database is down.
+    /// A handle on the test database that has lost its connections: every query fails as when
+    /// the database server is down.
     pub async fn unreachable_db(&self) -> Db {
-        let url = match self.backend {
-            // A file in a folder that does not exist, opened without "create": fails at first use.
-            Backend::Embedded => "sqlite:///proc/attn-unreachable/attn.db?mode=rw".to_string(),
-            Backend::Services => "postgres://postgres@127.0.0.1:1/attn".to_string(),
-        };
-        Db::connect_lazy(&url).await.expect("a lazy handle opens without connecting")
+        let db = Db::connect(&self.db_url).await.expect("connect");
+        db.close().await;
+        db
     }
 
     /// Moves the manual clock.

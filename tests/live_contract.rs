@@ -1,0 +1,240 @@
+//! The live store contract: the in-process adapter and the Redis adapter must behave the same.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration as StdDuration;
+
+use attn::Clock;
+use attn::error::{Entity, Error};
+use chrono::Duration;
+use common::{TestEnv, attended, session};
+use uuid::Uuid;
+
+on_both_backends!(
+    a_created_session_reads_back_whole,
+    a_teacher_has_at_most_one_active_session,
+    concurrent_starts_by_one_teacher_let_exactly_one_through,
+    a_new_session_may_start_once_the_last_one_ended,
+    records_are_added_updated_and_listed,
+    a_record_for_a_removed_session_is_refused,
+    finishing_ends_the_session_now_and_keeps_its_data,
+    expired_sessions_are_listed_oldest_first,
+    active_sessions_are_found_by_lesson_and_teacher_name,
+    a_claim_is_exclusive_until_released,
+    removing_a_session_forgets_it_everywhere,
+);
+
+async fn a_created_session_reads_back_whole(env: TestEnv) {
+    let s = session("T1", "Veri Yapıları", env.clock.now(), 10);
+    env.live.create_session(&s, env.clock.now()).await.unwrap();
+    assert_eq!(env.live.session(s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(
+        env.live.active_session_of("T1", env.clock.now()).await.unwrap(),
+        Some(s)
+    );
+    assert!(env.live.session(Uuid::new_v4()).await.unwrap().is_none());
+}
+
+async fn a_teacher_has_at_most_one_active_session(env: TestEnv) {
+    let now = env.clock.now();
+    let first = session("T1", "Fizik", now, 10);
+    env.live.create_session(&first, now).await.unwrap();
+    let second = session("T1", "Kimya", now, 10);
+    match env.live.create_session(&second, now).await {
+        Err(Error::ActiveSessionExists(running)) => assert_eq!(running, first.id),
+        other => panic!("expected ActiveSessionExists, got {other:?}"),
+    }
+    assert!(env.live.session(second.id).await.unwrap().is_none());
+    // Another teacher is not affected.
+    env.live
+        .create_session(&session("T2", "Kimya", now, 10), now)
+        .await
+        .unwrap();
+}
+
+async fn concurrent_starts_by_one_teacher_let_exactly_one_through(env: TestEnv) {
+    let now = env.clock.now();
+    let other = env.second_live_handle().await;
+    let attempts = (0..8).map(|i| {
+        let store = if i % 2 == 0 { env.live.clone() } else { other.clone() };
+        let s = session("T1", &format!("Ders {i}"), now, 10);
+        tokio::spawn(async move { store.create_session(&s, now).await })
+    });
+    let results = futures_join(attempts).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::ActiveSessionExists(_))))
+        .count();
+    assert_eq!((won, refused), (1, 7), "{results:?}");
+}
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles.collect::<Vec<_>>() {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+async fn a_new_session_may_start_once_the_last_one_ended(env: TestEnv) {
+    let now = env.clock.now();
+    let first = session("T1", "Fizik", now, 10);
+    env.live.create_session(&first, now).await.unwrap();
+    env.advance(Duration::minutes(10));
+    let now = env.clock.now();
+    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
+    let second = session("T1", "Fizik", now, 10);
+    env.live.create_session(&second, now).await.unwrap();
+    assert_eq!(
+        env.live.active_session_of("T1", now).await.unwrap().map(|s| s.id),
+        Some(second.id)
+    );
+    // The ended one stays for the sweep.
+    assert!(env.live.session(first.id).await.unwrap().is_some());
+}
+
+async fn records_are_added_updated_and_listed(env: TestEnv) {
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    for n in [3, 1, 2] {
+        env.live.put_record(s.id, &attended(n, now)).await.unwrap();
+    }
+    let mut failed = attended(2, now);
+    failed.is_attended = false;
+    failed.fail_reason = Some("WIFI_FAILED".into());
+    env.live.put_record(s.id, &failed).await.unwrap();
+
+    let records = env.live.records(s.id).await.unwrap();
+    let numbers: Vec<_> = records.iter().map(|r| r.student_number.as_str()).collect();
+    assert_eq!(numbers, vec!["1306200001", "1306200002", "1306200003"]);
+    assert_eq!(records[1], failed);
+    assert_eq!(
+        env.live.record(s.id, "1306200002").await.unwrap(),
+        Some(failed)
+    );
+    assert!(env.live.record(s.id, "nobody").await.unwrap().is_none());
+    assert!(env.live.records(Uuid::new_v4()).await.unwrap().is_empty());
+}
+
+async fn a_record_for_a_removed_session_is_refused(env: TestEnv) {
+    let now = env.clock.now();
+    assert!(matches!(
+        env.live.put_record(Uuid::new_v4(), &attended(1, now)).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    env.live.remove_session(s.id).await.unwrap();
+    assert!(env.live.put_record(s.id, &attended(1, now)).await.is_err());
+    assert!(env.live.records(s.id).await.unwrap().is_empty());
+}
+
+async fn finishing_ends_the_session_now_and_keeps_its_data(env: TestEnv) {
+    let start = env.clock.now();
+    let s = session("T1", "Fizik", start, 10);
+    env.live.create_session(&s, start).await.unwrap();
+    env.live.put_record(s.id, &attended(1, start)).await.unwrap();
+    env.advance(Duration::minutes(3));
+    let now = env.clock.now();
+    env.live.finish(s.id, now).await.unwrap();
+
+    let finished = env.live.session(s.id).await.unwrap().unwrap();
+    assert_eq!(finished.end_time, now);
+    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
+    assert_eq!(env.live.expired_sessions(now, 10).await.unwrap(), vec![s.id]);
+    assert_eq!(env.live.records(s.id).await.unwrap().len(), 1);
+    // The teacher may start the next lesson at once.
+    env.live
+        .create_session(&session("T1", "Kimya", now, 10), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        env.live.finish(Uuid::new_v4(), now).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+}
+
+async fn expired_sessions_are_listed_oldest_first(env: TestEnv) {
+    let now = env.clock.now();
+    let long = session("T1", "Uzun", now, 30);
+    let short = session("T2", "Kısa", now, 5);
+    let medium = session("T3", "Orta", now, 10);
+    for s in [&long, &short, &medium] {
+        env.live.create_session(s, now).await.unwrap();
+    }
+    assert!(env.live.expired_sessions(now, 10).await.unwrap().is_empty());
+    env.advance(Duration::minutes(10));
+    let now = env.clock.now();
+    assert_eq!(
+        env.live.expired_sessions(now, 10).await.unwrap(),
+        vec![short.id, medium.id],
+        "a session ending exactly now counts as ended"
+    );
+    assert_eq!(env.live.expired_sessions(now, 1).await.unwrap(), vec![short.id]);
+}
+
+async fn active_sessions_are_found_by_lesson_and_teacher_name(env: TestEnv) {
+    let now = env.clock.now();
+    let mut data = session("T1", "Veri Yapıları ve Algoritmalar", now, 10);
+    data.teacher_full_name = "Dr. Öğr. Üyesi. İLKER ŞAHİN".into();
+    let mut physics = session("T2", "Fizik I", now, 10);
+    physics.teacher_full_name = "Prof. Dr. AYŞE YILMAZ".into();
+    let mut ended = session("T3", "Veri Tabanı", now - Duration::minutes(20), 10);
+    ended.teacher_full_name = "İlker Şahin".into();
+    for s in [&data, &physics, &ended] {
+        env.live.create_session(s, now).await.unwrap();
+    }
+    let found = env.live.find_active("veri yapilari", "ilker sahin", now).await.unwrap();
+    assert_eq!(found, vec![data.clone()]);
+    let all: HashSet<_> = env
+        .live
+        .find_active("", "", now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(all, HashSet::from([data.id, physics.id]));
+    assert!(env.live.find_active("kimya", "", now).await.unwrap().is_empty());
+}
+
+async fn a_claim_is_exclusive_until_released(env: TestEnv) {
+    let now = env.clock.now();
+    let id = Uuid::new_v4();
+    let lease = StdDuration::from_secs(60);
+    let other = env.second_live_handle().await;
+    assert!(env.live.claim(id, "a", lease, now).await.unwrap());
+    assert!(!other.claim(id, "b", lease, now).await.unwrap());
+    // Only the holder can release.
+    other.release(id, "b").await.unwrap();
+    assert!(!other.claim(id, "b", lease, now).await.unwrap());
+    env.live.release(id, "a").await.unwrap();
+    assert!(other.claim(id, "b", lease, now).await.unwrap());
+}
+
+async fn removing_a_session_forgets_it_everywhere(env: TestEnv) {
+    let now = env.clock.now();
+    let mut s = session("T1", "Fizik", now, 10);
+    s.lesson_name = "Fizik <script>alert(1)</script>".into();
+    env.live.create_session(&s, now).await.unwrap();
+    env.live.put_record(s.id, &attended(1, now)).await.unwrap();
+    env.live.remove_session(s.id).await.unwrap();
+    env.live.remove_session(s.id).await.unwrap();
+
+    assert!(env.live.session(s.id).await.unwrap().is_none());
+    assert!(env.live.records(s.id).await.unwrap().is_empty());
+    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
+    assert!(env.live.find_active("", "", now).await.unwrap().is_empty());
+    env.advance(Duration::hours(1));
+    assert!(env.live.expired_sessions(env.clock.now(), 10).await.unwrap().is_empty());
+    // The teacher is free again.
+    env.live
+        .create_session(&session("T1", "Kimya", now, 10), now)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,163 @@
+//! The sweep on both backends: finished sessions reach the database exactly once, live ones are
+//! left alone, and nothing is lost when the database is down.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use attn::domain::{Deletion, LiveSession};
+use attn::sweep::{SweepOutcome, Sweeper};
+use attn::{Clock, Db, LiveStore};
+use chrono::Duration;
+use common::{TestEnv, attended, session};
+
+on_both_backends!(
+    a_finished_session_is_persisted_with_every_record,
+    a_session_still_running_is_never_touched,
+    the_database_being_down_loses_nothing,
+    two_sweepers_racing_persist_every_record_exactly_once,
+    persisting_again_after_a_crash_duplicates_nothing,
+);
+
+fn sweeper(env: &TestEnv, db: Db, live: Arc<dyn LiveStore>) -> Sweeper {
+    Sweeper::new(db, live, env.clock.clone(), StdDuration::from_secs(60))
+}
+
+/// Starts a session of `teacher` with `students` check-ins (the last one failed, one removed).
+async fn running_session(env: &TestEnv, teacher: &str, students: usize) -> LiveSession {
+    let now = env.clock.now();
+    let s = session(teacher, "Veri Yapıları", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    for n in 0..students {
+        let mut r = attended(n, now + Duration::seconds(n as i64));
+        if n + 1 == students {
+            r.is_attended = false;
+            r.fail_reason = Some("WIFI_FAILED".into());
+        }
+        if n == 0 {
+            r.deletion = Some(Deletion {
+                reason: "Derste değildi".into(),
+                by: teacher.into(),
+                at: now,
+            });
+        }
+        env.live.put_record(s.id, &r).await.unwrap();
+    }
+    s
+}
+
+async fn a_finished_session_is_persisted_with_every_record(env: TestEnv) {
+    let s = running_session(&env, "T1", 30).await;
+    env.advance(Duration::minutes(10));
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(outcome.persisted, 1);
+    assert_eq!(outcome.records, 30);
+
+    let saved = env.db.attendance(s.id).await.unwrap().expect("persisted");
+    assert_eq!(saved.lesson_name, "Veri Yapıları");
+    assert_eq!(saved.teacher_school_number, "T1");
+    assert_eq!((saved.start_time, saved.end_time), (s.start_time, s.end_time));
+    assert_eq!(saved.security_option, 2);
+    // The removed student is kept, soft-deleted, with who and why.
+    let visible = env.db.session_records(s.id).await.unwrap();
+    assert_eq!(visible.len(), 29);
+    let failed = visible.iter().find(|r| !r.is_attended).unwrap();
+    assert_eq!(failed.fail_reason.as_deref(), Some("WIFI_FAILED"));
+    let deleted = env.db.deleted_records(10).await.unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].deletion_reason.as_deref(), Some("Derste değildi"));
+    assert_eq!(deleted[0].deleted_by.as_deref(), Some("T1"));
+    // Teacher and students now exist as users, with the names the live data carried.
+    let people = env
+        .db
+        .users_by_numbers(&["T1".into(), attended(5, s.start_time).student_number])
+        .await
+        .unwrap();
+    assert_eq!(people.len(), 2);
+    assert!(people.iter().any(|u| u.full_name == "Öğrenci Ayşe Güler 5"));
+    // And the live store forgot it.
+    assert!(env.live.session(s.id).await.unwrap().is_none());
+    assert!(env.live.records(s.id).await.unwrap().is_empty());
+}
+
+async fn a_session_still_running_is_never_touched(env: TestEnv) {
+    let running = running_session(&env, "T1", 3).await;
+    env.advance(Duration::minutes(9));
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(outcome, SweepOutcome::default());
+    assert_eq!(env.live.records(running.id).await.unwrap().len(), 3);
+    assert!(env.db.attendance(running.id).await.unwrap().is_none());
+    assert_eq!(env.count_rows("attendances").await, 0);
+}
+
+async fn the_database_being_down_loses_nothing(env: TestEnv) {
+    let s = running_session(&env, "T1", 12).await;
+    env.advance(Duration::minutes(11));
+
+    let down = sweeper(&env, env.unreachable_db().await, env.live.clone());
+    let outcome = down.sweep_once().await.unwrap();
+    assert_eq!((outcome.persisted, outcome.failed), (0, 1));
+    assert_eq!(env.live.records(s.id).await.unwrap().len(), 12, "live data stays");
+    assert!(env.live.session(s.id).await.unwrap().is_some());
+
+    // The database is back: the very next sweep persists everything.
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!((outcome.persisted, outcome.records), (1, 12));
+    assert_eq!(env.count_rows("attendance_records").await, 12);
+    assert!(env.live.session(s.id).await.unwrap().is_none());
+}
+
+async fn two_sweepers_racing_persist_every_record_exactly_once(env: TestEnv) {
+    let mut sessions = Vec::new();
+    for t in 0..12 {
+        sessions.push(running_session(&env, &format!("T{t}"), 25).await);
+    }
+    env.advance(Duration::minutes(10));
+    let a = sweeper(&env, env.db.clone(), env.live.clone());
+    let b = sweeper(&env, env.db.clone(), env.second_live_handle().await);
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { a.sweep_once().await }),
+        tokio::spawn(async move { b.sweep_once().await })
+    );
+    let (ra, rb) = (ra.unwrap().unwrap(), rb.unwrap().unwrap());
+    assert_eq!(ra.failed + rb.failed, 0, "{ra:?} {rb:?}");
+    assert_eq!(ra.persisted + rb.persisted, 12, "each session persisted by exactly one: {ra:?} {rb:?}");
+    assert_eq!(ra.records + rb.records, 12 * 25);
+    assert_eq!(env.count_rows("attendances").await, 12);
+    assert_eq!(env.count_rows("attendance_records").await, 12 * 25);
+    for s in &sessions {
+        assert!(env.live.session(s.id).await.unwrap().is_none());
+    }
+}
+
+async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
+    let s = running_session(&env, "T1", 20).await;
+    env.advance(Duration::minutes(10));
+    // A sweeper wrote the session, then died before removing the live keys.
+    let records = env.live.records(s.id).await.unwrap();
+    env.db.persist_live(&s, &records, env.clock.now()).await.unwrap();
+
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!((outcome.persisted, outcome.records), (1, 20));
+    assert_eq!(env.count_rows("attendances").await, 1);
+    assert_eq!(env.count_rows("attendance_records").await, 20);
+    assert_eq!(env.count_rows("users").await, 21);
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(outcome, SweepOutcome::default(), "nothing left to do");
+}
