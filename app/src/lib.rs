@@ -1,0 +1,111 @@
+//! ATTN's web interface: pages (server-rendered, then hydrated) and the server functions they
+//! call. A server function extracts the caller's session, calls one service function in `attn`
+//! and maps its error; it never touches the database or Redis itself.
+
+pub mod api;
+pub mod i18n;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use i18n::{Lang, Text};
+
+/// The HTML document around the app (server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = request_lang();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The language of the current request: on the server from the cookie and Accept-Language, in
+/// the browser from `<html lang>`, which the server wrote.
+pub fn request_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return Lang::default();
+        };
+        let header = |name: http::HeaderName| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let cookies = header(http::header::COOKIE);
+        let cookie = cookies.split(';').find_map(|c| {
+            let (name, value) = c.trim().split_once('=')?;
+            (name == i18n::LANG_COOKIE).then_some(value)
+        });
+        let accept = header(http::header::ACCEPT_LANGUAGE);
+        Lang::negotiate(cookie, Some(accept.as_str()).filter(|a| !a.is_empty()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default()
+    }
+}
+
+/// The language chosen for this page, provided by [`App`].
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+/// The whole application: header, routes, fallback.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = request_lang();
+    provide_context(lang);
+    view! {
+        <Stylesheet id="leptos" href="/pkg/attn.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "ATTN".to_string() } else { format!("{page} · ATTN") }/>
+        <Router>
+            <pages::Header/>
+            <main>
+                <Routes fallback=pages::NotFound>
+                    // Async: the whole answer is in the first HTML, for phones that have not loaded the script.
+                    <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Text of `key` in the page's language.
+pub fn t(key: Text) -> &'static str {
+    key.get(use_lang())
+}
+
+/// Entry point of the browser build: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,162 @@
+//! Interface text in Turkish (the default) and English. Every text has both translations; the
+//! compiler checks that none is missing.
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the cookie that remembers the language a person chose.
+pub const LANG_COOKIE: &str = "attn_lang";
+
+/// A language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Lang {
+    /// Türkçe.
+    #[default]
+    Tr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 code, as used in `<html lang>` and the cookie.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Tr => "tr",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads a code; anything unknown is `None`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "tr" => Some(Lang::Tr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The other language, for the switch.
+    pub fn other(self) -> Self {
+        match self {
+            Lang::Tr => Lang::En,
+            Lang::En => Lang::Tr,
+        }
+    }
+
+    /// Picks the language: the cookie if set, else the browser's first supported preference,
+    /// else Turkish.
+    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(lang) = cookie.and_then(Lang::from_code) {
+            return lang;
+        }
+        let Some(header) = accept_language else {
+            return Lang::default();
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or_default().trim();
+            let primary = tag.split('-').next().unwrap_or_default();
+            let Some(lang) = Lang::from_code(primary) else {
+                continue;
+            };
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+}
+
+/// Every piece of interface text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// Page title suffix and brand.
+    AppName,
+    /// What ATTN is, in one line.
+    Tagline,
+    /// Shown to visitors who have not logged in.
+    NotLoggedIn,
+    /// Before the name of the person logged in.
+    LoggedInAs,
+    /// Role names.
+    RoleStudent,
+    /// Role names.
+    RoleTeacher,
+    /// Role names.
+    RoleAdmin,
+    /// Label of the language switch (names the other language).
+    SwitchLanguage,
+    /// Teachers: what to do.
+    HowTeachers,
+    /// Students: what to do.
+    HowStudents,
+    /// While data loads.
+    Loading,
+    /// A dependency is down.
+    Unavailable,
+    /// 404.
+    PageNotFound,
+    /// Link home.
+    BackHome,
+}
+
+impl Text {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        use Text::*;
+        match (self, lang) {
+            (AppName, _) => "ATTN",
+            (Tagline, Lang::Tr) => "Sınıf yoklaması: QR kodu okut, ağını ve yüzünü doğrula, derse katıl.",
+            (Tagline, Lang::En) => "Classroom attendance: scan the QR code, be checked by network and face, be counted.",
+            (NotLoggedIn, Lang::Tr) => "Giriş yapmadınız.",
+            (NotLoggedIn, Lang::En) => "You are not logged in.",
+            (LoggedInAs, Lang::Tr) => "Giriş yapan:",
+            (LoggedInAs, Lang::En) => "Logged in as",
+            (RoleStudent, Lang::Tr) => "Öğrenci",
+            (RoleStudent, Lang::En) => "Student",
+            (RoleTeacher, Lang::Tr) => "Öğretim üyesi",
+            (RoleTeacher, Lang::En) => "Teacher",
+            (RoleAdmin, Lang::Tr) => "Yönetici",
+            (RoleAdmin, Lang::En) => "Administrator",
+            (SwitchLanguage, Lang::Tr) => "English",
+            (SwitchLanguage, Lang::En) => "Türkçe",
+            (HowTeachers, Lang::Tr) => "Öğretim üyeleri: derste yoklama başlatın, QR kodunu yansıtın, gelenleri canlı izleyin.",
+            (HowTeachers, Lang::En) => "Teachers: start attendance in class, project the QR code, watch arrivals live.",
+            (HowStudents, Lang::Tr) => "Öğrenciler: sınıfın Wi-Fi ağında QR kodunu okutun ve AKSİS hesabınızla giriş yapın.",
+            (HowStudents, Lang::En) => "Students: scan the QR code on the classroom Wi-Fi and log in with your AKSIS account.",
+            (Loading, Lang::Tr) => "Yükleniyor…",
+            (Loading, Lang::En) => "Loading…",
+            (Unavailable, Lang::Tr) => "Hizmet şu anda kullanılamıyor. Lütfen biraz sonra yeniden deneyin.",
+            (Unavailable, Lang::En) => "The service is unavailable right now. Please try again shortly.",
+            (PageNotFound, Lang::Tr) => "Sayfa bulunamadı.",
+            (PageNotFound, Lang::En) => "Page not found.",
+            (BackHome, Lang::Tr) => "Ana sayfaya dön",
+            (BackHome, Lang::En) => "Back to the home page",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turkish_unless_the_person_or_browser_says_otherwise() {
+        assert_eq!(Lang::negotiate(None, None), Lang::Tr);
+        assert_eq!(Lang::negotiate(None, Some("fr-FR,fr;q=0.9")), Lang::Tr);
+        assert_eq!(Lang::negotiate(None, Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("en;q=0.5,tr;q=0.8")), Lang::Tr);
+        assert_eq!(Lang::negotiate(Some("en"), Some("tr-TR")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("xx"), Some("en")), Lang::En);
+    }
+
+    #[test]
+    fn every_text_differs_by_language_where_it_should() {
+        assert_ne!(Text::NotLoggedIn.get(Lang::Tr), Text::NotLoggedIn.get(Lang::En));
+        assert_eq!(Text::AppName.get(Lang::Tr), Text::AppName.get(Lang::En));
+    }
+}
