@@ -12,7 +12,7 @@ use std::sync::Arc;
 use attn::live::{MemoryLiveStore, RedisLiveStore};
 use attn::{Db, LiveStore, ManualClock};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// Which backends a test runs on.
@@ -156,16 +156,9 @@ impl TestEnv {
 
 async fn fresh_postgres_database(server_url: &str) -> String {
     let name = format!("attn_test_{}", Uuid::new_v4().simple());
-    let admin = Database::connect(server_url)
+    Db::create_postgres_database(server_url, &name)
         .await
-        .expect("connect to the PostgreSQL server");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create the test database");
-    admin.close().await.ok();
-    let (base, _) = server_url.rsplit_once('/').expect("URL has a database part");
-    format!("{base}/{name}")
+        .expect("create the test database")
 }
 
 /// Runs an async test body on both backends, as `<name>::embedded` and `<name>::services`.
