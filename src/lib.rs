@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod live;
 pub mod sweep;
+pub mod testing;
 pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock};

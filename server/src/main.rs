@@ -3,16 +3,12 @@
 //!
 //! `server` (or `server serve`) runs it; `server migrate` only applies migrations and exits.
 
-mod sessions;
-
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use app::{App, shell};
 use attn::{Config, Ctx};
-use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
-use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos::prelude::get_configuration;
+use server::BoxError;
 use tokio::sync::watch;
 
 #[tokio::main]
@@ -46,8 +42,6 @@ async fn main() -> ExitCode {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 async fn migrate(config: Config) -> Result<(), BoxError> {
     let db = attn::Db::connect(&config.database_url).await?;
     db.migrate().await?;
@@ -67,28 +61,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
             .run(ctx.config.sweep_interval, sweep_stopped),
     );
 
-    let routes = generate_route_list(App);
-    let router = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get({
-            let ctx = ctx.clone();
-            move || readyz(ctx.clone())
-        }))
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            {
-                let ctx = ctx.clone();
-                move || provide_context(ctx.clone())
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
-    let router = sessions::layer(router, &ctx.config).await?;
+    let router = server::router(ctx.clone(), leptos_options).await?;
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -102,24 +75,6 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let _ = stop_sweep.send(true);
     let _ = sweep.await;
     Ok(())
-}
-
-/// 200 when the database and the live store answer, 503 (naming what is down) otherwise.
-async fn readyz(ctx: Ctx) -> impl IntoResponse {
-    let r = ctx.readiness().await;
-    let status = if r.is_ready() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let state = |ok: bool| if ok { "ok" } else { "unavailable" };
-    (
-        status,
-        Json(serde_json::json!({
-            "database": state(r.database),
-            "live_store": state(r.live_store),
-        })),
-    )
 }
 
 async fn shutdown_signal() {

@@ -11,7 +11,7 @@ use tower_sessions_redis_store::{RedisStore, fred::prelude::*};
 pub const COOKIE_NAME: &str = "attn_session";
 
 /// Wraps `router` in the session layer for the configured store.
-pub async fn layer(router: Router, config: &AttnConfig) -> Result<Router, super::BoxError> {
+pub async fn layer(router: Router, config: &AttnConfig) -> Result<Router, crate::BoxError> {
     // Until someone logs in, the shortest idle time applies; login sets the role's own.
     let idle = time::Duration::try_from(config.student_idle.min(config.teacher_idle))?;
     Ok(match &config.redis_url {
