@@ -71,7 +71,11 @@ mod tests {
         let clock = ManualClock::new(DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap());
         let start = clock.now();
         assert_eq!(start.timestamp_subsec_millis(), 123);
-        assert_eq!(start.timestamp_subsec_nanos(), 123_000_000, "kept to the millisecond");
+        assert_eq!(
+            start.timestamp_subsec_nanos(),
+            123_000_000,
+            "kept to the millisecond"
+        );
         assert_eq!(clock.now(), start);
         clock.advance(Duration::minutes(10));
         assert_eq!(clock.now() - start, Duration::minutes(10));

@@ -236,19 +236,31 @@ mod tests {
 
     #[test]
     fn school_numbers_are_trimmed_and_checked() {
-        assert_eq!(SchoolNumber::parse(" 1306200001 ").unwrap().as_str(), "1306200001");
+        assert_eq!(
+            SchoolNumber::parse(" 1306200001 ").unwrap().as_str(),
+            "1306200001"
+        );
         assert!(SchoolNumber::parse("demo_student_12").is_ok());
         assert!(matches!(
             SchoolNumber::parse("   "),
-            Err(Error::InvalidInput { problem: Problem::Empty, .. })
+            Err(Error::InvalidInput {
+                problem: Problem::Empty,
+                ..
+            })
         ));
         assert!(matches!(
             SchoolNumber::parse("12; DROP TABLE users"),
-            Err(Error::InvalidInput { problem: Problem::Malformed, .. })
+            Err(Error::InvalidInput {
+                problem: Problem::Malformed,
+                ..
+            })
         ));
         assert!(matches!(
             SchoolNumber::parse(&"1".repeat(33)),
-            Err(Error::InvalidInput { problem: Problem::TooLong { max: 32 }, .. })
+            Err(Error::InvalidInput {
+                problem: Problem::TooLong { max: 32 },
+                ..
+            })
         ));
     }
 
@@ -258,13 +270,19 @@ mod tests {
         assert!(Reason::parse("ığüşö", 5).is_ok());
         assert!(matches!(
             Reason::parse("  kısa ", 5),
-            Err(Error::InvalidInput { problem: Problem::TooShort { min: 5 }, .. })
+            Err(Error::InvalidInput {
+                problem: Problem::TooShort { min: 5 },
+                ..
+            })
         ));
     }
 
     #[test]
     fn security_levels_keep_the_original_numbers() {
-        assert_eq!(SecurityLevel::try_from(3).unwrap(), SecurityLevel::NetworkAndFace);
+        assert_eq!(
+            SecurityLevel::try_from(3).unwrap(),
+            SecurityLevel::NetworkAndFace
+        );
         assert_eq!(serde_json::to_string(&SecurityLevel::Network).unwrap(), "2");
         assert!(SecurityLevel::try_from(4).is_err());
         assert!(serde_json::from_str::<SecurityLevel>("0").is_err());

@@ -115,11 +115,15 @@ impl TestEnv {
                 !services_required(),
                 "ATTN_TEST_REQUIRE_SERVICES is set but ATTN_TEST_DATABASE_URL or ATTN_TEST_REDIS_URL is not"
             );
-            eprintln!("skipped on PostgreSQL/Redis: ATTN_TEST_DATABASE_URL and ATTN_TEST_REDIS_URL not set");
+            eprintln!(
+                "skipped on PostgreSQL/Redis: ATTN_TEST_DATABASE_URL and ATTN_TEST_REDIS_URL not set"
+            );
             return None;
         };
         let db_url = fresh_postgres_database(&pg).await;
-        let db = Db::connect(&db_url).await.expect("connect to the test database");
+        let db = Db::connect(&db_url)
+            .await
+            .expect("connect to the test database");
         db.migrate().await.expect("migrate PostgreSQL");
         let prefix = format!("attn-test-{}", Uuid::new_v4().simple());
         let live = RedisLiveStore::connect(&redis, &prefix)
@@ -178,4 +182,3 @@ async fn fresh_postgres_database(server_url: &str) -> String {
         .await
         .expect("create the test database")
 }
-

@@ -30,8 +30,14 @@ mod tests {
 
     #[test]
     fn turkish_names_match_typed_ascii() {
-        assert!(loosely_contains("Yazılım  Mühendisliği", "yazilim muhendisligi"));
-        assert!(loosely_contains("Dr. Öğr. Üyesi İLKER ŞAHİN", "ilker sahin"));
+        assert!(loosely_contains(
+            "Yazılım  Mühendisliği",
+            "yazilim muhendisligi"
+        ));
+        assert!(loosely_contains(
+            "Dr. Öğr. Üyesi İLKER ŞAHİN",
+            "ilker sahin"
+        ));
         assert!(!loosely_contains("Fizik", "kimya"));
     }
 }

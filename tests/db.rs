@@ -67,16 +67,26 @@ fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
 async fn seed_people(env: &TestEnv, students: u32) {
     let mut people = vec![teacher()];
     people.extend((0..students).map(student));
-    env.db.upsert_users(&people, monday_morning()).await.unwrap();
+    env.db
+        .upsert_users(&people, monday_morning())
+        .await
+        .unwrap();
 }
 
 async fn users_are_upserted_by_school_number(env: TestEnv) {
     seed_people(&env, 2).await;
     let mut renamed = student(1);
     renamed.full_name = "Gülşen Üstün-Yıldız".into();
-    env.db.upsert_users(&[renamed.clone()], monday_morning()).await.unwrap();
+    env.db
+        .upsert_users(&[renamed.clone()], monday_morning())
+        .await
+        .unwrap();
 
-    let numbers = vec![student(0).school_number, renamed.school_number.clone(), "nobody".into()];
+    let numbers = vec![
+        student(0).school_number,
+        renamed.school_number.clone(),
+        "nobody".into(),
+    ];
     let found = env.db.users_by_numbers(&numbers).await.unwrap();
     assert_eq!(found, vec![student(0), renamed], "{:?}", env.backend);
     assert_eq!(env.count_rows("users").await, 3);
@@ -86,18 +96,41 @@ async fn a_teachers_sessions_come_newest_first_in_pages(env: TestEnv) {
     seed_people(&env, 0).await;
     let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
     for (i, id) in ids.iter().enumerate() {
-        env.db.insert_attendance(&attendance(*id, i as i64 * 60)).await.unwrap();
+        env.db
+            .insert_attendance(&attendance(*id, i as i64 * 60))
+            .await
+            .unwrap();
     }
     // Adding the same session again changes nothing.
-    env.db.insert_attendance(&attendance(ids[0], 0)).await.unwrap();
+    env.db
+        .insert_attendance(&attendance(ids[0], 0))
+        .await
+        .unwrap();
 
     let first = env.db.teacher_attendances("T100", 0, 2).await.unwrap();
     assert_eq!(first.total, 5);
-    assert_eq!(first.items.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[4], ids[3]]);
+    assert_eq!(
+        first.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3]]
+    );
     let last = env.db.teacher_attendances("T100", 2, 2).await.unwrap();
-    assert_eq!(last.items.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[0]]);
-    assert_eq!(last.items[0].start_time, monday_morning(), "times come back in UTC, unchanged");
-    assert!(env.db.teacher_attendances("T999", 0, 10).await.unwrap().items.is_empty());
+    assert_eq!(
+        last.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+    assert_eq!(
+        last.items[0].start_time,
+        monday_morning(),
+        "times come back in UTC, unchanged"
+    );
+    assert!(
+        env.db
+            .teacher_attendances("T999", 0, 10)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 async fn records_are_upserted_in_bulk(env: TestEnv) {
@@ -105,7 +138,11 @@ async fn records_are_upserted_in_bulk(env: TestEnv) {
     let id = Uuid::new_v4();
     env.db.insert_attendance(&attendance(id, 0)).await.unwrap();
     env.db
-        .upsert_records(&[record(id, 0, true), record(id, 1, false), record(id, 2, true)])
+        .upsert_records(&[
+            record(id, 0, true),
+            record(id, 1, false),
+            record(id, 2, true),
+        ])
         .await
         .unwrap();
     // The teacher accepts the failed student: the same key again overwrites.
@@ -121,7 +158,10 @@ async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: Test
     seed_people(&env, 2).await;
     let id = Uuid::new_v4();
     env.db.insert_attendance(&attendance(id, 0)).await.unwrap();
-    env.db.upsert_records(&[record(id, 0, true), record(id, 1, true)]).await.unwrap();
+    env.db
+        .upsert_records(&[record(id, 0, true), record(id, 1, true)])
+        .await
+        .unwrap();
     let at = monday_morning() + Duration::hours(2);
 
     let reason = Reason::parse("Öğrenci derste değildi", 10).unwrap();
@@ -135,18 +175,34 @@ async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: Test
 
     let deleted = env.db.deleted_records(50).await.unwrap();
     assert_eq!(deleted.len(), 1);
-    assert_eq!(deleted[0].deletion_reason.as_deref(), Some("Öğrenci derste değildi"));
+    assert_eq!(
+        deleted[0].deletion_reason.as_deref(),
+        Some("Öğrenci derste değildi")
+    );
     assert_eq!(deleted[0].deleted_by.as_deref(), Some("T100"));
     assert_eq!(deleted[0].deletion_time, Some(at));
 
     let reason = Reason::parse("Yanlış derse açılmış oturum", 10).unwrap();
-    env.db.delete_attendance(id, &reason, "T100", at).await.unwrap();
+    env.db
+        .delete_attendance(id, &reason, "T100", at)
+        .await
+        .unwrap();
     assert!(env.db.attendance(id).await.unwrap().is_none());
-    assert_eq!(env.db.teacher_attendances("T100", 0, 10).await.unwrap().total, 0);
+    assert_eq!(
+        env.db
+            .teacher_attendances("T100", 0, 10)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     assert_eq!(env.db.deleted_attendances(50).await.unwrap()[0].id, id);
 
     env.db.restore_attendance(id).await.unwrap();
-    env.db.restore_record(id, &student(1).school_number).await.unwrap();
+    env.db
+        .restore_record(id, &student(1).school_number)
+        .await
+        .unwrap();
     let restored = env.db.attendance(id).await.unwrap().expect("visible again");
     assert!(restored.deletion_reason.is_none());
     assert_eq!(env.db.session_records(id).await.unwrap().len(), 2);
@@ -164,13 +220,18 @@ async fn deleting_twice_or_restoring_what_is_not_deleted_is_not_found(env: TestE
         env.db.restore_attendance(id).await,
         Err(Error::NotFound(Entity::Session))
     ));
-    env.db.delete_attendance(id, &reason, "T100", at).await.unwrap();
+    env.db
+        .delete_attendance(id, &reason, "T100", at)
+        .await
+        .unwrap();
     assert!(matches!(
         env.db.delete_attendance(id, &reason, "T100", at).await,
         Err(Error::NotFound(Entity::Session))
     ));
     assert!(matches!(
-        env.db.delete_record(Uuid::new_v4(), "1306200000", &reason, "T100", at).await,
+        env.db
+            .delete_record(Uuid::new_v4(), "1306200000", &reason, "T100", at)
+            .await,
         Err(Error::NotFound(Entity::Record))
     ));
 }

@@ -30,7 +30,10 @@ async fn a_created_session_reads_back_whole(env: TestEnv) {
     env.live.create_session(&s, env.clock.now()).await.unwrap();
     assert_eq!(env.live.session(s.id).await.unwrap(), Some(s.clone()));
     assert_eq!(
-        env.live.active_session_of("T1", env.clock.now()).await.unwrap(),
+        env.live
+            .active_session_of("T1", env.clock.now())
+            .await
+            .unwrap(),
         Some(s)
     );
     assert!(env.live.session(Uuid::new_v4()).await.unwrap().is_none());
@@ -57,7 +60,11 @@ async fn concurrent_starts_by_one_teacher_let_exactly_one_through(env: TestEnv) 
     let now = env.clock.now();
     let other = env.second_live_handle().await;
     let attempts = (0..8).map(|i| {
-        let store = if i % 2 == 0 { env.live.clone() } else { other.clone() };
+        let store = if i % 2 == 0 {
+            env.live.clone()
+        } else {
+            other.clone()
+        };
         let s = session("T1", &format!("Ders {i}"), now, 10);
         tokio::spawn(async move { store.create_session(&s, now).await })
     });
@@ -86,11 +93,21 @@ async fn a_new_session_may_start_once_the_last_one_ended(env: TestEnv) {
     env.live.create_session(&first, now).await.unwrap();
     env.advance(Duration::minutes(10));
     let now = env.clock.now();
-    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
+    assert!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let second = session("T1", "Fizik", now, 10);
     env.live.create_session(&second, now).await.unwrap();
     assert_eq!(
-        env.live.active_session_of("T1", now).await.unwrap().map(|s| s.id),
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .map(|s| s.id),
         Some(second.id)
     );
     // The ended one stays for the sweep.
@@ -138,15 +155,27 @@ async fn finishing_ends_the_session_now_and_keeps_its_data(env: TestEnv) {
     let start = env.clock.now();
     let s = session("T1", "Fizik", start, 10);
     env.live.create_session(&s, start).await.unwrap();
-    env.live.put_record(s.id, &attended(1, start)).await.unwrap();
+    env.live
+        .put_record(s.id, &attended(1, start))
+        .await
+        .unwrap();
     env.advance(Duration::minutes(3));
     let now = env.clock.now();
     env.live.finish(s.id, now).await.unwrap();
 
     let finished = env.live.session(s.id).await.unwrap().unwrap();
     assert_eq!(finished.end_time, now);
-    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
-    assert_eq!(env.live.expired_sessions(now, 10).await.unwrap(), vec![s.id]);
+    assert!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        env.live.expired_sessions(now, 10).await.unwrap(),
+        vec![s.id]
+    );
     assert_eq!(env.live.records(s.id).await.unwrap().len(), 1);
     // The teacher may start the next lesson at once.
     env.live
@@ -175,7 +204,10 @@ async fn expired_sessions_are_listed_oldest_first(env: TestEnv) {
         vec![short.id, medium.id],
         "a session ending exactly now counts as ended"
     );
-    assert_eq!(env.live.expired_sessions(now, 1).await.unwrap(), vec![short.id]);
+    assert_eq!(
+        env.live.expired_sessions(now, 1).await.unwrap(),
+        vec![short.id]
+    );
 }
 
 async fn active_sessions_are_found_by_lesson_and_teacher_name(env: TestEnv) {
@@ -189,7 +221,11 @@ async fn active_sessions_are_found_by_lesson_and_teacher_name(env: TestEnv) {
     for s in [&data, &physics, &ended] {
         env.live.create_session(s, now).await.unwrap();
     }
-    let found = env.live.find_active("veri yapilari", "ilker sahin", now).await.unwrap();
+    let found = env
+        .live
+        .find_active("veri yapilari", "ilker sahin", now)
+        .await
+        .unwrap();
     assert_eq!(found, vec![data.clone()]);
     let all: HashSet<_> = env
         .live
@@ -200,7 +236,13 @@ async fn active_sessions_are_found_by_lesson_and_teacher_name(env: TestEnv) {
         .map(|s| s.id)
         .collect();
     assert_eq!(all, HashSet::from([data.id, physics.id]));
-    assert!(env.live.find_active("kimya", "", now).await.unwrap().is_empty());
+    assert!(
+        env.live
+            .find_active("kimya", "", now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn a_claim_is_exclusive_until_released(env: TestEnv) {
@@ -228,10 +270,22 @@ async fn removing_a_session_forgets_it_everywhere(env: TestEnv) {
 
     assert!(env.live.session(s.id).await.unwrap().is_none());
     assert!(env.live.records(s.id).await.unwrap().is_empty());
-    assert!(env.live.active_session_of("T1", now).await.unwrap().is_none());
+    assert!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(env.live.find_active("", "", now).await.unwrap().is_empty());
     env.advance(Duration::hours(1));
-    assert!(env.live.expired_sessions(env.clock.now(), 10).await.unwrap().is_empty());
+    assert!(
+        env.live
+            .expired_sessions(env.clock.now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The teacher is free again.
     env.live
         .create_session(&session("T1", "Kimya", now, 10), now)

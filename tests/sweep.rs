@@ -60,7 +60,10 @@ async fn a_finished_session_is_persisted_with_every_record(env: TestEnv) {
     let saved = env.db.attendance(s.id).await.unwrap().expect("persisted");
     assert_eq!(saved.lesson_name, "Veri Yapıları");
     assert_eq!(saved.teacher_school_number, "T1");
-    assert_eq!((saved.start_time, saved.end_time), (s.start_time, s.end_time));
+    assert_eq!(
+        (saved.start_time, saved.end_time),
+        (s.start_time, s.end_time)
+    );
     assert_eq!(saved.security_option, 2);
     // The removed student is kept, soft-deleted, with who and why.
     let visible = env.db.session_records(s.id).await.unwrap();
@@ -69,7 +72,10 @@ async fn a_finished_session_is_persisted_with_every_record(env: TestEnv) {
     assert_eq!(failed.fail_reason.as_deref(), Some("WIFI_FAILED"));
     let deleted = env.db.deleted_records(10).await.unwrap();
     assert_eq!(deleted.len(), 1);
-    assert_eq!(deleted[0].deletion_reason.as_deref(), Some("Derste değildi"));
+    assert_eq!(
+        deleted[0].deletion_reason.as_deref(),
+        Some("Derste değildi")
+    );
     assert_eq!(deleted[0].deleted_by.as_deref(), Some("T1"));
     // Teacher and students now exist as users, with the names the live data carried.
     let people = env
@@ -104,7 +110,11 @@ async fn the_database_being_down_loses_nothing(env: TestEnv) {
     let down = sweeper(&env, env.unreachable_db().await, env.live.clone());
     let outcome = down.sweep_once().await.unwrap();
     assert_eq!((outcome.persisted, outcome.failed), (0, 1));
-    assert_eq!(env.live.records(s.id).await.unwrap().len(), 12, "live data stays");
+    assert_eq!(
+        env.live.records(s.id).await.unwrap().len(),
+        12,
+        "live data stays"
+    );
     assert!(env.live.session(s.id).await.unwrap().is_some());
 
     // The database is back: the very next sweep persists everything.
@@ -131,7 +141,11 @@ async fn two_sweepers_racing_persist_every_record_exactly_once(env: TestEnv) {
     );
     let (ra, rb) = (ra.unwrap().unwrap(), rb.unwrap().unwrap());
     assert_eq!(ra.failed + rb.failed, 0, "{ra:?} {rb:?}");
-    assert_eq!(ra.persisted + rb.persisted, 12, "each session persisted by exactly one: {ra:?} {rb:?}");
+    assert_eq!(
+        ra.persisted + rb.persisted,
+        12,
+        "each session persisted by exactly one: {ra:?} {rb:?}"
+    );
     assert_eq!(ra.records + rb.records, 12 * 25);
     assert_eq!(env.count_rows("attendances").await, 12);
     assert_eq!(env.count_rows("attendance_records").await, 12 * 25);
@@ -145,7 +159,10 @@ async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
     env.advance(Duration::minutes(10));
     // A sweeper wrote the session, then died before removing the live keys.
     let records = env.live.records(s.id).await.unwrap();
-    env.db.persist_live(&s, &records, env.clock.now()).await.unwrap();
+    env.db
+        .persist_live(&s, &records, env.clock.now())
+        .await
+        .unwrap();
 
     let outcome = sweeper(&env, env.db.clone(), env.live.clone())
         .sweep_once()

@@ -110,8 +110,12 @@ impl Text {
         use Text::*;
         match (self, lang) {
             (AppName, _) => "ATTN",
-            (Tagline, Lang::Tr) => "Sınıf yoklaması: QR kodu okut, ağını ve yüzünü doğrula, derse katıl.",
-            (Tagline, Lang::En) => "Classroom attendance: scan the QR code, be checked by network and face, be counted.",
+            (Tagline, Lang::Tr) => {
+                "Sınıf yoklaması: QR kodu okut, ağını ve yüzünü doğrula, derse katıl."
+            }
+            (Tagline, Lang::En) => {
+                "Classroom attendance: scan the QR code, be checked by network and face, be counted."
+            }
             (NotLoggedIn, Lang::Tr) => "Giriş yapmadınız.",
             (NotLoggedIn, Lang::En) => "You are not logged in.",
             (LoggedInAs, Lang::Tr) => "Giriş yapan:",
@@ -124,14 +128,26 @@ impl Text {
             (RoleAdmin, Lang::En) => "Administrator",
             (SwitchLanguage, Lang::Tr) => "English",
             (SwitchLanguage, Lang::En) => "Türkçe",
-            (HowTeachers, Lang::Tr) => "Öğretim üyeleri: derste yoklama başlatın, QR kodunu yansıtın, gelenleri canlı izleyin.",
-            (HowTeachers, Lang::En) => "Teachers: start attendance in class, project the QR code, watch arrivals live.",
-            (HowStudents, Lang::Tr) => "Öğrenciler: sınıfın Wi-Fi ağında QR kodunu okutun ve AKSİS hesabınızla giriş yapın.",
-            (HowStudents, Lang::En) => "Students: scan the QR code on the classroom Wi-Fi and log in with your AKSIS account.",
+            (HowTeachers, Lang::Tr) => {
+                "Öğretim üyeleri: derste yoklama başlatın, QR kodunu yansıtın, gelenleri canlı izleyin."
+            }
+            (HowTeachers, Lang::En) => {
+                "Teachers: start attendance in class, project the QR code, watch arrivals live."
+            }
+            (HowStudents, Lang::Tr) => {
+                "Öğrenciler: sınıfın Wi-Fi ağında QR kodunu okutun ve AKSİS hesabınızla giriş yapın."
+            }
+            (HowStudents, Lang::En) => {
+                "Students: scan the QR code on the classroom Wi-Fi and log in with your AKSIS account."
+            }
             (Loading, Lang::Tr) => "Yükleniyor…",
             (Loading, Lang::En) => "Loading…",
-            (Unavailable, Lang::Tr) => "Hizmet şu anda kullanılamıyor. Lütfen biraz sonra yeniden deneyin.",
-            (Unavailable, Lang::En) => "The service is unavailable right now. Please try again shortly.",
+            (Unavailable, Lang::Tr) => {
+                "Hizmet şu anda kullanılamıyor. Lütfen biraz sonra yeniden deneyin."
+            }
+            (Unavailable, Lang::En) => {
+                "The service is unavailable right now. Please try again shortly."
+            }
             (PageNotFound, Lang::Tr) => "Sayfa bulunamadı.",
             (PageNotFound, Lang::En) => "Page not found.",
             (BackHome, Lang::Tr) => "Ana sayfaya dön",
@@ -156,7 +172,10 @@ mod tests {
 
     #[test]
     fn every_text_differs_by_language_where_it_should() {
-        assert_ne!(Text::NotLoggedIn.get(Lang::Tr), Text::NotLoggedIn.get(Lang::En));
+        assert_ne!(
+            Text::NotLoggedIn.get(Lang::Tr),
+            Text::NotLoggedIn.get(Lang::En)
+        );
         assert_eq!(Text::AppName.get(Lang::Tr), Text::AppName.get(Lang::En));
     }
 }

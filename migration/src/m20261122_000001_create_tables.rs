@@ -115,11 +115,15 @@ impl MigrationTrait for Migration {
                     .col(uuid(AttendanceRecords::AttendanceId))
                     .col(string_len(AttendanceRecords::StudentNumber, 32))
                     .col(boolean(AttendanceRecords::IsAttended))
-                    .col(timestamp_with_time_zone_null(AttendanceRecords::AttendanceTime))
+                    .col(timestamp_with_time_zone_null(
+                        AttendanceRecords::AttendanceTime,
+                    ))
                     .col(string_len_null(AttendanceRecords::FailReason, 64))
                     .col(boolean(AttendanceRecords::IsDeleted).default(false))
                     .col(text_null(AttendanceRecords::DeletionReason))
-                    .col(timestamp_with_time_zone_null(AttendanceRecords::DeletionTime))
+                    .col(timestamp_with_time_zone_null(
+                        AttendanceRecords::DeletionTime,
+                    ))
                     .col(string_len_null(AttendanceRecords::DeletedBy, 32))
                     .primary_key(
                         Index::create()

@@ -17,10 +17,13 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
     let routes = generate_route_list(App);
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get({
-            let ctx = ctx.clone();
-            move || readyz(ctx.clone())
-        }))
+        .route(
+            "/readyz",
+            get({
+                let ctx = ctx.clone();
+                move || readyz(ctx.clone())
+            }),
+        )
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -55,4 +58,3 @@ pub async fn readyz(ctx: Ctx) -> impl IntoResponse {
         })),
     )
 }
-

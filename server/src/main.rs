@@ -56,10 +56,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let addr = leptos_options.site_addr;
 
     let (stop_sweep, sweep_stopped) = watch::channel(false);
-    let sweep = tokio::spawn(
-        ctx.sweeper()
-            .run(ctx.config.sweep_interval, sweep_stopped),
-    );
+    let sweep = tokio::spawn(ctx.sweeper().run(ctx.config.sweep_interval, sweep_stopped));
 
     let router = server::router(ctx.clone(), leptos_options).await?;
 

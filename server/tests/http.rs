@@ -21,13 +21,18 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .output_name("attn")
         .site_root("target/site")
         .build();
-    let router = server::router(ctx, options).await.expect("build the router");
+    let router = server::router(ctx, options)
+        .await
+        .expect("build the router");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -126,30 +131,53 @@ async fn the_home_page_is_turkish_by_default_and_says_you_are_not_logged_in(app:
 }
 
 async fn the_browser_language_is_followed(app: TestApp) {
-    let (_, html) = app.page("/", &[("accept-language", "en-GB,en;q=0.9,tr;q=0.5")]).await;
+    let (_, html) = app
+        .page("/", &[("accept-language", "en-GB,en;q=0.9,tr;q=0.5")])
+        .await;
     assert!(html.contains(r#"<html lang="en">"#));
     assert!(html.contains("You are not logged in."));
     assert!(html.contains(">Türkçe</button>"));
-    let (_, html) = app.page("/", &[("accept-language", "de-DE,de;q=0.9")]).await;
-    assert!(html.contains("Giriş yapmadınız."), "unsupported languages fall back to Turkish");
+    let (_, html) = app
+        .page("/", &[("accept-language", "de-DE,de;q=0.9")])
+        .await;
+    assert!(
+        html.contains("Giriş yapmadınız."),
+        "unsupported languages fall back to Turkish"
+    );
 }
 
 async fn the_language_switch_works_without_scripts_and_is_remembered(app: TestApp) {
     let res = app.switch_language("en", "/").await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()[header::LOCATION], "/");
-    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("attn_lang=en;"), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 
     let (_, html) = app
-        .page("/", &[("cookie", "attn_lang=en"), ("accept-language", "tr-TR")])
+        .page(
+            "/",
+            &[("cookie", "attn_lang=en"), ("accept-language", "tr-TR")],
+        )
         .await;
-    assert!(html.contains("You are not logged in."), "the choice beats the browser");
+    assert!(
+        html.contains("You are not logged in."),
+        "the choice beats the browser"
+    );
 }
 
 async fn the_language_switch_never_redirects_off_site(app: TestApp) {
-    for target in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
+    for target in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
         let res = app.switch_language("en", target).await;
         assert_eq!(res.headers()[header::LOCATION], "/", "{target}");
     }
@@ -159,6 +187,8 @@ async fn an_unknown_page_is_a_translated_404(app: TestApp) {
     let (status, html) = app.page("/no/such/page", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Sayfa bulunamadı."));
-    let (_, html) = app.page("/no/such/page", &[("accept-language", "en")]).await;
+    let (_, html) = app
+        .page("/no/such/page", &[("accept-language", "en")])
+        .await;
     assert!(html.contains("Page not found."));
 }

@@ -58,7 +58,9 @@ async fn sweep(sessions: usize, records: usize) -> Result<(), BoxError> {
         std::env::var("ATTN_TEST_DATABASE_URL"),
         std::env::var("ATTN_TEST_REDIS_URL"),
     ) else {
-        println!("PostgreSQL + Redis: skipped (set ATTN_TEST_DATABASE_URL and ATTN_TEST_REDIS_URL)");
+        println!(
+            "PostgreSQL + Redis: skipped (set ATTN_TEST_DATABASE_URL and ATTN_TEST_REDIS_URL)"
+        );
         return Ok(());
     };
     let name = format!("attn_bench_{}", Uuid::new_v4().simple());
@@ -68,7 +70,14 @@ async fn sweep(sessions: usize, records: usize) -> Result<(), BoxError> {
     sweep_on("PostgreSQL + Redis", db.clone(), live, sessions, records).await?;
     let name = format!("attn_bench_{}", Uuid::new_v4().simple());
     let db = Db::connect(&Db::create_postgres_database(&pg, &name).await?).await?;
-    sweep_on("PostgreSQL + memory", db, Arc::new(MemoryLiveStore::new()), sessions, records).await
+    sweep_on(
+        "PostgreSQL + memory",
+        db,
+        Arc::new(MemoryLiveStore::new()),
+        sessions,
+        records,
+    )
+    .await
 }
 
 async fn sweep_on(

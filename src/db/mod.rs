@@ -70,7 +70,10 @@ impl Db {
     pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<String> {
         let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(Error::invalid("database name", crate::error::Problem::Malformed));
+            return Err(Error::invalid(
+                "database name",
+                crate::error::Problem::Malformed,
+            ));
         }
         let (base, _) = server_url.rsplit_once('/').ok_or(Error::Config {
             variable: "ATTN_DATABASE_URL",
@@ -214,7 +217,10 @@ impl Db {
     ) -> Result<()> {
         let done = attendance_record::Entity::update_many()
             .col_expr(attendance_record::Column::IsDeleted, true.into())
-            .col_expr(attendance_record::Column::DeletionReason, reason.as_str().into())
+            .col_expr(
+                attendance_record::Column::DeletionReason,
+                reason.as_str().into(),
+            )
             .col_expr(attendance_record::Column::DeletionTime, at.into())
             .col_expr(attendance_record::Column::DeletedBy, by.into())
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
@@ -249,8 +255,14 @@ impl Db {
     pub async fn restore_attendance(&self, id: Uuid) -> Result<()> {
         let done = attendance::Entity::update_many()
             .col_expr(attendance::Column::IsDeleted, false.into())
-            .col_expr(attendance::Column::DeletionReason, Option::<String>::None.into())
-            .col_expr(attendance::Column::DeletionTime, Option::<DateTime<Utc>>::None.into())
+            .col_expr(
+                attendance::Column::DeletionReason,
+                Option::<String>::None.into(),
+            )
+            .col_expr(
+                attendance::Column::DeletionTime,
+                Option::<DateTime<Utc>>::None.into(),
+            )
             .col_expr(attendance::Column::DeletedBy, Option::<String>::None.into())
             .filter(attendance::Column::Id.eq(id))
             .filter(attendance::Column::IsDeleted.eq(true))
@@ -271,7 +283,10 @@ impl Db {
                 attendance_record::Column::DeletionTime,
                 Option::<DateTime<Utc>>::None.into(),
             )
-            .col_expr(attendance_record::Column::DeletedBy, Option::<String>::None.into())
+            .col_expr(
+                attendance_record::Column::DeletedBy,
+                Option::<String>::None.into(),
+            )
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
             .filter(attendance_record::Column::StudentNumber.eq(student))
             .filter(attendance_record::Column::IsDeleted.eq(true))
@@ -311,10 +326,8 @@ impl Db {
             },
         );
         let people: Vec<User> = people.into_values().collect();
-        let rows: Vec<AttendanceRecord> = records
-            .iter()
-            .map(|r| record_row(session.id, r))
-            .collect();
+        let rows: Vec<AttendanceRecord> =
+            records.iter().map(|r| record_row(session.id, r)).collect();
 
         let txn = self.conn.begin().await?;
         upsert_users(&txn, &people, now, false).await?;
@@ -343,7 +356,10 @@ fn ensure_sqlite_folder(url: &str) -> Result<()> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| Error::Config {
             variable: "ATTN_DATABASE_URL",
             problem: format!("cannot create {}: {e}", dir.display()),

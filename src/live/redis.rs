@@ -351,7 +351,10 @@ impl LiveStore for RedisLiveStore {
             .arg(limit)
             .query_async(&mut self.conn.clone())
             .await?;
-        Ok(ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect())
     }
 
     async fn claim(

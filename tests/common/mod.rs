@@ -45,7 +45,12 @@ macro_rules! on_both_backends {
 }
 
 /// A live session of `teacher` for `lesson`, opened at `start` for `minutes`.
-pub fn session(teacher: &str, lesson: &str, start: DateTime<Utc>, minutes: i64) -> attn::domain::LiveSession {
+pub fn session(
+    teacher: &str,
+    lesson: &str,
+    start: DateTime<Utc>,
+    minutes: i64,
+) -> attn::domain::LiveSession {
     attn::domain::LiveSession {
         id: Uuid::new_v4(),
         teacher_school_number: teacher.to_owned(),

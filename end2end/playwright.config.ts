@@ -1,0 +1,57 @@
+import { defineConfig, devices } from '@playwright/test';
+import * as os from 'os';
+import * as path from 'path';
+
+// The server under test: the release build that `cargo leptos build --release` made, on the
+// embedded default with a database file of its own.
+const port = Number(process.env.ATTN_E2E_PORT ?? 3100);
+const serverBin = process.env.ATTN_SERVER_BIN ?? path.resolve(__dirname, '../target/release/server');
+const siteRoot = process.env.ATTN_SITE_ROOT ?? path.resolve(__dirname, '../target/site');
+const dataDir = path.join(os.tmpdir(), `attn-e2e-${process.pid}`);
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    // A Turkish phone or laptop, as most users have; tests that need English say so.
+    locale: 'tr-TR',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+      ],
+    },
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], channel: undefined } },
+    { name: 'phone', use: { ...devices['Pixel 7'], channel: undefined } },
+  ],
+  webServer: {
+    command: `mkdir -p ${dataDir} && exec ${serverBin}`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      LEPTOS_ENV: 'PROD',
+      ATTN_DATABASE_URL: `sqlite://${dataDir}/attn.db?mode=rwc`,
+      ATTN_REDIS_URL: '',
+      RUST_LOG: 'warn',
+    },
+  },
+});
