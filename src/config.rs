@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use ipnet::IpNet;
+
 use crate::error::{Error, Result};
+use crate::identity::AksisConfig;
 
 /// Default database: a SQLite file under ./data, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/attn.db?mode=rwc";
@@ -31,6 +34,22 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `ATTN_ADMINS`: comma-separated school numbers that also get the admin role.
     pub admins: Vec<String>,
+    /// `ATTN_DEMO_ACCOUNTS`: allow the demo accounts (default: on in the embedded mode only).
+    pub demo_accounts: bool,
+    /// `ATTN_DEMO_PASSWORD`: the demo accounts' shared password.
+    pub demo_password: String,
+    /// `ATTN_AKSIS_*` and `ATTN_PORTAL_TIMEOUT_SECS`: where the portal is.
+    pub portal: AksisConfig,
+    /// `ATTN_TRUSTED_PROXIES`: addresses or CIDRs of reverse proxies whose X-Forwarded-For is
+    /// believed. Nobody else's is.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `ATTN_LOGIN_MAX_FAILURES`: failed logins per username within the window.
+    pub login_max_failures: u64,
+    /// `ATTN_LOGIN_MAX_FAILURES_PER_IP`: failed logins per client address within the window
+    /// (a whole class may share one address).
+    pub login_max_failures_per_ip: u64,
+    /// `ATTN_LOGIN_WINDOW_SECS`: the window of the login limits.
+    pub login_window: Duration,
 }
 
 impl Default for Config {
@@ -76,9 +95,41 @@ impl Config {
                 problem: format!("unknown time zone {name:?}"),
             })?,
         };
+        let redis_url = get("ATTN_REDIS_URL");
+        let embedded = database_url.starts_with("sqlite:") && redis_url.is_none();
+        let defaults = AksisConfig::default();
+        let portal = AksisConfig {
+            login_url: get("ATTN_AKSIS_LOGIN_URL").unwrap_or(defaults.login_url),
+            obs_url: get("ATTN_AKSIS_OBS_URL").unwrap_or(defaults.obs_url),
+            timetable_url: get("ATTN_AKSIS_TIMETABLE_URL").unwrap_or(defaults.timetable_url),
+            logout_url: get("ATTN_AKSIS_LOGOUT_URL").unwrap_or(defaults.logout_url),
+            timeout: secs("ATTN_PORTAL_TIMEOUT_SECS", defaults.timeout.as_secs())?,
+        };
+        let trusted_proxies = get("ATTN_TRUSTED_PROXIES")
+            .map(|v| parse_networks("ATTN_TRUSTED_PROXIES", &v))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            demo_accounts: match get("ATTN_DEMO_ACCOUNTS") {
+                None => embedded,
+                value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,
+            },
+            demo_password: get("ATTN_DEMO_PASSWORD").unwrap_or_else(|| "demo".into()),
+            portal,
+            trusted_proxies,
+            login_max_failures: parse_number(
+                "ATTN_LOGIN_MAX_FAILURES",
+                get("ATTN_LOGIN_MAX_FAILURES"),
+                5,
+            )?,
+            login_max_failures_per_ip: parse_number(
+                "ATTN_LOGIN_MAX_FAILURES_PER_IP",
+                get("ATTN_LOGIN_MAX_FAILURES_PER_IP"),
+                30,
+            )?,
+            login_window: secs("ATTN_LOGIN_WINDOW_SECS", 600)?,
             database_url,
-            redis_url: get("ATTN_REDIS_URL"),
+            redis_url,
             redis_prefix: get("ATTN_REDIS_PREFIX").unwrap_or_else(|| "attn".into()),
             sweep_interval: secs("ATTN_SWEEP_INTERVAL_SECS", 30)?,
             sweep_lease: secs("ATTN_SWEEP_LEASE_SECS", 60)?,
@@ -134,6 +185,23 @@ fn parse_number(variable: &'static str, value: Option<String>, default: u64) -> 
     }
 }
 
+/// Comma-separated addresses or CIDRs; a bare address is a network of one.
+fn parse_networks(variable: &'static str, value: &str) -> Result<Vec<IpNet>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| Error::Config {
+                    variable,
+                    problem: format!("{s:?} is not an address or CIDR"),
+                })
+        })
+        .collect()
+}
+
 fn parse_bool(variable: &'static str, value: Option<String>) -> Result<bool> {
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("0" | "false" | "no" | "off") => Ok(false),
@@ -167,6 +235,32 @@ mod tests {
         assert_eq!(c.student_idle, Duration::from_secs(600));
         assert_eq!(c.timezone, chrono_tz::Europe::Istanbul);
         assert!(c.mode_description().starts_with("embedded"));
+        assert!(c.demo_accounts, "demo accounts are on in the embedded mode");
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn demo_accounts_are_off_with_services_unless_asked_for() {
+        let services = [
+            ("ATTN_DATABASE_URL", "postgres://postgres@127.0.0.1/attn"),
+            ("ATTN_REDIS_URL", "redis://127.0.0.1:6379"),
+        ];
+        assert!(!config(&services).unwrap().demo_accounts);
+        let mut on = services.to_vec();
+        on.push(("ATTN_DEMO_ACCOUNTS", "true"));
+        assert!(config(&on).unwrap().demo_accounts);
+        assert!(
+            !config(&[("ATTN_DEMO_ACCOUNTS", "0")])
+                .unwrap()
+                .demo_accounts
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_cidrs() {
+        let c = config(&[("ATTN_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,::1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(config(&[("ATTN_TRUSTED_PROXIES", "proxy.local")]).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
+use crate::identity::{AksisClient, DemoAccounts, Identity, IdentityProvider};
 use crate::live::{LiveStore, MemoryLiveStore, RedisLiveStore};
 use crate::sweep::Sweeper;
 
@@ -20,6 +21,8 @@ pub struct Ctx {
     pub live: Arc<dyn LiveStore>,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// Who people are: demo accounts and the portal.
+    pub identity: Arc<dyn IdentityProvider>,
 }
 
 /// Whether each dependency answers, for `/readyz`.
@@ -48,6 +51,7 @@ impl Ctx {
             None => Arc::new(MemoryLiveStore::new()),
         };
         Ok(Self {
+            identity: Arc::new(identity_for(&config)),
             config: Arc::new(config),
             db,
             live,
@@ -73,4 +77,12 @@ impl Ctx {
             live_store: live_store.is_ok(),
         }
     }
+}
+
+/// The identity provider the configuration asks for.
+pub fn identity_for(config: &Config) -> Identity {
+    let demo = config
+        .demo_accounts
+        .then(|| DemoAccounts::new(config.demo_password.clone()));
+    Identity::new(demo, AksisClient::new(config.portal.clone()))
 }

@@ -29,6 +29,24 @@ pub enum Error {
         /// What is wrong with it.
         problem: Problem,
     },
+    /// The portal (or the demo accounts) refused the username or password.
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// The portal did not answer, answered with an error, or was too slow.
+    #[error("portal unavailable")]
+    PortalUnavailable,
+    /// A portal page lacked an element it always had; names the page.
+    #[error("portal page {0} changed")]
+    PortalChanged(&'static str),
+    /// The portal has no usable photo of the student.
+    #[error("portal photo missing")]
+    PhotoMissing,
+    /// Too many attempts; the caller may try again after this many seconds.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
     /// A check on the student failed; the code is stored and shown translated.
     #[error("verification failed: {0}")]
     VerificationFailed(String),
@@ -110,6 +128,9 @@ impl Error {
 
     /// True when the error comes from a dependency being down rather than from the request.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Database(_) | Error::Live(_))
+        matches!(
+            self,
+            Error::Database(_) | Error::Live(_) | Error::PortalUnavailable
+        )
     }
 }

@@ -3,13 +3,16 @@
 //!
 //! Nothing here knows about Leptos or axum, so its tests compile and run fast.
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod identity;
 pub mod live;
+pub mod network;
 pub mod sweep;
 pub mod testing;
 pub mod text;

@@ -83,6 +83,7 @@ impl TestEnv {
             config.redis_prefix = prefix.clone();
         }
         Ctx {
+            identity: Arc::new(crate::context::identity_for(&config)),
             config: Arc::new(config),
             db: self.db.clone(),
             live: self.live.clone(),

@@ -23,7 +23,73 @@ on_both_backends!(
     active_sessions_are_found_by_lesson_and_teacher_name,
     a_claim_is_exclusive_until_released,
     removing_a_session_forgets_it_everywhere,
+    counters_count_within_a_window_and_start_again_after_it,
 );
+
+async fn counters_count_within_a_window_and_start_again_after_it(env: TestEnv) {
+    let window = StdDuration::from_secs(600);
+    let start = env.clock.now();
+    let other = env.second_live_handle().await;
+    assert_eq!(
+        env.live
+            .peek("login:ip:10.0.0.1", start)
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    let first = env
+        .live
+        .hit("login:ip:10.0.0.1", window, start)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.count, first.resets_at),
+        (1, start + Duration::minutes(10))
+    );
+    env.advance(Duration::minutes(9));
+    // Another instance counts into the same window.
+    let second = other
+        .hit("login:ip:10.0.0.1", window, env.clock.now())
+        .await
+        .unwrap();
+    assert_eq!((second.count, second.resets_at), (2, first.resets_at));
+    assert_eq!(
+        env.live
+            .peek("login:ip:10.0.0.1", env.clock.now())
+            .await
+            .unwrap()
+            .count,
+        2
+    );
+    assert_eq!(
+        env.live
+            .peek("login:ip:10.0.0.2", env.clock.now())
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    env.advance(Duration::minutes(1));
+    let now = env.clock.now();
+    assert_eq!(
+        env.live.peek("login:ip:10.0.0.1", now).await.unwrap().count,
+        0
+    );
+    assert_eq!(
+        env.live
+            .hit("login:ip:10.0.0.1", window, now)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+    env.live.clear("login:ip:10.0.0.1").await.unwrap();
+    assert_eq!(
+        env.live.peek("login:ip:10.0.0.1", now).await.unwrap().count,
+        0
+    );
+}
 
 async fn a_created_session_reads_back_whole(env: TestEnv) {
     let s = session("T1", "Veri Yapıları", env.clock.now(), 10);

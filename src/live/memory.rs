@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::LiveStore;
+use super::{Counter, LiveStore};
 use crate::domain::{LiveRecord, LiveSession};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
@@ -27,6 +27,7 @@ struct State {
     teacher_active: HashMap<String, Uuid>,
     by_end: BTreeSet<(DateTime<Utc>, Uuid)>,
     leases: HashMap<Uuid, (String, DateTime<Utc>)>,
+    counters: HashMap<String, Counter>,
 }
 
 impl MemoryLiveStore {
@@ -189,6 +190,46 @@ impl LiveStore for MemoryLiveStore {
         }
         st.records.remove(&session_id);
         st.leases.remove(&session_id);
+        Ok(())
+    }
+
+    async fn hit(&self, key: &str, window: Duration, now: DateTime<Utc>) -> Result<Counter> {
+        let mut st = self.state();
+        let counter = st.counters.entry(key.to_owned()).or_insert(Counter {
+            count: 0,
+            resets_at: now,
+        });
+        if counter.resets_at <= now {
+            *counter = Counter {
+                count: 0,
+                resets_at: now
+                    + chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
+            };
+        }
+        counter.count += 1;
+        let counter = *counter;
+        // Keep the map from growing without bound: drop windows that are over.
+        if st.counters.len() > 10_000 {
+            st.counters.retain(|_, c| c.resets_at > now);
+        }
+        Ok(counter)
+    }
+
+    async fn peek(&self, key: &str, now: DateTime<Utc>) -> Result<Counter> {
+        Ok(self
+            .state()
+            .counters
+            .get(key)
+            .filter(|c| c.resets_at > now)
+            .copied()
+            .unwrap_or(Counter {
+                count: 0,
+                resets_at: now,
+            }))
+    }
+
+    async fn clear(&self, key: &str) -> Result<()> {
+        self.state().counters.remove(key);
         Ok(())
     }
 

@@ -76,6 +76,25 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes a persisted session and everything kept for it. Removing twice is harmless.
     async fn remove_session(&self, session_id: Uuid) -> Result<()>;
 
+    /// Counts one more event under `key` in a fixed window of `window` that starts at the first
+    /// event (rate limits). Every server instance sees the same counters.
+    async fn hit(&self, key: &str, window: Duration, now: DateTime<Utc>) -> Result<Counter>;
+
+    /// The counter under `key` without counting (zero when absent or its window has passed).
+    async fn peek(&self, key: &str, now: DateTime<Utc>) -> Result<Counter>;
+
+    /// Forgets the counter under `key`.
+    async fn clear(&self, key: &str) -> Result<()>;
+
     /// Checks that the store answers.
     async fn ping(&self) -> Result<()>;
+}
+
+/// A rate-limit counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// Events in the current window.
+    pub count: u64,
+    /// When the window ends and the count starts again from zero.
+    pub resets_at: DateTime<Utc>,
 }

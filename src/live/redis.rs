@@ -17,7 +17,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, cmd};
 use uuid::Uuid;
 
-use super::LiveStore;
+use super::{Counter, LiveStore};
 use crate::domain::{LiveRecord, LiveSession};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
@@ -66,6 +66,20 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 ";
 
+/// Counts one event in a fixed window that starts at the first event. The window's end is kept
+/// in the hash, in the caller's clock; the key's TTL only collects garbage.
+const HIT: &str = r"
+local now = tonumber(ARGV[1])
+local reset = tonumber(redis.call('HGET', KEYS[1], 'reset') or '0')
+if reset <= now then
+  reset = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'n', 0, 'reset', reset)
+end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('PEXPIRE', KEYS[1], reset - now + 60000)
+return {n, reset}
+";
+
 /// Deletes a key only if it holds the given value.
 const DELETE_IF_EQUAL: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -86,6 +100,7 @@ struct Scripts {
     release_teacher: Script,
     put_record: Script,
     delete_if_equal: Script,
+    hit: Script,
 }
 
 impl std::fmt::Debug for RedisLiveStore {
@@ -120,6 +135,7 @@ impl RedisLiveStore {
                 release_teacher: Script::new(RELEASE_TEACHER),
                 put_record: Script::new(PUT_RECORD),
                 delete_if_equal: Script::new(DELETE_IF_EQUAL),
+                hit: Script::new(HIT),
             }),
         })
     }
@@ -143,6 +159,10 @@ impl RedisLiveStore {
 
     fn teacher_key(&self, teacher: &str) -> String {
         format!("{}:teacher:{teacher}", self.prefix)
+    }
+
+    fn counter_key(&self, key: &str) -> String {
+        format!("{}:count:{key}", self.prefix)
     }
 
     fn ends_key(&self) -> String {
@@ -409,6 +429,46 @@ impl LiveStore for RedisLiveStore {
             .arg(self.ends_key())
             .arg(session_id.to_string())
             .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn hit(&self, key: &str, window: Duration, now: DateTime<Utc>) -> Result<Counter> {
+        let (count, reset): (u64, i64) = self
+            .scripts
+            .hit
+            .key(self.counter_key(key))
+            .arg(ms(now))
+            .arg(window.as_millis().max(1) as u64)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(Counter {
+            count,
+            resets_at: DateTime::from_timestamp_millis(reset).unwrap_or(now),
+        })
+    }
+
+    async fn peek(&self, key: &str, now: DateTime<Utc>) -> Result<Counter> {
+        let (count, reset): (Option<u64>, Option<i64>) = cmd("HMGET")
+            .arg(self.counter_key(key))
+            .arg("n")
+            .arg("reset")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let resets_at = reset.and_then(DateTime::from_timestamp_millis);
+        Ok(match (count, resets_at) {
+            (Some(count), Some(resets_at)) if resets_at > now => Counter { count, resets_at },
+            _ => Counter {
+                count: 0,
+                resets_at: now,
+            },
+        })
+    }
+
+    async fn clear(&self, key: &str) -> Result<()> {
+        let _: i64 = cmd("DEL")
+            .arg(self.counter_key(key))
+            .query_async(&mut self.conn.clone())
             .await?;
         Ok(())
     }

@@ -2,6 +2,9 @@
 //! a test on both, and sample data.
 #![allow(dead_code)]
 
+pub mod fake_portal;
+
+#[allow(unused_imports)]
 pub use attn::testing::*;
 
 use chrono::{DateTime, Duration, Utc};

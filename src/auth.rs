@@ -1,0 +1,182 @@
+//! Logging in and who may do what. The app keeps the result in the login session; every
+//! service function that needs a role takes the caller and checks it here.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::context::Ctx;
+use crate::domain::{Role, User};
+use crate::error::{Error, Problem, Result};
+use crate::identity::{Lesson, PortalUser};
+
+/// The logged-in person making a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// School number (or demo account name).
+    pub school_number: String,
+    /// Name as the portal spells it.
+    pub full_name: String,
+    /// Student or teacher, as the portal says.
+    pub role: Role,
+    /// Named in ATTN_ADMINS.
+    pub is_admin: bool,
+}
+
+impl Caller {
+    /// The caller, if they are a teacher.
+    pub fn require_teacher(caller: Option<&Caller>) -> Result<&Caller> {
+        Self::require(caller, |c| c.role == Role::Teacher)
+    }
+
+    /// The caller, if they are a student.
+    pub fn require_student(caller: Option<&Caller>) -> Result<&Caller> {
+        Self::require(caller, |c| c.role == Role::Student)
+    }
+
+    /// The caller, if they are an admin.
+    pub fn require_admin(caller: Option<&Caller>) -> Result<&Caller> {
+        Self::require(caller, |c| c.is_admin)
+    }
+
+    /// The caller, whoever they are, as long as someone is logged in.
+    pub fn require_any(caller: Option<&Caller>) -> Result<&Caller> {
+        Self::require(caller, |_| true)
+    }
+
+    fn require(caller: Option<&Caller>, allowed: impl Fn(&Caller) -> bool) -> Result<&Caller> {
+        match caller {
+            None => Err(Error::Unauthenticated),
+            Some(c) if allowed(c) => Ok(c),
+            Some(_) => Err(Error::Forbidden),
+        }
+    }
+}
+
+/// A login attempt.
+pub struct Credentials<'a> {
+    /// School number or portal username, as typed.
+    pub username: &'a str,
+    /// Password, as typed; never logged or stored.
+    pub password: &'a str,
+    /// The client's address (see `network::client_ip`).
+    pub client_ip: IpAddr,
+}
+
+/// A successful login: what the login session keeps.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// Who logged in.
+    pub caller: Caller,
+    /// The portal photo (students), for the face check; never stored anywhere else.
+    pub photo: Option<Vec<u8>>,
+    /// The person's timetable.
+    pub lessons: Vec<Lesson>,
+    /// How long the login lasts without a request.
+    pub idle: Duration,
+}
+
+/// Longest accepted username.
+const MAX_USERNAME: usize = 64;
+
+/// Logs a person in through the identity provider, within the login limits: after too many
+/// wrong passwords for one username or from one address, `RateLimited` without asking the
+/// portal. Only wrong passwords count; a portal outage does not.
+#[tracing::instrument(skip(ctx, credentials), fields(username = %credentials.username.trim(), ip = %credentials.client_ip))]
+pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> {
+    let username = credentials.username.trim();
+    if username.is_empty() {
+        return Err(Error::invalid("school_number", Problem::Empty));
+    }
+    if username.chars().count() > MAX_USERNAME {
+        return Err(Error::invalid(
+            "school_number",
+            Problem::TooLong { max: MAX_USERNAME },
+        ));
+    }
+    if credentials.password.is_empty() {
+        return Err(Error::invalid("password", Problem::Empty));
+    }
+    let now = ctx.clock.now();
+    let config = &ctx.config;
+    let user_key = format!("login:user:{}", username.to_lowercase());
+    let ip_key = format!("login:ip:{}", credentials.client_ip);
+    let limits = [
+        (&user_key, config.login_max_failures),
+        (&ip_key, config.login_max_failures_per_ip),
+    ];
+    for (key, limit) in limits {
+        let counter = ctx.live.peek(key, now).await?;
+        if counter.count >= limit {
+            return Err(Error::RateLimited {
+                retry_after_secs: seconds_until(counter.resets_at, now),
+            });
+        }
+    }
+
+    let person = match ctx
+        .identity
+        .authenticate(username, credentials.password, now)
+        .await
+    {
+        Err(Error::WrongCredentials) => {
+            for (key, _) in limits {
+                ctx.live.hit(key, config.login_window, now).await?;
+            }
+            return Err(Error::WrongCredentials);
+        }
+        other => other?,
+    };
+    ctx.live.clear(&user_key).await?;
+    remember(ctx, &person, now).await?;
+    let PortalUser {
+        school_number,
+        full_name,
+        role,
+        photo,
+        lessons,
+    } = person;
+    let is_admin = config.admins.iter().any(|a| a == &school_number);
+    tracing::info!(%school_number, role = role.as_str(), is_admin, "logged in");
+    Ok(LoggedIn {
+        idle: idle_limit(ctx, role),
+        caller: Caller {
+            school_number,
+            full_name,
+            role,
+            is_admin,
+        },
+        photo,
+        lessons,
+    })
+}
+
+async fn remember(ctx: &Ctx, person: &PortalUser, now: DateTime<Utc>) -> Result<()> {
+    let user = User {
+        school_number: person.school_number.clone(),
+        full_name: person.full_name.clone(),
+        role: person.role,
+    };
+    ctx.db.upsert_users(&[user], now).await
+}
+
+/// How long a login of `role` lasts without a request.
+pub fn idle_limit(ctx: &Ctx, role: Role) -> Duration {
+    match role {
+        Role::Teacher | Role::Admin => ctx.config.teacher_idle,
+        Role::Student => ctx.config.student_idle,
+    }
+}
+
+/// True when a login last used at `last_seen` has been idle too long at `now`.
+pub fn is_expired(ctx: &Ctx, role: Role, last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let idle = chrono::Duration::from_std(idle_limit(ctx, role)).unwrap_or(chrono::Duration::MAX);
+    now - last_seen >= idle
+}
+
+fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    let ms = (at - now).num_milliseconds().max(0) as u64;
+    ms.div_ceil(1000).max(1)
+}
