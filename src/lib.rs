@@ -13,7 +13,9 @@ pub mod error;
 pub mod identity;
 pub mod live;
 pub mod network;
+pub mod student;
 pub mod sweep;
+pub mod teacher;
 pub mod testing;
 pub mod text;
 

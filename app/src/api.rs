@@ -1,12 +1,12 @@
-//! Server functions shared by several pages, and the types that cross them.
+//! Server functions shared by several pages, and the types that cross them. Each extracts the
+//! caller, calls one service function and maps its error.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Key of the logged-in user in the login session.
-pub const SESSION_USER_KEY: &str = "user";
+use crate::error::AppError;
 
-/// The logged-in person, as kept in the login session and shown in the header.
+/// The logged-in person, as the header shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     /// School number (or demo account name).
@@ -19,23 +19,135 @@ pub struct SessionUser {
     pub is_admin: bool,
 }
 
+/// A lesson of today's timetable, in the configured zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonView {
+    /// Title.
+    pub title: String,
+    /// "09:00".
+    pub starts: String,
+    /// "09:50".
+    pub ends: String,
+    /// Running now or starting within 15 minutes.
+    pub suggested: bool,
+}
+
+/// A live session as its join link shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinView {
+    /// Lesson title.
+    pub lesson_name: String,
+    /// Teacher's name.
+    pub teacher_name: String,
+    /// Seconds until it closes.
+    pub seconds_left: i64,
+}
+
 /// Who is logged in, if anyone. Anyone may call it.
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
-    let session: tower_sessions::Session = leptos_axum::extract().await?;
-    match session.get::<SessionUser>(SESSION_USER_KEY).await {
-        Ok(user) => Ok(user),
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    let (_, _, caller) = crate::auth::current().await.map_err(crate::auth::fail)?;
+    Ok(caller.map(|c| SessionUser {
+        role: c.role.as_str().to_owned(),
+        school_number: c.school_number,
+        full_name: c.full_name,
+        is_admin: c.is_admin,
+    }))
+}
+
+/// Logs in with a school number (or portal username) and password, then goes to `next` (a path
+/// on this site). A plain form post: on failure it goes back to the login page with the reason.
+/// Anyone may call it; limited per username and per client address.
+#[server(endpoint = "login")]
+pub async fn login(
+    school_number: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    use crate::auth;
+
+    let ctx = auth::ctx()?;
+    let session = auth::session().await?;
+    let credentials = attn::auth::Credentials {
+        username: &school_number,
+        password: &password,
+        client_ip: auth::client_ip(&ctx).await,
+    };
+    let outcome = match attn::auth::login(&ctx, credentials).await {
+        Ok(done) => auth::start(&ctx, &session, done).await,
+        Err(error) => Err(error.into()),
+    };
+    let next = local_path(&next);
+    match outcome {
+        Ok(()) => leptos_axum::redirect(&next),
         Err(error) => {
-            tracing::warn!(%error, "login session store unavailable");
-            Err(ServerFnError::ServerError("unavailable".into()))
+            let retry = match &error {
+                AppError::RateLimited { retry_after_secs } => format!("&retry={retry_after_secs}"),
+                _ => String::new(),
+            };
+            leptos_axum::redirect(&format!(
+                "/login?error={}{retry}&next={}",
+                error.code(),
+                encode_component(&next)
+            ));
         }
     }
+    Ok(())
+}
+
+/// Ends the login, here and in the session store, and goes home. Anyone may call it.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let session = crate::auth::session().await?;
+    crate::auth::end(&session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Today's lessons from the timetable, the current one marked. Teachers only.
+#[server(endpoint = "todays_lessons")]
+pub async fn todays_lessons() -> Result<Vec<LessonView>, AppError> {
+    use crate::auth;
+
+    let (ctx, session, caller) = auth::current().await.map_err(auth::fail)?;
+    let timetable = auth::lessons(&session).await.map_err(auth::fail)?;
+    let today =
+        attn::teacher::todays_lessons_of(&ctx, caller.as_ref(), &timetable).map_err(auth::fail)?;
+    let tz = ctx.config.timezone;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    Ok(today
+        .lessons
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LessonView {
+            title: l.title.clone(),
+            starts: time(l.start),
+            ends: time(l.end),
+            suggested: today.suggested == Some(i),
+        })
+        .collect())
+}
+
+/// The live session behind a join link. Anyone logged in.
+#[server(endpoint = "join_info")]
+pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
+    use crate::auth;
+
+    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
+    let overview = attn::student::session_overview(&ctx, caller.as_ref(), &session_id)
+        .await
+        .map_err(auth::fail)?;
+    Ok(JoinView {
+        lesson_name: overview.lesson_name,
+        teacher_name: overview.teacher_name,
+        seconds_left: overview.seconds_left,
+    })
 }
 
 /// Remembers the interface language in a cookie and goes back to `return_to` (a path on this
 /// site). Works as a plain form post, before any script has loaded. Anyone may call it.
 #[server(endpoint = "set_language")]
-pub async fn set_language(lang: String, return_to: String) -> Result<(), ServerFnError> {
+pub async fn set_language(lang: String, return_to: String) -> Result<(), AppError> {
     use http::{HeaderValue, header::SET_COOKIE};
 
     let lang = crate::i18n::Lang::from_code(&lang).unwrap_or_default();
@@ -63,6 +175,20 @@ pub fn local_path(path: &str) -> String {
     if ok { path.to_owned() } else { "/".to_owned() }
 }
 
+/// Percent-encodes a query component.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +200,13 @@ mod tests {
         assert_eq!(local_path("https://evil.example/"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
         assert_eq!(local_path(""), "/");
+    }
+
+    #[test]
+    fn query_components_are_encoded() {
+        assert_eq!(
+            encode_component("/join/a b?x=1&y"),
+            "/join/a%20b%3Fx%3D1%26y"
+        );
     }
 }

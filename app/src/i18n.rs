@@ -102,6 +102,58 @@ pub enum Text {
     PageNotFound,
     /// Link home.
     BackHome,
+    /// Login page title and button.
+    LogIn,
+    /// Logout button.
+    LogOut,
+    /// Login form label.
+    SchoolNumber,
+    /// Login form label.
+    Password,
+    /// Under the login form.
+    LoginHint,
+    /// Teacher's home: heading of today's lessons.
+    TodaysLessons,
+    /// No lessons today.
+    NoLessonsToday,
+    /// Marks the suggested lesson.
+    SuggestedNow,
+    /// Join page heading.
+    Attendance,
+    /// Join page label.
+    Teacher,
+    /// Join page label.
+    TimeLeft,
+    /// Join page: the session has ended.
+    SessionEnded,
+    /// Join page: what comes next.
+    JoinComingSoon,
+    /// Minutes unit.
+    Minutes,
+    /// Error: must log in.
+    ErrLoginRequired,
+    /// Error: role.
+    ErrForbidden,
+    /// Error: unknown session.
+    ErrSessionNotFound,
+    /// Error: unknown thing.
+    ErrNotFound,
+    /// Error: malformed input.
+    ErrInvalid,
+    /// Error: field empty.
+    ErrSchoolNumberEmpty,
+    /// Error: field empty.
+    ErrPasswordEmpty,
+    /// Error: wrong credentials.
+    ErrWrongCredentials,
+    /// Error: rate limited (followed by seconds).
+    ErrRateLimited,
+    /// Error: portal down.
+    ErrPortalUnavailable,
+    /// Error: portal changed.
+    ErrPortalChanged,
+    /// Error: malformed session id.
+    ErrBadSessionId,
 }
 
 impl Text {
@@ -152,6 +204,72 @@ impl Text {
             (PageNotFound, Lang::En) => "Page not found.",
             (BackHome, Lang::Tr) => "Ana sayfaya dön",
             (BackHome, Lang::En) => "Back to the home page",
+            (LogIn, Lang::Tr) => "Giriş yap",
+            (LogIn, Lang::En) => "Log in",
+            (LogOut, Lang::Tr) => "Çıkış",
+            (LogOut, Lang::En) => "Log out",
+            (SchoolNumber, Lang::Tr) => "Okul numarası veya kullanıcı adı",
+            (SchoolNumber, Lang::En) => "School number or username",
+            (Password, Lang::Tr) => "Şifre",
+            (Password, Lang::En) => "Password",
+            (LoginHint, Lang::Tr) => {
+                "AKSİS hesabınızla giriş yapın. Şifreniz yalnızca AKSİS'e iletilir, saklanmaz."
+            }
+            (LoginHint, Lang::En) => {
+                "Log in with your AKSIS account. Your password is only passed on to AKSIS, never stored."
+            }
+            (TodaysLessons, Lang::Tr) => "Bugünkü dersleriniz",
+            (TodaysLessons, Lang::En) => "Your lessons today",
+            (NoLessonsToday, Lang::Tr) => "Ders programınızda bugün ders yok.",
+            (NoLessonsToday, Lang::En) => "Your timetable has no lessons today.",
+            (SuggestedNow, Lang::Tr) => "şimdi",
+            (SuggestedNow, Lang::En) => "now",
+            (Attendance, Lang::Tr) => "Yoklama",
+            (Attendance, Lang::En) => "Attendance",
+            (Teacher, Lang::Tr) => "Öğretim üyesi",
+            (Teacher, Lang::En) => "Teacher",
+            (TimeLeft, Lang::Tr) => "Kalan süre",
+            (TimeLeft, Lang::En) => "Time left",
+            (SessionEnded, Lang::Tr) => "Bu yoklama sona erdi.",
+            (SessionEnded, Lang::En) => "This attendance session has ended.",
+            (JoinComingSoon, Lang::Tr) => "Yoklamaya katılma bu sayfadan yapılır.",
+            (JoinComingSoon, Lang::En) => "You check in to this session from this page.",
+            (Minutes, Lang::Tr) => "dk",
+            (Minutes, Lang::En) => "min",
+            (ErrLoginRequired, Lang::Tr) => "Önce giriş yapın.",
+            (ErrLoginRequired, Lang::En) => "Please log in first.",
+            (ErrForbidden, Lang::Tr) => "Bu işlem için yetkiniz yok.",
+            (ErrForbidden, Lang::En) => "You are not allowed to do this.",
+            (ErrSessionNotFound, Lang::Tr) => "Bu yoklama bulunamadı ya da sona erdi.",
+            (ErrSessionNotFound, Lang::En) => "This attendance session was not found or has ended.",
+            (ErrNotFound, Lang::Tr) => "Aradığınız kayıt bulunamadı.",
+            (ErrNotFound, Lang::En) => "What you asked for was not found.",
+            (ErrInvalid, Lang::Tr) => "Girdiğiniz bilgi geçerli değil.",
+            (ErrInvalid, Lang::En) => "What you entered is not valid.",
+            (ErrSchoolNumberEmpty, Lang::Tr) => "Okul numaranızı ya da kullanıcı adınızı yazın.",
+            (ErrSchoolNumberEmpty, Lang::En) => "Enter your school number or username.",
+            (ErrPasswordEmpty, Lang::Tr) => "Şifrenizi yazın.",
+            (ErrPasswordEmpty, Lang::En) => "Enter your password.",
+            (ErrWrongCredentials, Lang::Tr) => "Kullanıcı adı ya da şifre yanlış.",
+            (ErrWrongCredentials, Lang::En) => "Wrong username or password.",
+            (ErrRateLimited, Lang::Tr) => {
+                "Çok fazla deneme yapıldı. Yeniden denemek için bekleyin (saniye):"
+            }
+            (ErrRateLimited, Lang::En) => "Too many attempts. Try again in (seconds):",
+            (ErrPortalUnavailable, Lang::Tr) => {
+                "AKSİS şu anda yanıt vermiyor. Biraz sonra yeniden deneyin."
+            }
+            (ErrPortalUnavailable, Lang::En) => {
+                "AKSIS is not answering right now. Please try again shortly."
+            }
+            (ErrPortalChanged, Lang::Tr) => {
+                "AKSİS sayfaları değişmiş görünüyor; giriş şu anda yapılamıyor. Sorun bildirildi."
+            }
+            (ErrPortalChanged, Lang::En) => {
+                "The AKSIS pages seem to have changed, so logging in is not possible right now. The problem has been logged."
+            }
+            (ErrBadSessionId, Lang::Tr) => "Bu bağlantı geçerli bir yoklama bağlantısı değil.",
+            (ErrBadSessionId, Lang::En) => "This link is not a valid attendance link.",
         }
     }
 }

@@ -3,13 +3,16 @@
 //! and maps its error; it never touches the database or Redis itself.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod auth;
+pub mod error;
 pub mod i18n;
 mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -83,15 +86,20 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let lang = request_lang();
     provide_context(lang);
+    let user: pages::UserResource = Resource::new(|| (), |_| api::current_user());
+    provide_context(user);
     view! {
         <Stylesheet id="leptos" href="/pkg/attn.css"/>
         <Title formatter=|page: String| if page.is_empty() { "ATTN".to_string() } else { format!("{page} · ATTN") }/>
         <Router>
             <pages::Header/>
             <main>
-                <Routes fallback=pages::NotFound>
-                    // Async: the whole answer is in the first HTML, for phones that have not loaded the script.
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    // Async: the whole answer is in the first HTML, for phones that have not
+                    // loaded the script, and a redirect (to log in) can still be sent.
                     <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=pages::LoginPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("join"), ParamSegment("id")) view=pages::JoinPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

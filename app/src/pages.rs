@@ -1,44 +1,94 @@
-//! The pages: header, home, not found.
+//! The pages: header, home, login, join link, not found.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_location;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
-use crate::api::{SessionUser, SetLanguage, current_user};
+use crate::api::{
+    Login, Logout, SessionUser, SetLanguage, encode_component, join_info, local_path,
+    todays_lessons,
+};
+use crate::error::AppError;
 use crate::i18n::Text;
 use crate::{t, use_lang};
 
-/// The bar at the top: brand and language switch.
-#[component]
-pub fn Header() -> impl IntoView {
-    let lang = use_lang();
+/// The logged-in user, loaded once per page and shared by the header and the page.
+pub type UserResource = Resource<Result<Option<SessionUser>, AppError>>;
+
+fn use_user() -> UserResource {
+    expect_context::<UserResource>()
+}
+
+/// The current path and query, for "come back here" links.
+fn here() -> impl Fn() -> String + Clone + Send + Sync + 'static {
     let location = use_location();
-    let return_to = move || {
+    move || {
         let search = location.search.get();
         if search.is_empty() {
             location.pathname.get()
         } else {
             format!("{}?{}", location.pathname.get(), search)
         }
+    }
+}
+
+fn role_text(user: &SessionUser) -> Text {
+    match (user.is_admin, user.role.as_str()) {
+        (true, _) => Text::RoleAdmin,
+        (false, "teacher") => Text::RoleTeacher,
+        _ => Text::RoleStudent,
+    }
+}
+
+/// The bar at the top: brand, who is logged in, log out, language switch.
+#[component]
+pub fn Header() -> impl IntoView {
+    let lang = use_lang();
+    let user = use_user();
+    let return_to = here();
+    let login_href = {
+        let return_to = return_to.clone();
+        move || format!("/login?next={}", encode_component(&return_to()))
     };
     view! {
         <header class="top">
             <a class="brand" href="/">{t(Text::AppName)}</a>
-            // A plain form: it works before the script loads, and the page reloads in the new language.
-            <form class="lang-switch" method="post" action=SetLanguage::url()>
-                <input type="hidden" name="lang" value=lang.other().code()/>
-                <input type="hidden" name="return_to" value=return_to/>
-                <button type="submit" lang=lang.other().code()>{t(Text::SwitchLanguage)}</button>
-            </form>
+            <nav class="who">
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let login_href = login_href.clone();
+                        Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(u)) => view! {
+                                <span class="user" data-testid="user">
+                                    <strong>{u.full_name.clone()}</strong>
+                                    " · " {t(role_text(&u))}
+                                </span>
+                                <form method="post" action=Logout::url()>
+                                    <button type="submit">{t(Text::LogOut)}</button>
+                                </form>
+                            }.into_any(),
+                            _ => view! { <a class="button" href=login_href>{t(Text::LogIn)}</a> }.into_any(),
+                        }
+                    })}}
+                </Suspense>
+                // A plain form: it works before the script loads, and the page reloads in the new language.
+                <form class="lang-switch" method="post" action=SetLanguage::url()>
+                    <input type="hidden" name="lang" value=lang.other().code()/>
+                    <input type="hidden" name="return_to" value=return_to/>
+                    <button type="submit" lang=lang.other().code()>{t(Text::SwitchLanguage)}</button>
+                </form>
+            </nav>
         </header>
     }
 }
 
-/// The home page: what ATTN is and whether you are logged in.
+/// The home page: what ATTN is and whether you are logged in; a teacher's lessons today.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let user = use_user();
     view! {
         <Title text=""/>
         <section class="card hero">
@@ -50,8 +100,9 @@ pub fn HomePage() -> impl IntoView {
                         Ok(Some(user)) => view! { <LoggedIn user/> }.into_any(),
                         Ok(None) => view! {
                             <p class="login-state" data-state="anonymous">{t(Text::NotLoggedIn)}</p>
+                            <p><a class="button primary" href="/login">{t(Text::LogIn)}</a></p>
                         }.into_any(),
-                        Err(_) => view! { <p class="error" role="alert">{t(Text::Unavailable)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -65,16 +116,122 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn LoggedIn(user: SessionUser) -> impl IntoView {
-    let role = match (user.is_admin, user.role.as_str()) {
-        (true, _) => Text::RoleAdmin,
-        (false, "teacher") => Text::RoleTeacher,
-        _ => Text::RoleStudent,
-    };
+    let is_teacher = user.role == "teacher";
     view! {
         <p class="login-state" data-state="logged-in">
-            {t(Text::LoggedInAs)} " " <strong>{user.full_name}</strong>
-            " (" {user.school_number} ", " {t(role)} ")"
+            {t(Text::LoggedInAs)} " " <strong>{user.full_name.clone()}</strong>
+            " (" {user.school_number.clone()} ", " {t(role_text(&user))} ")"
         </p>
+        {is_teacher.then(|| view! { <TodaysLessons/> })}
+    }
+}
+
+#[component]
+fn TodaysLessons() -> impl IntoView {
+    let lessons = Resource::new(|| (), |_| todays_lessons());
+    view! {
+        <h2>{t(Text::TodaysLessons)}</h2>
+        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match lessons.await {
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{t(Text::NoLessonsToday)}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="lessons">
+                            {list.into_iter().map(|l| view! {
+                                <li class:suggested=l.suggested>
+                                    <span class="time">{l.starts} "–" {l.ends}</span>
+                                    " " <span class="title">{l.title}</span>
+                                    {l.suggested.then(|| view! { " " <span class="badge">{t(Text::SuggestedNow)}</span> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The login page. A plain form posted to the server: it works before the script loads. On a
+/// failure the server sends the person back here with the reason in the address.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || local_path(&query.read().get("next").unwrap_or_default());
+    let error = move || {
+        let q = query.read();
+        let retry = q.get("retry").and_then(|r| r.parse().ok());
+        q.get("error")
+            .and_then(|code| AppError::from_code(&code, retry))
+    };
+    let user = use_user();
+    view! {
+        <Title text=t(Text::LogIn)/>
+        <section class="card narrow">
+            <h1>{t(Text::LogIn)}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|u| view! {
+                        <p class="login-state" data-state="logged-in">
+                            {t(Text::LoggedInAs)} " " <strong>{u.full_name}</strong>
+                        </p>
+                    })
+                })}
+            </Suspense>
+            {move || error().map(|e| view! { <p class="error" role="alert" data-testid="login-error">{e.message(use_lang())}</p> })}
+            <form class="stack" method="post" action=Login::url()>
+                <label>
+                    {t(Text::SchoolNumber)}
+                    <input name="school_number" autocomplete="username" required autocapitalize="none" spellcheck="false"/>
+                </label>
+                <label>
+                    {t(Text::Password)}
+                    <input name="password" type="password" autocomplete="current-password" required/>
+                </label>
+                <input type="hidden" name="next" value=next/>
+                <button class="primary" type="submit">{t(Text::LogIn)}</button>
+            </form>
+            <p class="muted small">{t(Text::LoginHint)}</p>
+        </section>
+    }
+}
+
+/// Where a QR code leads: the session's lesson, teacher and time left, for anyone logged in.
+/// Someone not logged in is sent to the login page and comes back here after it.
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let info = Resource::new(id, join_info);
+    view! {
+        <Title text=t(Text::Attendance)/>
+        <section class="card narrow">
+            <h1>{t(Text::Attendance)}</h1>
+            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(s) => view! {
+                            <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
+                            <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
+                            {if s.seconds_left > 0 {
+                                view! {
+                                    <p>{format!("{}: {} {}", t(Text::TimeLeft), s.seconds_left.div_euclid(60).max(1), t(Text::Minutes))}</p>
+                                    <p class="muted">{t(Text::JoinComingSoon)}</p>
+                                }.into_any()
+                            } else {
+                                view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(AppError::LoginRequired) => {
+                            let path = format!("/login?next={}", encode_component(&format!("/join/{}", id())));
+                            view! { <Redirect path/> }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

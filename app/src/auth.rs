@@ -1,0 +1,139 @@
+//! Server-side helpers of the server functions: the context, the login session, the caller
+//! (with expiry by role on the injected clock) and the client's address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use attn::Ctx;
+use attn::auth::{Caller, LoggedIn, is_expired};
+use axum::extract::ConnectInfo;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use tower_sessions::{Expiry, Session};
+
+use crate::error::AppError;
+
+const USER: &str = "user";
+const LAST_SEEN: &str = "last_seen_ms";
+const PHOTO: &str = "portal_photo";
+const LESSONS: &str = "lessons";
+
+/// The application context the server provided.
+pub fn ctx() -> Result<Ctx, AppError> {
+    use_context::<Ctx>().ok_or(AppError::Unavailable)
+}
+
+/// The login session of this request.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| AppError::Unavailable)
+}
+
+fn store_error(error: tower_sessions::session::Error) -> AppError {
+    tracing::warn!(%error, "login session store");
+    AppError::Unavailable
+}
+
+/// Who is logged in, if anyone. A login idle longer than its role allows is ended here; a live
+/// one is marked as used now.
+pub async fn caller(ctx: &Ctx, session: &Session) -> Result<Option<Caller>, AppError> {
+    let Some(caller) = session.get::<Caller>(USER).await.map_err(store_error)? else {
+        return Ok(None);
+    };
+    let now = ctx.clock.now();
+    let last_seen = session
+        .get::<i64>(LAST_SEEN)
+        .await
+        .map_err(store_error)?
+        .and_then(DateTime::<Utc>::from_timestamp_millis);
+    match last_seen {
+        Some(seen) if !is_expired(ctx, caller.role, seen, now) => {
+            session
+                .insert(LAST_SEEN, now.timestamp_millis())
+                .await
+                .map_err(store_error)?;
+            Ok(Some(caller))
+        }
+        _ => {
+            session.flush().await.map_err(store_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The context, the session and the caller, in one step.
+pub async fn current() -> Result<(Ctx, Session, Option<Caller>), AppError> {
+    let ctx = ctx()?;
+    let session = session().await?;
+    let caller = caller(&ctx, &session).await?;
+    Ok((ctx, session, caller))
+}
+
+/// Starts a login session: a new session id (so an id planted before login is useless), the
+/// caller, the portal photo and timetable, and the idle limit of the role.
+pub async fn start(ctx: &Ctx, session: &Session, login: LoggedIn) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(store_error)?;
+    session.clear().await;
+    let idle = tower_sessions::cookie::time::Duration::try_from(login.idle)
+        .unwrap_or(tower_sessions::cookie::time::Duration::HOUR);
+    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    session
+        .insert(USER, &login.caller)
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(LAST_SEEN, ctx.clock.now().timestamp_millis())
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(LESSONS, &login.lessons)
+        .await
+        .map_err(store_error)?;
+    if let Some(photo) = &login.photo {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(photo);
+        session.insert(PHOTO, encoded).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Ends the login session everywhere (the store forgets it too).
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(store_error)
+}
+
+/// The timetable read at login.
+pub async fn lessons(session: &Session) -> Result<Vec<attn::identity::Lesson>, AppError> {
+    Ok(session
+        .get(LESSONS)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_default())
+}
+
+/// The client's address: the socket peer, or what a trusted proxy says.
+pub async fn client_ip(ctx: &Ctx) -> IpAddr {
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let forwarded = use_context::<http::request::Parts>().and_then(|parts| {
+        let values: Vec<String> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        (!values.is_empty()).then(|| values.join(","))
+    });
+    attn::network::client_ip(peer, forwarded.as_deref(), &ctx.config.trusted_proxies)
+}
+
+/// Turns a service error into the page's error, with the matching HTTP status.
+pub fn fail(error: impl Into<AppError>) -> AppError {
+    let error = error.into();
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    error
+}

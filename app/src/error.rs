@@ -1,0 +1,199 @@
+//! The errors a page can show. Server functions turn every service error into one of these;
+//! each has a translated message, and none carries raw error text.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::{Lang, Text};
+
+/// What went wrong, in terms a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// Not logged in.
+    LoginRequired,
+    /// Logged in, but not allowed.
+    Forbidden,
+    /// No such session.
+    SessionNotFound,
+    /// No such thing.
+    NotFound,
+    /// A field is empty or malformed.
+    Invalid {
+        /// The form field.
+        field: String,
+    },
+    /// Wrong username or password.
+    WrongCredentials,
+    /// Too many attempts.
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The portal is down or slow.
+    PortalUnavailable,
+    /// The portal's pages changed.
+    PortalChanged,
+    /// A dependency of ours is down, or the request could not be sent.
+    Unavailable,
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
+        AppError::Unavailable
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl AppError {
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let text = match self {
+            AppError::LoginRequired => Text::ErrLoginRequired,
+            AppError::Forbidden => Text::ErrForbidden,
+            AppError::SessionNotFound => Text::ErrSessionNotFound,
+            AppError::NotFound => Text::ErrNotFound,
+            AppError::Invalid { field } => match field.as_str() {
+                "school_number" => Text::ErrSchoolNumberEmpty,
+                "password" => Text::ErrPasswordEmpty,
+                "session_id" => Text::ErrBadSessionId,
+                _ => Text::ErrInvalid,
+            },
+            AppError::WrongCredentials => Text::ErrWrongCredentials,
+            AppError::RateLimited { retry_after_secs } => {
+                return format!("{} {retry_after_secs}", Text::ErrRateLimited.get(lang));
+            }
+            AppError::PortalUnavailable => Text::ErrPortalUnavailable,
+            AppError::PortalChanged => Text::ErrPortalChanged,
+            AppError::Unavailable => Text::Unavailable,
+        };
+        text.get(lang).to_owned()
+    }
+
+    /// A stable code, for addresses such as `/login?error=wrong_credentials`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::LoginRequired => "login_required",
+            AppError::Forbidden => "forbidden",
+            AppError::SessionNotFound => "session_not_found",
+            AppError::NotFound => "not_found",
+            AppError::Invalid { field } => match field.as_str() {
+                "school_number" => "school_number_empty",
+                "password" => "password_empty",
+                _ => "invalid",
+            },
+            AppError::WrongCredentials => "wrong_credentials",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::PortalUnavailable => "portal_unavailable",
+            AppError::PortalChanged => "portal_changed",
+            AppError::Unavailable => "unavailable",
+        }
+    }
+
+    /// Reads back a `code()` (and the seconds of a rate limit); unknown codes are `None`.
+    pub fn from_code(code: &str, retry_after_secs: Option<u64>) -> Option<Self> {
+        Some(match code {
+            "login_required" => AppError::LoginRequired,
+            "forbidden" => AppError::Forbidden,
+            "session_not_found" => AppError::SessionNotFound,
+            "not_found" => AppError::NotFound,
+            "school_number_empty" => AppError::Invalid {
+                field: "school_number".into(),
+            },
+            "password_empty" => AppError::Invalid {
+                field: "password".into(),
+            },
+            "invalid" => AppError::Invalid {
+                field: String::new(),
+            },
+            "wrong_credentials" => AppError::WrongCredentials,
+            "rate_limited" => AppError::RateLimited {
+                retry_after_secs: retry_after_secs.unwrap_or(60),
+            },
+            "portal_unavailable" => AppError::PortalUnavailable,
+            "portal_changed" => AppError::PortalChanged,
+            "unavailable" => AppError::Unavailable,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status that goes with the error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::LoginRequired => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::SessionNotFound | AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } | AppError::WrongCredentials => StatusCode::BAD_REQUEST,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PortalUnavailable | AppError::PortalChanged => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<attn::Error> for AppError {
+    fn from(error: attn::Error) -> Self {
+        use attn::Error as E;
+        use attn::error::Entity;
+        match error {
+            E::Unauthenticated => AppError::LoginRequired,
+            E::Forbidden => AppError::Forbidden,
+            E::NotFound(Entity::Session) => AppError::SessionNotFound,
+            E::NotFound(_) => AppError::NotFound,
+            E::InvalidInput { field, .. } => AppError::Invalid {
+                field: field.to_owned(),
+            },
+            E::WrongCredentials => AppError::WrongCredentials,
+            E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            E::PortalUnavailable | E::PhotoMissing => AppError::PortalUnavailable,
+            E::PortalChanged(_) => AppError::PortalChanged,
+            other => {
+                tracing::error!(error = %other, "request failed");
+                AppError::Unavailable
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back() {
+        for e in [
+            AppError::WrongCredentials,
+            AppError::RateLimited {
+                retry_after_secs: 42,
+            },
+            AppError::PortalUnavailable,
+            AppError::Invalid {
+                field: "password".into(),
+            },
+        ] {
+            assert_eq!(AppError::from_code(e.code(), Some(42)), Some(e));
+        }
+        assert_eq!(AppError::from_code("<script>", None), None);
+        assert!(
+            AppError::RateLimited {
+                retry_after_secs: 42
+            }
+            .message(Lang::En)
+            .ends_with("42")
+        );
+    }
+}
