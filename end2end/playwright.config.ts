@@ -51,6 +51,8 @@ export default defineConfig({
       LEPTOS_ENV: 'PROD',
       ATTN_DATABASE_URL: `sqlite://${dataDir}/attn.db?mode=rwc`,
       ATTN_REDIS_URL: '',
+      ATTN_DEMO_ACCOUNTS: 'true',
+      ATTN_DEMO_PASSWORD: process.env.ATTN_DEMO_PASSWORD ?? 'demo',
       RUST_LOG: 'warn',
     },
   },
