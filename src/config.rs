@@ -50,6 +50,17 @@ pub struct Config {
     pub login_max_failures_per_ip: u64,
     /// `ATTN_LOGIN_WINDOW_SECS`: the window of the login limits.
     pub login_window: Duration,
+    /// `ATTN_CLASSROOM_NETWORKS`: CIDRs that count as a classroom network for every session,
+    /// besides the teacher's own /24 or /64.
+    pub classroom_networks: Vec<IpNet>,
+    /// `ATTN_JOIN_SECRET`: key of the rotating join codes; every instance needs the same one.
+    /// Unset: a random key per process (fine for one instance).
+    pub join_secret: Option<String>,
+    /// `ATTN_JOIN_MAX_PER_STUDENT`: check-in attempts per student per minute.
+    pub join_max_per_student: u64,
+    /// `ATTN_JOIN_MAX_PER_IP`: check-in attempts per client address per minute (a whole class
+    /// may share one address).
+    pub join_max_per_ip: u64,
 }
 
 impl Default for Config {
@@ -109,7 +120,23 @@ impl Config {
             .map(|v| parse_networks("ATTN_TRUSTED_PROXIES", &v))
             .transpose()?
             .unwrap_or_default();
+        let classroom_networks = get("ATTN_CLASSROOM_NETWORKS")
+            .map(|v| parse_networks("ATTN_CLASSROOM_NETWORKS", &v))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            classroom_networks,
+            join_secret: get("ATTN_JOIN_SECRET"),
+            join_max_per_student: parse_number(
+                "ATTN_JOIN_MAX_PER_STUDENT",
+                get("ATTN_JOIN_MAX_PER_STUDENT"),
+                20,
+            )?,
+            join_max_per_ip: parse_number(
+                "ATTN_JOIN_MAX_PER_IP",
+                get("ATTN_JOIN_MAX_PER_IP"),
+                1000,
+            )?,
             demo_accounts: match get("ATTN_DEMO_ACCOUNTS") {
                 None => embedded,
                 value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::codes::JoinCodes;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// Who people are: demo accounts and the portal.
     pub identity: Arc<dyn IdentityProvider>,
+    /// Makes and checks the rotating join codes.
+    pub codes: JoinCodes,
 }
 
 /// Whether each dependency answers, for `/readyz`.
@@ -51,6 +54,7 @@ impl Ctx {
             None => Arc::new(MemoryLiveStore::new()),
         };
         Ok(Self {
+            codes: codes_for(&config),
             identity: Arc::new(identity_for(&config)),
             config: Arc::new(config),
             db,
@@ -85,4 +89,18 @@ pub fn identity_for(config: &Config) -> Identity {
         .demo_accounts
         .then(|| DemoAccounts::new(config.demo_password.clone()));
     Identity::new(demo, AksisClient::new(config.portal.clone()))
+}
+
+/// The join codes the configuration asks for: its secret, or a random one for this process.
+pub fn codes_for(config: &Config) -> JoinCodes {
+    match &config.join_secret {
+        Some(secret) => JoinCodes::new(secret.as_bytes().to_vec()),
+        None => {
+            let random: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
+                .iter()
+                .flat_map(|u| *u.as_bytes())
+                .collect();
+            JoinCodes::new(random)
+        }
+    }
 }

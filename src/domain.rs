@@ -188,6 +188,13 @@ pub struct LiveSession {
     pub end_time: DateTime<Utc>,
     /// How students are checked.
     pub security: SecurityLevel,
+    /// Whether the join code changes every 15 seconds (the teacher may turn it off).
+    #[serde(default = "rotate_by_default")]
+    pub rotate_code: bool,
+}
+
+fn rotate_by_default() -> bool {
+    true
 }
 
 impl LiveSession {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod db;

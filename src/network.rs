@@ -32,6 +32,19 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     client
 }
 
+/// The network check: the student is on the classroom network when their address equals the
+/// teacher's at start, shares its /24 (IPv4) or /64 (IPv6), or lies in one of the configured
+/// classroom networks.
+pub fn same_network(teacher: IpAddr, student: IpAddr, classroom: &[IpNet]) -> bool {
+    let (teacher, student) = (canonical(teacher), canonical(student));
+    let shared_prefix = match (teacher, student) {
+        (IpAddr::V4(t), IpAddr::V4(s)) => t.octets()[..3] == s.octets()[..3],
+        (IpAddr::V6(t), IpAddr::V6(s)) => t.segments()[..4] == s.segments()[..4],
+        _ => false,
+    };
+    shared_prefix || classroom.iter().any(|net| net.contains(&student))
+}
+
 /// IPv4 clients reaching an IPv6 socket appear as `::ffff:a.b.c.d`; treat them as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -85,6 +98,29 @@ mod tests {
             client_ip(ip("10.0.0.1"), Some("garbage"), &trusted),
             ip("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn the_classroom_network_is_the_teachers_24_or_64_or_a_configured_one() {
+        let none: Vec<IpNet> = Vec::new();
+        assert!(same_network(ip("10.1.2.3"), ip("10.1.2.3"), &none));
+        assert!(same_network(ip("10.1.2.3"), ip("10.1.2.250"), &none));
+        assert!(!same_network(ip("10.1.2.3"), ip("10.1.3.3"), &none));
+        assert!(same_network(
+            ip("2001:db8:1:2::10"),
+            ip("2001:db8:1:2:ffff::1"),
+            &none
+        ));
+        assert!(!same_network(
+            ip("2001:db8:1:2::10"),
+            ip("2001:db8:1:3::10"),
+            &none
+        ));
+        assert!(!same_network(ip("10.1.2.3"), ip("2001:db8::1"), &none));
+        assert!(same_network(ip("::ffff:10.1.2.3"), ip("10.1.2.9"), &none));
+        let campus = nets(&["172.20.0.0/16"]);
+        assert!(same_network(ip("10.1.2.3"), ip("172.20.99.1"), &campus));
+        assert!(!same_network(ip("10.1.2.3"), ip("172.21.0.1"), &campus));
     }
 
     #[test]

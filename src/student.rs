@@ -1,4 +1,4 @@
-//! What students see. For now: a live session as its join link shows it.
+//! What students do: see a session from its join link and check in to it.
 
 use chrono::{DateTime, Utc};
 
@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{SecurityLevel, parse_session_id};
 use crate::error::{Entity, Error, Result};
+use crate::network::same_network;
 
 /// A live session as the join page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,3 +46,137 @@ pub async fn session_overview(
         security: session.security,
     })
 }
+
+/// Reason codes of check-ins that failed and are kept for the teacher to judge (the original
+/// system's names where it had one).
+pub mod reasons {
+    /// Not on the classroom network.
+    pub const WIFI_FAILED: &str = "WIFI_FAILED";
+    /// This browser already checked in another student in this session.
+    pub const DEVICE_ALREADY_USED: &str = "DEVICE_ALREADY_USED";
+    /// The session asks for a face check, which this server cannot do yet.
+    pub const FACE_CHECK_UNAVAILABLE: &str = "FACE_CHECK_UNAVAILABLE";
+    /// Refused, not recorded: the code was older than the previous 15-second slot.
+    pub const CODE_EXPIRED: &str = "CODE_EXPIRED";
+    /// Refused, not recorded: the session had ended.
+    pub const SESSION_ENDED: &str = "SESSION_ENDED";
+}
+
+/// A student's attempt to check in.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinAttempt<'a> {
+    /// The session id from the link.
+    pub session_id: &'a str,
+    /// The code from the QR link or typed by hand.
+    pub code: &'a str,
+    /// The student's address (see `network::client_ip`).
+    pub client_ip: std::net::IpAddr,
+    /// The browser's device id (a long-lived cookie).
+    pub device: &'a str,
+}
+
+/// The record that stands after a check-in: attended, or failed with a reason code the
+/// teacher sees (and may accept anyway).
+pub type CheckInOutcome = crate::domain::LiveRecord;
+
+/// Checks a student in. Refusals that change nothing come back as `VerificationFailed` with
+/// `CODE_EXPIRED` or `SESSION_ENDED`; checks that fail are recorded (the student may retry while
+/// the session is open); the first success stands. Students only.
+#[tracing::instrument(skip(ctx, caller, attempt), fields(session = attempt.session_id, ip = %attempt.client_ip))]
+pub async fn check_in(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    attempt: JoinAttempt<'_>,
+) -> Result<CheckInOutcome> {
+    let student = Caller::require_student(caller)?;
+    let id = parse_session_id(attempt.session_id)?;
+    let now = ctx.clock.now();
+    limit(
+        ctx,
+        &format!("join:student:{}", student.school_number),
+        ctx.config.join_max_per_student,
+        now,
+    )
+    .await?;
+    limit(
+        ctx,
+        &format!("join:ip:{}", attempt.client_ip),
+        ctx.config.join_max_per_ip,
+        now,
+    )
+    .await?;
+
+    let session = ctx
+        .live
+        .session(id)
+        .await?
+        .ok_or(Error::NotFound(Entity::Session))?;
+    if !session.is_open(now) {
+        return Err(Error::VerificationFailed(reasons::SESSION_ENDED.into()));
+    }
+    if !ctx
+        .codes
+        .accepts(session.id, session.rotate_code, attempt.code, now)
+    {
+        return Err(Error::VerificationFailed(reasons::CODE_EXPIRED.into()));
+    }
+    if let Some(standing) = ctx.live.record(session.id, &student.school_number).await?
+        && (standing.is_attended || standing.deletion.is_some())
+    {
+        return Ok(standing);
+    }
+
+    let failure = check(ctx, &session, student, attempt).await?;
+    let record = crate::domain::LiveRecord {
+        student_number: student.school_number.clone(),
+        student_full_name: student.full_name.clone(),
+        is_attended: failure.is_none(),
+        attendance_time: Some(now),
+        fail_reason: failure.map(str::to_owned),
+        deletion: None,
+    };
+    ctx.live.record_check_in(session.id, &record).await
+}
+
+/// The reason the student fails the session's checks, if any.
+async fn check(
+    ctx: &Ctx,
+    session: &crate::domain::LiveSession,
+    student: &Caller,
+    attempt: JoinAttempt<'_>,
+) -> Result<Option<&'static str>> {
+    let device_owner = ctx
+        .live
+        .claim_device(session.id, attempt.device, &student.school_number)
+        .await?;
+    if device_owner != student.school_number {
+        return Ok(Some(reasons::DEVICE_ALREADY_USED));
+    }
+    if session.security == SecurityLevel::None {
+        return Ok(None);
+    }
+    let on_network = session.ip_address.parse().is_ok_and(|teacher| {
+        same_network(teacher, attempt.client_ip, &ctx.config.classroom_networks)
+    });
+    if !on_network {
+        return Ok(Some(reasons::WIFI_FAILED));
+    }
+    if session.security == SecurityLevel::NetworkAndFace {
+        return Ok(Some(reasons::FACE_CHECK_UNAVAILABLE));
+    }
+    Ok(None)
+}
+
+async fn limit(ctx: &Ctx, key: &str, max: u64, now: DateTime<Utc>) -> Result<()> {
+    let counter = ctx.live.hit(key, JOIN_WINDOW, now).await?;
+    if counter.count > max {
+        let secs = (counter.resets_at - now).num_seconds().max(1) as u64;
+        return Err(Error::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    Ok(())
+}
+
+/// Window of the check-in limits.
+const JOIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);

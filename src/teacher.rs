@@ -1,13 +1,26 @@
-//! What teachers do. For now: today's lessons from the timetable, with the one to take
-//! attendance for suggested.
+//! What teachers do: today's lessons, starting a timed session, watching it, accepting,
+//! removing and adding students, finishing early. Only the owner may see or change a session.
 
-use chrono::{DateTime, Utc};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::domain::{
+    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, parse_session_id,
+};
+use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
 use crate::identity::timetable::{suggested_lesson, todays_lessons};
+
+/// Shortest reason accepted when removing a student from a live session.
+pub const LIVE_REASON_MIN: usize = 5;
+/// Longest session a teacher can start, in minutes.
+pub const MAX_DURATION_MINUTES: u32 = 240;
+/// Longest lesson name.
+pub const MAX_LESSON_NAME: usize = 200;
 
 /// Today's lessons of a teacher, by start time, and which of them is suggested.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,4 +49,182 @@ pub fn todays_lessons_of(
         suggested,
         now,
     })
+}
+
+/// What a teacher asks for when starting a session.
+#[derive(Debug, Clone)]
+pub struct StartSession {
+    /// Lesson title.
+    pub lesson_name: String,
+    /// Minutes the session stays open.
+    pub duration_minutes: u32,
+    /// How students are checked.
+    pub security: SecurityLevel,
+    /// Whether the join code rotates every 15 seconds.
+    pub rotate_code: bool,
+}
+
+/// Starts a session at the teacher's current address. Refused with `ActiveSessionExists` while
+/// the teacher has one running. Teachers only.
+#[tracing::instrument(skip(ctx, caller), fields(teacher = caller.map(|c| c.school_number.as_str())))]
+pub async fn start_session(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    request: StartSession,
+    teacher_ip: IpAddr,
+) -> Result<LiveSession> {
+    let teacher = Caller::require_teacher(caller)?;
+    let lesson_name = request
+        .lesson_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if lesson_name.is_empty() {
+        return Err(Error::invalid("lesson_name", Problem::Empty));
+    }
+    if lesson_name.chars().count() > MAX_LESSON_NAME {
+        return Err(Error::invalid(
+            "lesson_name",
+            Problem::TooLong {
+                max: MAX_LESSON_NAME,
+            },
+        ));
+    }
+    if !(1..=MAX_DURATION_MINUTES).contains(&request.duration_minutes) {
+        return Err(Error::invalid("duration", Problem::Malformed));
+    }
+    let now = ctx.clock.now();
+    let session = LiveSession {
+        id: Uuid::new_v4(),
+        teacher_school_number: teacher.school_number.clone(),
+        teacher_full_name: teacher.full_name.clone(),
+        lesson_name,
+        ip_address: teacher_ip.to_string(),
+        start_time: now,
+        end_time: now + Duration::minutes(i64::from(request.duration_minutes)),
+        security: request.security,
+        rotate_code: request.rotate_code,
+    };
+    ctx.live.create_session(&session, now).await?;
+    Ok(session)
+}
+
+/// The teacher's running session, if any. Teachers only.
+pub async fn active_session(ctx: &Ctx, caller: Option<&Caller>) -> Result<Option<LiveSession>> {
+    let teacher = Caller::require_teacher(caller)?;
+    ctx.live
+        .active_session_of(&teacher.school_number, ctx.clock.now())
+        .await
+}
+
+/// A live session with its records, for its owner.
+pub async fn live_session(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+) -> Result<(LiveSession, Vec<LiveRecord>)> {
+    let session = owned(ctx, caller, session_id).await?;
+    let records = ctx.live.records(session.id).await?;
+    Ok((session, records))
+}
+
+/// Ends the session now. Its owner only.
+pub async fn finish_session(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<()> {
+    let session = owned(ctx, caller, session_id).await?;
+    ctx.live.finish(session.id, ctx.clock.now()).await
+}
+
+/// Counts a student who failed a check as present after all. Its owner only, while open.
+pub async fn accept_student(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    student: &str,
+) -> Result<LiveRecord> {
+    let session = open_owned(ctx, caller, session_id).await?;
+    let mut record = ctx
+        .live
+        .record(session.id, student)
+        .await?
+        .ok_or(Error::NotFound(Entity::Record))?;
+    record.is_attended = true;
+    record.fail_reason = None;
+    record.deletion = None;
+    ctx.live.put_record(session.id, &record).await?;
+    Ok(record)
+}
+
+/// Rejects or removes a student, with a reason of at least 5 characters. Kept as a soft
+/// delete: the admin can see who, when and why. Its owner only, while open.
+pub async fn remove_student(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    student: &str,
+    reason: &str,
+) -> Result<LiveRecord> {
+    let reason = Reason::parse(reason, LIVE_REASON_MIN)?;
+    let session = open_owned(ctx, caller, session_id).await?;
+    let mut record = ctx
+        .live
+        .record(session.id, student)
+        .await?
+        .ok_or(Error::NotFound(Entity::Record))?;
+    record.is_attended = false;
+    record.deletion = Some(Deletion {
+        reason: reason.as_str().to_owned(),
+        by: session.teacher_school_number.clone(),
+        at: ctx.clock.now(),
+    });
+    ctx.live.put_record(session.id, &record).await?;
+    Ok(record)
+}
+
+/// Adds a student by school number as present (a student without a phone, say). Its owner
+/// only, while open. The name comes from the database when the student logged in before.
+pub async fn add_student(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    number: &str,
+) -> Result<LiveRecord> {
+    let number = SchoolNumber::parse(number)?;
+    let session = open_owned(ctx, caller, session_id).await?;
+    let known = ctx.db.users_by_numbers(&[number.to_string()]).await?;
+    let record = LiveRecord {
+        student_number: number.to_string(),
+        student_full_name: known
+            .into_iter()
+            .next()
+            .map(|u| u.full_name)
+            .unwrap_or_else(|| number.to_string()),
+        is_attended: true,
+        attendance_time: Some(ctx.clock.now()),
+        fail_reason: None,
+        deletion: None,
+    };
+    ctx.live.put_record(session.id, &record).await?;
+    Ok(record)
+}
+
+async fn owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveSession> {
+    let teacher = Caller::require_teacher(caller)?;
+    let id = parse_session_id(session_id)?;
+    let session = ctx
+        .live
+        .session(id)
+        .await?
+        .ok_or(Error::NotFound(Entity::Session))?;
+    if session.teacher_school_number != teacher.school_number {
+        return Err(Error::Forbidden);
+    }
+    Ok(session)
+}
+
+async fn open_owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveSession> {
+    let session = owned(ctx, caller, session_id).await?;
+    if !session.is_open(ctx.clock.now()) {
+        return Err(Error::NotFound(Entity::Session));
+    }
+    Ok(session)
 }

@@ -83,6 +83,7 @@ impl TestEnv {
             config.redis_prefix = prefix.clone();
         }
         Ctx {
+            codes: crate::context::codes_for(&config),
             identity: Arc::new(crate::context::identity_for(&config)),
             config: Arc::new(config),
             db: self.db.clone(),

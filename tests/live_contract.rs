@@ -24,7 +24,81 @@ on_both_backends!(
     a_claim_is_exclusive_until_released,
     removing_a_session_forgets_it_everywhere,
     counters_count_within_a_window_and_start_again_after_it,
+    the_first_successful_check_in_stands,
+    a_device_belongs_to_the_first_student_who_used_it,
 );
+
+async fn the_first_successful_check_in_stands(env: TestEnv) {
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    let mut failed = attended(1, now);
+    failed.is_attended = false;
+    failed.fail_reason = Some("WIFI_FAILED".into());
+    assert_eq!(
+        env.live.record_check_in(s.id, &failed).await.unwrap(),
+        failed
+    );
+    // A retry after a failure replaces it.
+    let ok = attended(1, now + Duration::seconds(30));
+    assert_eq!(env.live.record_check_in(s.id, &ok).await.unwrap(), ok);
+    // A later failure does not undo the success.
+    assert_eq!(env.live.record_check_in(s.id, &failed).await.unwrap(), ok);
+    assert_eq!(
+        env.live.record(s.id, &ok.student_number).await.unwrap(),
+        Some(ok.clone())
+    );
+    // A student the teacher removed stays removed.
+    let mut removed = attended(2, now);
+    removed.is_attended = false;
+    removed.deletion = Some(attn::domain::Deletion {
+        reason: "Sınıfta değil".into(),
+        by: "T1".into(),
+        at: now,
+    });
+    env.live.put_record(s.id, &removed).await.unwrap();
+    assert_eq!(
+        env.live
+            .record_check_in(s.id, &attended(2, now))
+            .await
+            .unwrap(),
+        removed
+    );
+    assert!(matches!(
+        env.live.record_check_in(Uuid::new_v4(), &ok).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+}
+
+async fn a_device_belongs_to_the_first_student_who_used_it(env: TestEnv) {
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    let other = env.second_live_handle().await;
+    assert_eq!(
+        env.live.claim_device(s.id, "dev-a", "1001").await.unwrap(),
+        "1001"
+    );
+    assert_eq!(
+        other.claim_device(s.id, "dev-a", "1002").await.unwrap(),
+        "1001"
+    );
+    assert_eq!(
+        env.live.claim_device(s.id, "dev-a", "1001").await.unwrap(),
+        "1001"
+    );
+    assert_eq!(
+        other.claim_device(s.id, "dev-b", "1002").await.unwrap(),
+        "1002"
+    );
+    // Another session starts afresh.
+    let s2 = session("T2", "Kimya", now, 10);
+    env.live.create_session(&s2, now).await.unwrap();
+    assert_eq!(
+        env.live.claim_device(s2.id, "dev-a", "1002").await.unwrap(),
+        "1002"
+    );
+}
 
 async fn counters_count_within_a_window_and_start_again_after_it(env: TestEnv) {
     let window = StdDuration::from_secs(600);

@@ -408,6 +408,7 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
         start_time: now,
         end_time: now + chrono::Duration::minutes(10),
         security: attn::domain::SecurityLevel::Network,
+        rotate_code: true,
     };
     app.env.live.create_session(&session, now).await.unwrap();
     let join = format!("/join/{}", session.id);
@@ -445,6 +446,7 @@ async fn user_text_is_shown_as_text(app: TestApp) {
         start_time: now,
         end_time: now + chrono::Duration::minutes(10),
         security: attn::domain::SecurityLevel::None,
+        rotate_code: true,
     };
     app.env.live.create_session(&session, now).await.unwrap();
     app.log_in("demo_student_7", DEMO_PASSWORD, "/").await;

@@ -100,6 +100,7 @@ async fn sweep_on(
             start_time: start,
             end_time: start + chrono::Duration::minutes(10),
             security: SecurityLevel::Network,
+            rotate_code: true,
         };
         live.create_session(&session, start).await?;
         for r in 0..records {

@@ -28,6 +28,7 @@ struct State {
     by_end: BTreeSet<(DateTime<Utc>, Uuid)>,
     leases: HashMap<Uuid, (String, DateTime<Utc>)>,
     counters: HashMap<String, Counter>,
+    devices: HashMap<Uuid, HashMap<String, String>>,
 }
 
 impl MemoryLiveStore {
@@ -110,6 +111,32 @@ impl LiveStore for MemoryLiveStore {
         Ok(())
     }
 
+    async fn record_check_in(&self, session_id: Uuid, record: &LiveRecord) -> Result<LiveRecord> {
+        let mut st = self.state();
+        if !st.sessions.contains_key(&session_id) {
+            return Err(Error::NotFound(Entity::Session));
+        }
+        let records = st.records.entry(session_id).or_default();
+        if let Some(current) = records.get(&record.student_number)
+            && (current.is_attended || current.deletion.is_some())
+        {
+            return Ok(current.clone());
+        }
+        records.insert(record.student_number.clone(), record.clone());
+        Ok(record.clone())
+    }
+
+    async fn claim_device(&self, session_id: Uuid, device: &str, student: &str) -> Result<String> {
+        let mut st = self.state();
+        Ok(st
+            .devices
+            .entry(session_id)
+            .or_default()
+            .entry(device.to_owned())
+            .or_insert_with(|| student.to_owned())
+            .clone())
+    }
+
     async fn record(&self, session_id: Uuid, student: &str) -> Result<Option<LiveRecord>> {
         Ok(self
             .state()
@@ -189,6 +216,7 @@ impl LiveStore for MemoryLiveStore {
             }
         }
         st.records.remove(&session_id);
+        st.devices.remove(&session_id);
         st.leases.remove(&session_id);
         Ok(())
     }

@@ -49,6 +49,15 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// Adds a student's record to a session, or replaces it. `NotFound` when the session is gone.
     async fn put_record(&self, session_id: Uuid, record: &LiveRecord) -> Result<()>;
 
+    /// Writes a check-in unless the student's record already stands: a record that is attended
+    /// (the first success stands) or removed by the teacher is kept. Returns the record that
+    /// stands afterwards. `NotFound` when the session is gone.
+    async fn record_check_in(&self, session_id: Uuid, record: &LiveRecord) -> Result<LiveRecord>;
+
+    /// Ties a device to the first student who checks in with it; returns the student it is
+    /// tied to (the caller, or someone else before them).
+    async fn claim_device(&self, session_id: Uuid, device: &str, student: &str) -> Result<String>;
+
     /// One student's record.
     async fn record(&self, session_id: Uuid, student: &str) -> Result<Option<LiveRecord>>;
 

@@ -6,6 +6,7 @@
 //! - `<p>:session:{<id>}`  the session as JSON
 //! - `<p>:records:{<id>}`  hash: student number -> record as JSON
 //! - `<p>:lease:{<id>}`    who is persisting the session (expires by itself)
+//! - `<p>:devices:{<id>}`  hash: device id -> the student who checked in with it
 //! - `<p>:teacher:<no>`    `<id>|<end ms>`: the teacher's latest session, for the one-active rule
 //! - `<p>:ends`            sorted set: session id scored by end time in ms
 
@@ -66,6 +67,19 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 ";
 
+/// Writes a check-in unless the record that is there stands (attended, or removed by the
+/// teacher); answers the record that stands. The JSON is serde's, field order and spacing fixed.
+const CHECK_IN: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local cur = redis.call('HGET', KEYS[2], ARGV[1])
+if cur and (string.find(cur, '"is_attended":true', 1, true)
+            or not string.find(cur, '"deletion":null', 1, true)) then
+  return cur
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return ARGV[2]
+"#;
+
 /// Counts one event in a fixed window that starts at the first event. The window's end is kept
 /// in the hash, in the caller's clock; the key's TTL only collects garbage.
 const HIT: &str = r"
@@ -101,6 +115,7 @@ struct Scripts {
     put_record: Script,
     delete_if_equal: Script,
     hit: Script,
+    check_in: Script,
 }
 
 impl std::fmt::Debug for RedisLiveStore {
@@ -136,6 +151,7 @@ impl RedisLiveStore {
                 put_record: Script::new(PUT_RECORD),
                 delete_if_equal: Script::new(DELETE_IF_EQUAL),
                 hit: Script::new(HIT),
+                check_in: Script::new(CHECK_IN),
             }),
         })
     }
@@ -151,6 +167,10 @@ impl RedisLiveStore {
 
     fn records_key(&self, id: Uuid) -> String {
         format!("{}:records:{{{id}}}", self.prefix)
+    }
+
+    fn devices_key(&self, id: Uuid) -> String {
+        format!("{}:devices:{{{id}}}", self.prefix)
     }
 
     fn lease_key(&self, id: Uuid) -> String {
@@ -305,6 +325,39 @@ impl LiveStore for RedisLiveStore {
         Ok(())
     }
 
+    async fn record_check_in(&self, session_id: Uuid, record: &LiveRecord) -> Result<LiveRecord> {
+        let standing: Option<String> = self
+            .scripts
+            .check_in
+            .key(self.session_key(session_id))
+            .key(self.records_key(session_id))
+            .arg(&record.student_number)
+            .arg(serde_json::to_string(record)?)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        match standing {
+            Some(json) => Ok(serde_json::from_str(&json)?),
+            None => Err(Error::NotFound(Entity::Session)),
+        }
+    }
+
+    async fn claim_device(&self, session_id: Uuid, device: &str, student: &str) -> Result<String> {
+        let mut conn = self.conn.clone();
+        let key = self.devices_key(session_id);
+        let _: i64 = cmd("HSETNX")
+            .arg(&key)
+            .arg(device)
+            .arg(student)
+            .query_async(&mut conn)
+            .await?;
+        let owner: Option<String> = cmd("HGET")
+            .arg(&key)
+            .arg(device)
+            .query_async(&mut conn)
+            .await?;
+        Ok(owner.unwrap_or_else(|| student.to_owned()))
+    }
+
     async fn record(&self, session_id: Uuid, student: &str) -> Result<Option<LiveRecord>> {
         let raw: Option<String> = cmd("HGET")
             .arg(self.records_key(session_id))
@@ -413,6 +466,7 @@ impl LiveStore for RedisLiveStore {
         let _: i64 = cmd("DEL")
             .arg(self.session_key(session_id))
             .arg(self.records_key(session_id))
+            .arg(self.devices_key(session_id))
             .arg(self.lease_key(session_id))
             .query_async(&mut conn)
             .await?;

@@ -63,6 +63,7 @@ pub fn session(
         start_time: start,
         end_time: start + Duration::minutes(minutes),
         security: attn::domain::SecurityLevel::Network,
+        rotate_code: true,
     }
 }
 

@@ -1,0 +1,119 @@
+//! Join codes: what the QR code and the short code typed by hand carry. A code is an HMAC of
+//! the session id and a 15-second time slot, so it changes by itself and nothing is stored; a
+//! code of the current or the previous slot is accepted (a student may scan just before the
+//! change). With rotation off, a session keeps one code.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use uuid::Uuid;
+
+/// How long one code is shown.
+pub const SLOT_SECONDS: i64 = 15;
+
+/// Digits of a code.
+pub const CODE_DIGITS: u32 = 6;
+
+/// Makes and checks join codes with a server secret (shared by every instance).
+#[derive(Clone)]
+pub struct JoinCodes {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for JoinCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinCodes")
+    }
+}
+
+/// The slot a time falls in.
+pub fn slot_of(now: DateTime<Utc>) -> i64 {
+    now.timestamp().div_euclid(SLOT_SECONDS)
+}
+
+impl JoinCodes {
+    /// Codes keyed by `secret`.
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            secret: secret.into(),
+        }
+    }
+
+    /// The code for `session` in `slot`, as six digits.
+    pub fn code(&self, session: Uuid, slot: i64) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(session.as_bytes());
+        mac.update(&slot.to_be_bytes());
+        let digest = mac.finalize().into_bytes();
+        let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        format!("{:06}", n % 10u32.pow(CODE_DIGITS))
+    }
+
+    /// The code to show now: the current slot's, or the fixed one when rotation is off.
+    pub fn current(&self, session: Uuid, rotate: bool, now: DateTime<Utc>) -> String {
+        self.code(session, if rotate { slot_of(now) } else { 0 })
+    }
+
+    /// True for the current or the previous slot's code (the fixed code when rotation is off).
+    pub fn accepts(&self, session: Uuid, rotate: bool, code: &str, now: DateTime<Utc>) -> bool {
+        let code = code.trim();
+        if !rotate {
+            return constant_time_eq(&self.code(session, 0), code);
+        }
+        let slot = slot_of(now);
+        [slot, slot - 1]
+            .iter()
+            .any(|s| constant_time_eq(&self.code(session, *s), code))
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_413_600 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn a_code_lives_for_its_slot_and_the_next() {
+        let codes = JoinCodes::new(b"secret".to_vec());
+        let id = Uuid::new_v4();
+        let shown = codes.current(id, true, at(0));
+        assert_eq!(shown.len(), 6);
+        assert!(codes.accepts(id, true, &shown, at(14)));
+        assert!(
+            codes.accepts(id, true, &shown, at(29)),
+            "the previous slot's code still works"
+        );
+        assert!(
+            !codes.accepts(id, true, &shown, at(30)),
+            "two slots later it is refused"
+        );
+        assert_ne!(codes.current(id, true, at(30)), shown);
+        assert!(
+            !codes.accepts(Uuid::new_v4(), true, &shown, at(1)),
+            "codes belong to a session"
+        );
+        assert!(!JoinCodes::new(b"other".to_vec()).accepts(id, true, &shown, at(1)));
+        assert!(!codes.accepts(id, true, "", at(1)));
+    }
+
+    #[test]
+    fn without_rotation_one_code_lasts() {
+        let codes = JoinCodes::new(b"secret".to_vec());
+        let id = Uuid::new_v4();
+        let shown = codes.current(id, false, at(0));
+        assert!(codes.accepts(id, false, &shown, at(0) + Duration::hours(2)));
+    }
+}
