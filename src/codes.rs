@@ -68,6 +68,18 @@ impl JoinCodes {
     }
 }
 
+/// A QR code of `text` as an SVG document (black modules on white, with a quiet zone).
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(256, 256)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
@@ -107,6 +119,16 @@ mod tests {
         );
         assert!(!JoinCodes::new(b"other".to_vec()).accepts(id, true, &shown, at(1)));
         assert!(!codes.accepts(id, true, "", at(1)));
+    }
+
+    #[test]
+    fn a_join_link_becomes_an_svg_qr_code() {
+        let svg = qr_svg("http://127.0.0.1:3000/join/0b1c?c=123456").unwrap();
+        assert!(svg.contains("<svg") && svg.contains("</svg>"));
+        assert!(
+            !svg.contains("join"),
+            "the link is in the modules, not in the markup"
+        );
     }
 
     #[test]

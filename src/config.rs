@@ -56,6 +56,9 @@ pub struct Config {
     /// `ATTN_JOIN_SECRET`: key of the rotating join codes; every instance needs the same one.
     /// Unset: a random key per process (fine for one instance).
     pub join_secret: Option<String>,
+    /// `ATTN_PUBLIC_URL`: the address students reach the server at (for the QR code), e.g.
+    /// `https://attn.example.edu`. Unset: taken from the teacher's own request.
+    pub public_url: Option<String>,
     /// `ATTN_JOIN_MAX_PER_STUDENT`: check-in attempts per student per minute.
     pub join_max_per_student: u64,
     /// `ATTN_JOIN_MAX_PER_IP`: check-in attempts per client address per minute (a whole class
@@ -127,6 +130,7 @@ impl Config {
         Ok(Self {
             classroom_networks,
             join_secret: get("ATTN_JOIN_SECRET"),
+            public_url: get("ATTN_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             join_max_per_student: parse_number(
                 "ATTN_JOIN_MAX_PER_STUDENT",
                 get("ATTN_JOIN_MAX_PER_STUDENT"),

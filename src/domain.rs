@@ -78,6 +78,11 @@ impl Reason {
     }
 }
 
+/// A fresh random id for a browser (the one-student-per-device rule).
+pub fn new_device_id() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
 /// Parses an attendance session id sent by a client.
 pub fn parse_session_id(input: &str) -> Result<Uuid> {
     Uuid::parse_str(input.trim()).map_err(|_| Error::invalid("session_id", Problem::Malformed))

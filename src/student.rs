@@ -21,6 +21,8 @@ pub struct SessionOverview {
     pub seconds_left: i64,
     /// How students are checked.
     pub security: SecurityLevel,
+    /// The caller's own record in it, if they checked in.
+    pub my_record: Option<crate::domain::LiveRecord>,
 }
 
 /// The live session behind a join link. Anyone logged in; `NotFound` for an unknown or
@@ -30,7 +32,7 @@ pub async fn session_overview(
     caller: Option<&Caller>,
     id: &str,
 ) -> Result<SessionOverview> {
-    Caller::require_any(caller)?;
+    let caller = Caller::require_any(caller)?;
     let id = parse_session_id(id)?;
     let session = ctx
         .live
@@ -38,7 +40,9 @@ pub async fn session_overview(
         .await?
         .ok_or(Error::NotFound(Entity::Session))?;
     let now = ctx.clock.now();
+    let my_record = ctx.live.record(session.id, &caller.school_number).await?;
     Ok(SessionOverview {
+        my_record,
         seconds_left: (session.end_time - now).num_seconds().max(0),
         lesson_name: session.lesson_name,
         teacher_name: session.teacher_full_name,

@@ -207,6 +207,49 @@ pub async fn add_student(
     Ok(record)
 }
 
+/// Everything the live page shows: the session, its records, the code to project now.
+#[derive(Debug, Clone)]
+pub struct LiveBoard {
+    /// The session.
+    pub session: LiveSession,
+    /// Its records, by student number.
+    pub records: Vec<LiveRecord>,
+    /// The join code of this moment.
+    pub code: String,
+    /// When this was read.
+    pub now: DateTime<Utc>,
+}
+
+impl LiveBoard {
+    /// Students counted present (removed ones excluded).
+    pub fn attended(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.is_attended && r.deletion.is_none())
+            .count()
+    }
+
+    /// Students whose check failed (removed ones excluded).
+    pub fn failed(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| !r.is_attended && r.deletion.is_none())
+            .count()
+    }
+}
+
+/// The live page's content, for the session's owner.
+pub async fn live_board(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveBoard> {
+    let (session, records) = live_session(ctx, caller, session_id).await?;
+    let now = ctx.clock.now();
+    Ok(LiveBoard {
+        code: ctx.codes.current(session.id, session.rotate_code, now),
+        session,
+        records,
+        now,
+    })
+}
+
 async fn owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveSession> {
     let teacher = Caller::require_teacher(caller)?;
     let id = parse_session_id(session_id)?;

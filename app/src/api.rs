@@ -41,6 +41,21 @@ pub struct JoinView {
     pub teacher_name: String,
     /// Seconds until it closes.
     pub seconds_left: i64,
+    /// The caller is a student (only students check in).
+    pub is_student: bool,
+    /// The caller's own check-in: attended, failed (reason code) or removed.
+    pub mine: Option<MyCheckIn>,
+}
+
+/// A student's own check-in, as the join page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyCheckIn {
+    /// Counted present.
+    pub attended: bool,
+    /// Reason code of a failed check.
+    pub reason: Option<String>,
+    /// Removed by the teacher.
+    pub removed: bool,
 }
 
 /// Who is logged in, if anyone. Anyone may call it.
@@ -141,7 +156,81 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
         lesson_name: overview.lesson_name,
         teacher_name: overview.teacher_name,
         seconds_left: overview.seconds_left,
+        is_student: caller.is_some_and(|c| c.role == attn::domain::Role::Student),
+        mine: overview.my_record.map(|r| MyCheckIn {
+            attended: r.is_attended,
+            reason: r.fail_reason,
+            removed: r.deletion.is_some(),
+        }),
     })
+}
+
+/// Name of the cookie that marks a browser, for the one-student-per-device rule.
+pub const DEVICE_COOKIE: &str = "attn_device";
+
+/// Checks the caller in to a session with the code from the QR link or typed by hand, then
+/// shows the join page with the outcome. A plain form post. Students only; limited per
+/// student and per address.
+#[server(endpoint = "check_in")]
+pub async fn check_in(session_id: String, #[server(default)] code: String) -> Result<(), AppError> {
+    use crate::auth;
+    use http::{HeaderValue, header::SET_COOKIE};
+
+    let (ctx, _, caller) = auth::current().await?;
+    let device = device_cookie().unwrap_or_else(|| {
+        let id = uuid_like();
+        let secure = if ctx.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{DEVICE_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}"
+        );
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(SET_COOKIE, value);
+        }
+        id
+    });
+    let attempt = attn::student::JoinAttempt {
+        session_id: &session_id,
+        code: &code,
+        client_ip: auth::client_ip(&ctx).await,
+        device: &device,
+    };
+    let page = format!("/join/{}", encode_component(session_id.trim()));
+    match attn::student::check_in(&ctx, caller.as_ref(), attempt).await {
+        Ok(_) => leptos_axum::redirect(&page),
+        Err(error) => {
+            let error = AppError::from(error);
+            leptos_axum::redirect(&format!("{page}?error={}", error.code()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn device_cookie() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (name, value) = c.trim().split_once('=')?;
+            (name == DEVICE_COOKIE && !value.is_empty() && value.len() <= 64)
+                .then(|| value.to_owned())
+        })
+}
+
+#[cfg(feature = "ssr")]
+fn uuid_like() -> String {
+    attn::domain::new_device_id()
 }
 
 /// Remembers the interface language in a cookie and goes back to `return_to` (a path on this

@@ -34,6 +34,17 @@ pub enum AppError {
     PortalUnavailable,
     /// The portal's pages changed.
     PortalChanged,
+    /// The join code is too old.
+    CodeExpired,
+    /// The session has ended.
+    SessionEnded,
+    /// The teacher already runs a session (its id).
+    ActiveSession {
+        /// The running session.
+        session_id: String,
+    },
+    /// A reason is too short.
+    ReasonTooShort,
     /// A dependency of ours is down, or the request could not be sent.
     Unavailable,
 }
@@ -74,6 +85,10 @@ impl AppError {
             }
             AppError::PortalUnavailable => Text::ErrPortalUnavailable,
             AppError::PortalChanged => Text::ErrPortalChanged,
+            AppError::CodeExpired => Text::ErrCodeExpired,
+            AppError::SessionEnded => Text::ErrSessionEnded,
+            AppError::ActiveSession { .. } => Text::ErrActiveSession,
+            AppError::ReasonTooShort => Text::ErrReasonTooShort,
             AppError::Unavailable => Text::Unavailable,
         };
         text.get(lang).to_owned()
@@ -95,6 +110,10 @@ impl AppError {
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PortalUnavailable => "portal_unavailable",
             AppError::PortalChanged => "portal_changed",
+            AppError::CodeExpired => "code_expired",
+            AppError::SessionEnded => "session_ended",
+            AppError::ActiveSession { .. } => "active_session",
+            AppError::ReasonTooShort => "reason_too_short",
             AppError::Unavailable => "unavailable",
         }
     }
@@ -121,6 +140,12 @@ impl AppError {
             },
             "portal_unavailable" => AppError::PortalUnavailable,
             "portal_changed" => AppError::PortalChanged,
+            "code_expired" => AppError::CodeExpired,
+            "session_ended" => AppError::SessionEnded,
+            "active_session" => AppError::ActiveSession {
+                session_id: String::new(),
+            },
+            "reason_too_short" => AppError::ReasonTooShort,
             "unavailable" => AppError::Unavailable,
             _ => return None,
         })
@@ -136,7 +161,12 @@ impl AppError {
             AppError::LoginRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::SessionNotFound | AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Invalid { .. } | AppError::WrongCredentials => StatusCode::BAD_REQUEST,
+            AppError::Invalid { .. }
+            | AppError::WrongCredentials
+            | AppError::ReasonTooShort
+            | AppError::CodeExpired => StatusCode::BAD_REQUEST,
+            AppError::SessionEnded => StatusCode::GONE,
+            AppError::ActiveSession { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PortalUnavailable | AppError::PortalChanged => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -154,9 +184,18 @@ impl From<attn::Error> for AppError {
             E::Forbidden => AppError::Forbidden,
             E::NotFound(Entity::Session) => AppError::SessionNotFound,
             E::NotFound(_) => AppError::NotFound,
+            E::InvalidInput {
+                field: "reason",
+                problem: attn::error::Problem::TooShort { .. },
+            } => AppError::ReasonTooShort,
             E::InvalidInput { field, .. } => AppError::Invalid {
                 field: field.to_owned(),
             },
+            E::ActiveSessionExists(id) => AppError::ActiveSession {
+                session_id: id.to_string(),
+            },
+            E::VerificationFailed(reason) if reason == "CODE_EXPIRED" => AppError::CodeExpired,
+            E::VerificationFailed(reason) if reason == "SESSION_ENDED" => AppError::SessionEnded,
             E::WrongCredentials => AppError::WrongCredentials,
             E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
             E::PortalUnavailable | E::PhotoMissing => AppError::PortalUnavailable,

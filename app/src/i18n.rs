@@ -154,6 +154,80 @@ pub enum Text {
     ErrPortalChanged,
     /// Error: malformed session id.
     ErrBadSessionId,
+    /// Teacher dashboard title.
+    Dashboard,
+    /// Form label.
+    LessonName,
+    /// Form label.
+    Duration,
+    /// Form label.
+    Security,
+    /// Level 1.
+    SecurityNone,
+    /// Level 2.
+    SecurityNetwork,
+    /// Level 3.
+    SecurityFace,
+    /// Form label.
+    RotateCode,
+    /// Button.
+    Start,
+    /// Dashboard: a session runs.
+    ActiveSessionRunning,
+    /// Link.
+    OpenIt,
+    /// Live page.
+    ScanToJoin,
+    /// Label.
+    Code,
+    /// Count / status.
+    Attended,
+    /// Count / status.
+    Failed,
+    /// Status.
+    Removed,
+    /// Button.
+    Accept,
+    /// Button.
+    Remove,
+    /// Label.
+    Reason,
+    /// Button.
+    AddStudent,
+    /// Button.
+    Finish,
+    /// Heading.
+    Students,
+    /// Empty list.
+    NoStudentsYet,
+    /// Button.
+    JoinButton,
+    /// Outcome.
+    YouAttended,
+    /// Outcome.
+    YouFailed,
+    /// Outcome.
+    YouWereRemoved,
+    /// Outcome.
+    RetryHint,
+    /// Reason.
+    ReasonWifi,
+    /// Reason.
+    ReasonDevice,
+    /// Reason.
+    ReasonFace,
+    /// Reason.
+    ReasonOther,
+    /// Error.
+    ErrCodeExpired,
+    /// Error.
+    ErrSessionEnded,
+    /// Error.
+    ErrActiveSession,
+    /// Error.
+    ErrReasonTooShort,
+    /// Join page for teachers.
+    StudentsOnly,
 }
 
 impl Text {
@@ -270,6 +344,84 @@ impl Text {
             }
             (ErrBadSessionId, Lang::Tr) => "Bu bağlantı geçerli bir yoklama bağlantısı değil.",
             (ErrBadSessionId, Lang::En) => "This link is not a valid attendance link.",
+            (Dashboard, Lang::Tr) => "Yoklama başlat",
+            (Dashboard, Lang::En) => "Start attendance",
+            (LessonName, Lang::Tr) => "Ders adı",
+            (LessonName, Lang::En) => "Lesson",
+            (Duration, Lang::Tr) => "Süre (dakika)",
+            (Duration, Lang::En) => "Duration (minutes)",
+            (Security, Lang::Tr) => "Güvenlik düzeyi",
+            (Security, Lang::En) => "Security level",
+            (SecurityNone, Lang::Tr) => "Yok: bağlantıyı bilen katılır",
+            (SecurityNone, Lang::En) => "None: anyone with the link",
+            (SecurityNetwork, Lang::Tr) => "Ağ: sınıfın ağında olmak gerekir",
+            (SecurityNetwork, Lang::En) => "Network: must be on the classroom network",
+            (SecurityFace, Lang::Tr) => "Ağ + yüz: ayrıca özçekim",
+            (SecurityFace, Lang::En) => "Network + face: also a selfie",
+            (RotateCode, Lang::Tr) => "QR kodu 15 saniyede bir değişsin",
+            (RotateCode, Lang::En) => "Change the QR code every 15 seconds",
+            (Start, Lang::Tr) => "Başlat",
+            (Start, Lang::En) => "Start",
+            (ActiveSessionRunning, Lang::Tr) => "Süren bir yoklamanız var.",
+            (ActiveSessionRunning, Lang::En) => "You have an attendance session running.",
+            (OpenIt, Lang::Tr) => "Aç",
+            (OpenIt, Lang::En) => "Open it",
+            (ScanToJoin, Lang::Tr) => "Katılmak için QR kodu okutun ya da adrese gidip kodu yazın:",
+            (ScanToJoin, Lang::En) => "Scan the QR code, or open the address and type the code:",
+            (Code, Lang::Tr) => "Kod",
+            (Code, Lang::En) => "Code",
+            (Attended, Lang::Tr) => "Katıldı",
+            (Attended, Lang::En) => "Attended",
+            (Failed, Lang::Tr) => "Başarısız",
+            (Failed, Lang::En) => "Failed",
+            (Removed, Lang::Tr) => "Çıkarıldı",
+            (Removed, Lang::En) => "Removed",
+            (Accept, Lang::Tr) => "Kabul et",
+            (Accept, Lang::En) => "Accept",
+            (Remove, Lang::Tr) => "Çıkar",
+            (Remove, Lang::En) => "Remove",
+            (Reason, Lang::Tr) => "Gerekçe",
+            (Reason, Lang::En) => "Reason",
+            (AddStudent, Lang::Tr) => "Öğrenci ekle",
+            (AddStudent, Lang::En) => "Add student",
+            (Finish, Lang::Tr) => "Yoklamayı bitir",
+            (Finish, Lang::En) => "Finish",
+            (Students, Lang::Tr) => "Öğrenciler",
+            (Students, Lang::En) => "Students",
+            (NoStudentsYet, Lang::Tr) => "Henüz katılan yok.",
+            (NoStudentsYet, Lang::En) => "Nobody has checked in yet.",
+            (JoinButton, Lang::Tr) => "Derse katıl",
+            (JoinButton, Lang::En) => "Check in",
+            (YouAttended, Lang::Tr) => "Yoklamaya katıldınız.",
+            (YouAttended, Lang::En) => "You are checked in.",
+            (YouFailed, Lang::Tr) => "Katılımınız doğrulanamadı:",
+            (YouFailed, Lang::En) => "Your check-in could not be confirmed:",
+            (YouWereRemoved, Lang::Tr) => "Öğretim üyesi sizi bu yoklamadan çıkardı.",
+            (YouWereRemoved, Lang::En) => "The teacher removed you from this session.",
+            (RetryHint, Lang::Tr) => {
+                "Sınıfın ağına bağlanıp yeniden deneyebilirsiniz; öğretim üyesi de kabul edebilir."
+            }
+            (RetryHint, Lang::En) => {
+                "You may connect to the classroom network and try again; the teacher can also accept you."
+            }
+            (ReasonWifi, Lang::Tr) => "sınıfın ağında değilsiniz",
+            (ReasonWifi, Lang::En) => "you are not on the classroom network",
+            (ReasonDevice, Lang::Tr) => "bu cihazla başka bir öğrenci katıldı",
+            (ReasonDevice, Lang::En) => "another student already checked in with this device",
+            (ReasonFace, Lang::Tr) => "yüz doğrulaması bu sunucuda henüz yapılamıyor",
+            (ReasonFace, Lang::En) => "the face check is not available on this server yet",
+            (ReasonOther, Lang::Tr) => "doğrulama başarısız",
+            (ReasonOther, Lang::En) => "the check failed",
+            (ErrCodeExpired, Lang::Tr) => "Kodun süresi doldu, QR kodu yeniden okutun.",
+            (ErrCodeExpired, Lang::En) => "The code has expired, scan the QR code again.",
+            (ErrSessionEnded, Lang::Tr) => "Bu yoklama sona erdi.",
+            (ErrSessionEnded, Lang::En) => "This attendance session has ended.",
+            (ErrActiveSession, Lang::Tr) => "Zaten süren bir yoklamanız var.",
+            (ErrActiveSession, Lang::En) => "You already have an attendance session running.",
+            (ErrReasonTooShort, Lang::Tr) => "Gerekçe çok kısa.",
+            (ErrReasonTooShort, Lang::En) => "The reason is too short.",
+            (StudentsOnly, Lang::Tr) => "Yoklamaya yalnızca öğrenciler katılabilir.",
+            (StudentsOnly, Lang::En) => "Only students check in to attendance sessions.",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 mod pages;
+pub mod teach;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -100,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("join"), ParamSegment("id")) view=pages::JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("teach") view=teach::TeachPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("live"), ParamSegment("id")) view=teach::LivePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -7,7 +7,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::{
-    Login, Logout, SessionUser, SetLanguage, encode_component, join_info, local_path,
+    CheckIn, Login, Logout, SessionUser, SetLanguage, encode_component, join_info, local_path,
     todays_lessons,
 };
 use crate::error::AppError;
@@ -62,6 +62,7 @@ pub fn Header() -> impl IntoView {
                         Suspend::new(async move {
                         match user.await {
                             Ok(Some(u)) => view! {
+                                {(u.role == "teacher").then(|| view! { <a class="button" href="/teach">{t(Text::Dashboard)}</a> })}
                                 <span class="user" data-testid="user">
                                     <strong>{u.full_name.clone()}</strong>
                                     " · " {t(role_text(&u))}
@@ -197,12 +198,21 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// Where a QR code leads: the session's lesson, teacher and time left, for anyone logged in.
-/// Someone not logged in is sent to the login page and comes back here after it.
+/// Where a QR code leads: the session's lesson, teacher and time left, one button to check in
+/// (a plain form, so it works before the script loads) and the outcome in plain words. Someone
+/// not logged in is sent to the login page and comes back here after it.
 #[component]
 pub fn JoinPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    let code = move || query.read().get("c").unwrap_or_default();
+    let refused = move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|e| AppError::from_code(&e, None))
+    };
     let info = Resource::new(id, join_info);
     view! {
         <Title text=t(Text::Attendance)/>
@@ -211,20 +221,40 @@ pub fn JoinPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
-                        Ok(s) => view! {
-                            <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
-                            <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
-                            {if s.seconds_left > 0 {
-                                view! {
-                                    <p>{format!("{}: {} {}", t(Text::TimeLeft), s.seconds_left.div_euclid(60).max(1), t(Text::Minutes))}</p>
-                                    <p class="muted">{t(Text::JoinComingSoon)}</p>
-                                }.into_any()
-                            } else {
-                                view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
-                            }}
-                        }.into_any(),
+                        Ok(s) => {
+                            let open = s.seconds_left > 0;
+                            let outcome = s.mine.clone();
+                            let can_join = open && s.is_student
+                                && !outcome.as_ref().is_some_and(|m| m.attended || m.removed);
+                            view! {
+                                <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
+                                <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
+                                {if open {
+                                    view! { <p>{format!("{}: {} {}", t(Text::TimeLeft), s.seconds_left.div_euclid(60).max(1), t(Text::Minutes))}</p> }.into_any()
+                                } else {
+                                    view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
+                                }}
+                                {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome">{e.message(use_lang())}</p> })}
+                                {outcome.map(|m| view! { <Outcome m/> })}
+                                {(!s.is_student).then(|| view! { <p class="muted">{t(Text::StudentsOnly)}</p> })}
+                                {can_join.then(|| view! {
+                                    <form class="stack" method="post" action=CheckIn::url()>
+                                        <input type="hidden" name="session_id" value=id()/>
+                                        <label>
+                                            {t(Text::Code)}
+                                            <input name="code" value=code() inputmode="numeric" autocomplete="off" maxlength="6" required/>
+                                        </label>
+                                        <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+                                    </form>
+                                })}
+                            }.into_any()
+                        }
                         Err(AppError::LoginRequired) => {
-                            let path = format!("/login?next={}", encode_component(&format!("/join/{}", id())));
+                            let next = match code() {
+                                c if c.is_empty() => format!("/join/{}", id()),
+                                c => format!("/join/{}?c={c}", id()),
+                            };
+                            let path = format!("/login?next={}", encode_component(&next));
                             view! { <Redirect path/> }.into_any()
                         }
                         Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
@@ -233,6 +263,28 @@ pub fn JoinPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+#[component]
+fn Outcome(m: crate::api::MyCheckIn) -> impl IntoView {
+    if m.removed {
+        return view! { <p class="error" data-testid="outcome">{t(Text::YouWereRemoved)}</p> }
+            .into_any();
+    }
+    if m.attended {
+        return view! { <p class="success" data-testid="outcome">{t(Text::YouAttended)}</p> }
+            .into_any();
+    }
+    let reason = m
+        .reason
+        .as_deref()
+        .map(crate::teach::reason_text)
+        .unwrap_or_default();
+    view! {
+        <p class="error" data-testid="outcome">{format!("{} {reason}", t(Text::YouFailed))}</p>
+        <p class="muted">{t(Text::RetryHint)}</p>
+    }
+    .into_any()
 }
 
 /// Any address that is not a page.
