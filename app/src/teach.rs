@@ -346,9 +346,9 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                         {if open { format!("{}: {minutes:02}:{seconds:02}", t(Text::TimeLeft)) } else { t(Text::SessionEnded).to_string() }}
                     </p>
                     <p class="counts">
-                        <span class="ok" data-testid="attended-count">{t(Text::Attended)} ": " {s.attended}</span>
+                        <span class="ok" data-testid="attended-count">{format!("{}: {}", t(Text::Attended), s.attended)}</span>
                         " · "
-                        <span class="bad" data-testid="failed-count">{t(Text::Failed)} ": " {s.failed}</span>
+                        <span class="bad" data-testid="failed-count">{format!("{}: {}", t(Text::Failed), s.failed)}</span>
                     </p>
                     {open.then(|| {
                         let id = id.clone();

@@ -14,6 +14,9 @@ struct TestApp {
     env: TestEnv,
 }
 
+/// Key of the join codes in these tests.
+const JOIN_SECRET: &str = "http-test-secret";
+
 /// Password of the demo accounts in these tests.
 const DEMO_PASSWORD: &str = "demo-şifre";
 
@@ -23,6 +26,7 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
         demo_accounts: true,
         demo_password: DEMO_PASSWORD.into(),
         login_max_failures_per_ip: 8,
+        join_secret: Some(JOIN_SECRET.into()),
         ..Config::default()
     });
     let options = LeptosOptions::builder()
@@ -129,6 +133,46 @@ impl TestApp {
         (res.status(), res.text().await.unwrap())
     }
 
+    /// Posts a form as a browser does (following nothing); the redirect target.
+    async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let res = client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND, "{endpoint}");
+        res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+    }
+
+    async fn page_as(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The join code shown now for `session`.
+    fn code(&self, session: &str) -> String {
+        use attn::Clock;
+        attn::codes::JoinCodes::new(JOIN_SECRET.as_bytes().to_vec()).current(
+            session.parse().unwrap(),
+            true,
+            self.env.clock.now(),
+        )
+    }
+
     async fn home(&self) -> String {
         self.page("/", &[]).await.1
     }
@@ -172,7 +216,215 @@ on_both_backends!(
     a_forged_forwarded_for_header_does_not_dodge_the_limit,
     a_join_link_visited_logged_out_comes_back_after_login,
     user_text_is_shown_as_text,
+    a_teacher_starts_a_session_and_students_check_in_with_plain_forms,
+    a_second_session_is_refused_with_a_link_to_the_running_one,
+    an_old_code_is_refused_with_scan_again,
+    other_teachers_and_students_cannot_touch_a_session,
 );
+
+/// Starts a 10-minute network-checked session as the app's own client (a teacher); its id.
+async fn start_as_teacher(app: &TestApp, teacher: &str) -> String {
+    app.log_in(teacher, DEMO_PASSWORD, "/").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Veri <b>Yapıları</b>"),
+                ("duration", "10"),
+                ("security", "2"),
+                ("rotate", "on"),
+            ],
+        )
+        .await;
+    to.strip_prefix("/live/").expect("the live page").to_owned()
+}
+
+async fn a_teacher_starts_a_session_and_students_check_in_with_plain_forms(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("<svg"), "a QR code rendered on the server");
+    let code = app.code(&id);
+    assert!(
+        live.contains(&format!(r#"data-testid="code">{code}<"#)),
+        "{live}"
+    );
+    assert!(live.contains(&format!("/join/{id}?c={code}")));
+    assert!(
+        live.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"),
+        "lesson names are text"
+    );
+    assert!(live.contains("Henüz katılan yok."));
+
+    let students: Vec<reqwest::Client> = (0..3).map(|_| app.new_browser()).collect();
+    for (n, browser) in students.iter().enumerate() {
+        let user = format!("demo_student_{}", n + 1);
+        let join = format!("/join/{id}?c={code}");
+        app.log_in_with(browser, &user, DEMO_PASSWORD, &join).await;
+        let page = app.page_as(browser, &join).await;
+        assert!(
+            page.contains(&format!(r#"name="code" value="{code}""#)),
+            "{page}"
+        );
+        let to = app
+            .post_form(browser, "check_in", &[("session_id", &id), ("code", &code)])
+            .await;
+        assert_eq!(to, format!("/join/{id}"));
+        let page = app.page_as(browser, &to).await;
+        assert!(page.contains("Yoklamaya katıldınız."), "{page}");
+        assert!(
+            !page.contains("Derse katıl<"),
+            "no second button once attended"
+        );
+    }
+
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    for n in 1..=3 {
+        assert!(live.contains(&format!("Demo Öğrenci {n}")), "{live}");
+    }
+    assert!(
+        live.contains(">Katıldı: 3<") && live.contains(">Başarısız: 0<"),
+        "{live}"
+    );
+
+    // The teacher removes one with a reason, adds one by number, finishes.
+    let back = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_2"),
+                ("reason", "Sınıfta değildi"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/live/{id}"));
+    let back = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_3"),
+                ("reason", "yok"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/live/{id}?error=reason_too_short"));
+    app.post_form(
+        &app.client,
+        "add_student",
+        &[("session_id", &id), ("school_number", "1306200099")],
+    )
+    .await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("Çıkarıldı: Sınıfta değildi"), "{live}");
+    assert!(live.contains("1306200099"));
+    let removed_page = app.page_as(&students[1], &format!("/join/{id}")).await;
+    assert!(removed_page.contains("Öğretim üyesi sizi bu yoklamadan çıkardı."));
+
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("Bu yoklama sona erdi."));
+    assert!(!live.contains("<svg"), "no code once ended");
+    let page = app.page_as(&students[0], &format!("/join/{id}")).await;
+    assert!(page.contains("Bu yoklama sona erdi."));
+}
+
+async fn a_second_session_is_refused_with_a_link_to_the_running_one(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_2").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Fizik"),
+                ("duration", "10"),
+                ("security", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/teach?error=active_session&session={id}"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(page.contains("Zaten süren bir yoklamanız var."), "{page}");
+    assert!(page.contains(&format!(r#"href="/live/{id}""#)), "{page}");
+}
+
+async fn an_old_code_is_refused_with_scan_again(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_3").await;
+    let old = app.code(&id);
+    app.env.clock.advance(chrono::Duration::seconds(31));
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_8", DEMO_PASSWORD, "/")
+        .await;
+    let to = app
+        .post_form(&student, "check_in", &[("session_id", &id), ("code", &old)])
+        .await;
+    assert_eq!(to, format!("/join/{id}?error=code_expired"));
+    let page = app.page_as(&student, &to).await;
+    assert!(
+        page.contains("Kodun süresi doldu, QR kodu yeniden okutun."),
+        "{page}"
+    );
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(
+        !live.contains("Demo Öğrenci 8"),
+        "a refused code records nothing"
+    );
+}
+
+async fn other_teachers_and_students_cannot_touch_a_session(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_4").await;
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_5", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, &format!("/live/{id}")).await;
+    assert!(page.contains("Bu işlem için yetkiniz yok."), "{page}");
+    assert!(!page.contains("<svg"));
+    let to = app
+        .post_form(&other, "finish_session", &[("session_id", &id)])
+        .await;
+    assert_eq!(to, format!("/live/{id}?error=forbidden"));
+    let res = other
+        .post(format!("{}/api/live_state", app.base))
+        .form(&[("session_id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_9", DEMO_PASSWORD, "/")
+        .await;
+    let to = app
+        .post_form(
+            &student,
+            "start_session",
+            &[
+                ("lesson_name", "Sahte"),
+                ("duration", "10"),
+                ("security", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/teach?error=forbidden");
+    let res = student
+        .post(format!("{}/api/live_state", app.base))
+        .form(&[("session_id", "not-a-uuid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the role is checked before the input"
+    );
+    // The session still runs, untouched.
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("<svg"));
+}
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()
