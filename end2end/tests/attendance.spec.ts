@@ -1,0 +1,78 @@
+import { test, expect, Browser, Page } from '@playwright/test';
+
+const DEMO_PASSWORD = process.env.ATTN_DEMO_PASSWORD ?? 'demo';
+
+async function logIn(page: Page, user: string) {
+  await page.getByLabel('Okul numarası veya kullanıcı adı').fill(user);
+  await page.getByLabel('Şifre').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Giriş yap' }).click();
+}
+
+async function newPerson(browser: Browser) {
+  const context = await browser.newContext({ locale: 'tr-TR' });
+  return { context, page: await context.newPage() };
+}
+
+test('a teacher runs a session: students check in and appear live, one removed, one added', async ({ browser }, info) => {
+  // Each project (desktop, phone) has its own teacher and students.
+  const offset = info.project.name === 'phone' ? 100 : 0;
+  const teacher = await newPerson(browser);
+  await teacher.page.goto('/login?next=/teach');
+  await logIn(teacher.page, `demo_teacher_${info.project.name === 'phone' ? 7 : 6}`);
+  await expect(teacher.page).toHaveURL(/\/teach$/);
+  await teacher.page.getByLabel('Ders adı').fill('Veri Yapıları');
+  await teacher.page.getByRole('button', { name: 'Başlat' }).click();
+  await expect(teacher.page).toHaveURL(/\/live\//);
+  await expect(teacher.page.locator('.qr svg')).toBeVisible();
+  const joinUrl = await teacher.page.getByTestId('join-url').getAttribute('href');
+  expect(joinUrl).toMatch(/\/join\/[0-9a-f-]+\?c=\d{6}$/);
+
+  for (const n of [1, 2, 3]) {
+    const student = await newPerson(browser);
+    await student.page.goto(joinUrl!);
+    await expect(student.page).toHaveURL(/\/login\?next=/);
+    await logIn(student.page, `demo_student_${offset + n}`);
+    await expect(student.page.getByTestId('lesson')).toHaveText('Veri Yapıları');
+    await student.page.getByRole('button', { name: 'Derse katıl' }).click();
+    await expect(student.page.getByTestId('outcome')).toHaveText('Yoklamaya katıldınız.');
+    await student.context.close();
+  }
+
+  // The teacher's page was never reloaded: the students appeared by themselves.
+  const rows = teacher.page.getByTestId('students').locator('li');
+  await expect(rows).toHaveCount(3, { timeout: 10_000 });
+  await expect(teacher.page.getByTestId('attended-count')).toHaveText('Katıldı: 3');
+
+  const second = rows.filter({ hasText: `demo_student_${offset + 2}` });
+  await second.getByPlaceholder('Gerekçe').fill('Sınıfta değildi');
+  await second.getByRole('button', { name: 'Çıkar' }).click();
+  await expect(rows.filter({ hasText: 'Sınıfta değildi' })).toHaveCount(1);
+
+  await teacher.page.getByPlaceholder('Okul numarası veya kullanıcı adı').fill(`13062${offset + 555}`);
+  await teacher.page.getByRole('button', { name: 'Öğrenci ekle' }).click();
+  await expect(rows).toHaveCount(4);
+  await expect(teacher.page.getByTestId('attended-count')).toHaveText('Katıldı: 3');
+
+  await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
+  await expect(teacher.page.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
+  await teacher.context.close();
+});
+
+test('a student with a wrong or old code is told to scan again', async ({ browser }, info) => {
+  const teacher = await newPerson(browser);
+  await teacher.page.goto('/login?next=/teach');
+  await logIn(teacher.page, `demo_teacher_${info.project.name === 'phone' ? 9 : 8}`);
+  await teacher.page.getByLabel('Ders adı').fill('Fizik');
+  await teacher.page.getByRole('button', { name: 'Başlat' }).click();
+  const joinUrl = (await teacher.page.getByTestId('join-url').getAttribute('href'))!;
+
+  const student = await newPerson(browser);
+  await student.page.goto(joinUrl.replace(/c=\d{6}/, 'c=000000'));
+  await logIn(student.page, `demo_student_${info.project.name === 'phone' ? 260 : 250}`);
+  await student.page.getByRole('button', { name: 'Derse katıl' }).click();
+  await expect(student.page.getByTestId('outcome')).toHaveText('Kodun süresi doldu, QR kodu yeniden okutun.');
+
+  await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
+  await teacher.context.close();
+  await student.context.close();
+});
