@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{SecurityLevel, parse_session_id};
-use crate::error::{Entity, Error, Result};
+use crate::error::{Error, Result};
+use crate::live::existing_session;
 use crate::network::same_network;
 
 /// A live session as the join page shows it.
@@ -33,12 +34,7 @@ pub async fn session_overview(
     id: &str,
 ) -> Result<SessionOverview> {
     let caller = Caller::require_any(caller)?;
-    let id = parse_session_id(id)?;
-    let session = ctx
-        .live
-        .session(id)
-        .await?
-        .ok_or(Error::NotFound(Entity::Session))?;
+    let session = existing_session(ctx.live.as_ref(), parse_session_id(id)?).await?;
     let now = ctx.clock.now();
     let my_record = ctx.live.record(session.id, &caller.school_number).await?;
     Ok(SessionOverview {
@@ -110,11 +106,7 @@ pub async fn check_in(
     )
     .await?;
 
-    let session = ctx
-        .live
-        .session(id)
-        .await?
-        .ok_or(Error::NotFound(Entity::Session))?;
+    let session = existing_session(ctx.live.as_ref(), id).await?;
     if !session.is_open(now) {
         return Err(Error::VerificationFailed(reasons::SESSION_ENDED.into()));
     }

@@ -14,6 +14,7 @@ use crate::domain::{
 use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
 use crate::identity::timetable::{suggested_lesson, todays_lessons};
+use crate::live::existing_session;
 
 /// Shortest reason accepted when removing a student from a live session.
 pub const LIVE_REASON_MIN: usize = 5;
@@ -142,16 +143,12 @@ pub async fn accept_student(
     student: &str,
 ) -> Result<LiveRecord> {
     let session = open_owned(ctx, caller, session_id).await?;
-    let mut record = ctx
-        .live
-        .record(session.id, student)
-        .await?
-        .ok_or(Error::NotFound(Entity::Record))?;
-    record.is_attended = true;
-    record.fail_reason = None;
-    record.deletion = None;
-    ctx.live.put_record(session.id, &record).await?;
-    Ok(record)
+    change_record(ctx, &session, student, |record| {
+        record.is_attended = true;
+        record.fail_reason = None;
+        record.deletion = None;
+    })
+    .await
 }
 
 /// Rejects or removes a student, with a reason of at least 5 characters. Kept as a soft
@@ -165,17 +162,32 @@ pub async fn remove_student(
 ) -> Result<LiveRecord> {
     let reason = Reason::parse(reason, LIVE_REASON_MIN)?;
     let session = open_owned(ctx, caller, session_id).await?;
+    let deletion = Deletion {
+        reason: reason.as_str().to_owned(),
+        by: session.teacher_school_number.clone(),
+        at: ctx.clock.now(),
+    };
+    change_record(ctx, &session, student, |record| {
+        record.is_attended = false;
+        record.deletion = Some(deletion);
+    })
+    .await
+}
+
+/// Reads a student's record, changes it and writes it back; `NotFound` for a student who is
+/// not in the session.
+async fn change_record(
+    ctx: &Ctx,
+    session: &LiveSession,
+    student: &str,
+    change: impl FnOnce(&mut LiveRecord),
+) -> Result<LiveRecord> {
     let mut record = ctx
         .live
         .record(session.id, student)
         .await?
         .ok_or(Error::NotFound(Entity::Record))?;
-    record.is_attended = false;
-    record.deletion = Some(Deletion {
-        reason: reason.as_str().to_owned(),
-        by: session.teacher_school_number.clone(),
-        at: ctx.clock.now(),
-    });
+    change(&mut record);
     ctx.live.put_record(session.id, &record).await?;
     Ok(record)
 }
@@ -252,12 +264,7 @@ pub async fn live_board(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) ->
 
 async fn owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveSession> {
     let teacher = Caller::require_teacher(caller)?;
-    let id = parse_session_id(session_id)?;
-    let session = ctx
-        .live
-        .session(id)
-        .await?
-        .ok_or(Error::NotFound(Entity::Session))?;
+    let session = existing_session(ctx.live.as_ref(), parse_session_id(session_id)?).await?;
     if session.teacher_school_number != teacher.school_number {
         return Err(Error::Forbidden);
     }

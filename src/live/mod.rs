@@ -99,6 +99,13 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     async fn ping(&self) -> Result<()>;
 }
 
+/// The session `id`, or `NotFound` when the store no longer has it.
+pub async fn existing_session(live: &dyn LiveStore, id: Uuid) -> Result<LiveSession> {
+    live.session(id)
+        .await?
+        .ok_or(crate::error::Error::NotFound(crate::error::Entity::Session))
+}
+
 /// A rate-limit counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counter {
