@@ -129,6 +129,17 @@ pub async fn live_session(
     Ok((session, records))
 }
 
+/// A channel told of every change of the session (check-ins, actions, its end), on whatever
+/// instance it happens. Its owner only.
+pub async fn watch(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+) -> Result<tokio::sync::mpsc::Receiver<()>> {
+    let session = owned(ctx, caller, session_id).await?;
+    ctx.live.subscribe(session.id).await
+}
+
 /// Ends the session now. Its owner only.
 pub async fn finish_session(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<()> {
     let session = owned(ctx, caller, session_id).await?;

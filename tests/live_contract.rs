@@ -26,7 +26,49 @@ on_both_backends!(
     counters_count_within_a_window_and_start_again_after_it,
     the_first_successful_check_in_stands,
     a_device_belongs_to_the_first_student_who_used_it,
+    watchers_hear_of_every_change_of_their_session_from_any_instance,
 );
+
+async fn watchers_hear_of_every_change_of_their_session_from_any_instance(env: TestEnv) {
+    use tokio::time::timeout;
+    let limit = StdDuration::from_secs(5);
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    let other_session = session("T2", "Kimya", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    env.live.create_session(&other_session, now).await.unwrap();
+    let mut watcher = env.live.subscribe(s.id).await.unwrap();
+    let other = env.second_live_handle().await;
+
+    // A change of another session says nothing to this watcher...
+    other
+        .put_record(other_session.id, &attended(9, now))
+        .await
+        .unwrap();
+    // ...while a check-in through another instance does.
+    other
+        .record_check_in(s.id, &attended(1, now))
+        .await
+        .unwrap();
+    timeout(limit, watcher.recv())
+        .await
+        .expect("told of the check-in")
+        .unwrap();
+    assert!(
+        watcher.try_recv().is_err(),
+        "only its own session's changes"
+    );
+    other.put_record(s.id, &attended(2, now)).await.unwrap();
+    timeout(limit, watcher.recv())
+        .await
+        .expect("told of the record")
+        .unwrap();
+    env.live.finish(s.id, now).await.unwrap();
+    timeout(limit, watcher.recv())
+        .await
+        .expect("told of the end")
+        .unwrap();
+}
 
 async fn the_first_successful_check_in_stands(env: TestEnv) {
     let now = env.clock.now();

@@ -300,13 +300,16 @@ pub fn LivePage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let error = error_from_query();
     let tick = RwSignal::new(0u32);
-    // With the script, refresh every two seconds: new arrivals and the next code appear by
-    // themselves. Without it, the page is complete as the server sent it.
+    // With the script: the server pushes an event for every check-in or change (on any
+    // instance), and a slow timer moves the countdown and the rotating code. Without it, the
+    // page is complete as the server sent it.
     Effect::new(move |_| {
         let _ = set_interval_with_handle(
             move || tick.update(|t| *t = t.wrapping_add(1)),
-            std::time::Duration::from_secs(2),
+            std::time::Duration::from_secs(5),
         );
+        #[cfg(feature = "hydrate")]
+        listen_for_changes(&params.get_untracked().get("id").unwrap_or_default(), tick);
     });
     let state = Resource::new(move || (id(), tick.get()), |(id, _)| live_state(id));
     view! {
@@ -321,6 +324,25 @@ pub fn LivePage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Opens the live page's event stream; every event refreshes the page's data.
+#[cfg(feature = "hydrate")]
+fn listen_for_changes(id: &str, tick: RwSignal<u32>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let url = format!("/api/live_events/{}", crate::api::encode_component(id));
+    let Ok(source) = web_sys::EventSource::new(&url) else {
+        return;
+    };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+        tick.update(|t| *t = t.wrapping_add(1));
+    });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! The ATTN web server as a library: the router with every route and layer, so the binary and
 //! the HTTP tests build exactly the same application.
 
+mod events;
 pub mod sessions;
 
 use app::{App, shell};
@@ -12,11 +13,27 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 /// Error type of start-up steps.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The app's routes, worked out once per process. Working them out pauses every resource that
+/// starts loading meanwhile, process-wide; doing it once, before anything is served, keeps a
+/// second router in the same process (the HTTP tests build many) from stalling a page.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Pages, server functions, static files, `/healthz`, `/readyz` and login sessions.
 pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, BoxError> {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/live_events/{id}",
+            get({
+                let ctx = ctx.clone();
+                move |session, path| events::live_events(ctx.clone(), session, path)
+            }),
+        )
         .route(
             "/readyz",
             get({

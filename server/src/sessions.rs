@@ -17,8 +17,11 @@ pub async fn layer(router: Router, config: &AttnConfig) -> Result<Router, crate:
     Ok(match &config.redis_url {
         Some(url) => {
             let pool = Pool::new(Config::from_url(url)?, None, None, None, 2)?;
-            let _connection = pool.connect();
-            pool.wait_for_connect().await?;
+            // `init` listens for the connection before starting it, so it cannot miss it.
+            let connecting = tokio::time::timeout(std::time::Duration::from_secs(10), pool.init());
+            let _connection = connecting
+                .await
+                .map_err(|_| "Redis (login sessions) did not answer within 10 s")??;
             router.layer(manager(RedisStore::new(pool), config, idle))
         }
         None => router.layer(manager(MemoryStore::default(), config, idle)),

@@ -49,6 +49,8 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        // A page that never finishes fails its test instead of holding up the run.
+        .timeout(std::time::Duration::from_secs(20))
         .build()
         .unwrap();
     Some(TestApp {
@@ -94,6 +96,8 @@ impl TestApp {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
+            // A page that never finishes fails its test instead of holding up the run.
+            .timeout(std::time::Duration::from_secs(20))
             .build()
             .unwrap()
     }
@@ -178,21 +182,34 @@ impl TestApp {
     }
 }
 
+/// Runs a test, failing it (rather than the whole run hanging) if it takes over a minute.
+async fn within_a_minute(test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), test)
+        .await
+        .expect("the test finished within a minute");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn embedded() {
-                    let app = super::spawn_app(attn::testing::Backend::Embedded).await.unwrap();
-                    super::$name(app).await;
+                    super::within_a_minute(async {
+                        let app = super::spawn_app(attn::testing::Backend::Embedded).await.unwrap();
+                        super::$name(app).await;
+                    })
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn services() {
-                    if let Some(app) = super::spawn_app(attn::testing::Backend::Services).await {
-                        super::$name(app).await;
-                    }
+                    super::within_a_minute(async {
+                        if let Some(app) = super::spawn_app(attn::testing::Backend::Services).await {
+                            super::$name(app).await;
+                        }
+                    })
+                    .await;
                 }
             }
         )*
@@ -220,7 +237,42 @@ on_both_backends!(
     a_second_session_is_refused_with_a_link_to_the_running_one,
     an_old_code_is_refused_with_scan_again,
     other_teachers_and_students_cannot_touch_a_session,
+    the_live_page_is_told_of_each_check_in_as_it_happens,
 );
+
+async fn the_live_page_is_told_of_each_check_in_as_it_happens(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_6").await;
+    let events = format!("{}/api/live_events/{id}", app.base);
+    let mut stream = app.client.get(&events).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()[header::CONTENT_TYPE], "text/event-stream");
+
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_30", DEMO_PASSWORD, "/")
+        .await;
+    let code = app.code(&id);
+    app.post_form(
+        &student,
+        "check_in",
+        &[("session_id", &id), ("code", &code)],
+    )
+    .await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("an event within seconds")
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&chunk).contains("data: changed"),
+        "{chunk:?}"
+    );
+
+    // Only the owner may listen.
+    let res = student.get(&events).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.new_browser().get(&events).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
 
 /// Starts a 10-minute network-checked session as the app's own client (a teacher); its id.
 async fn start_as_teacher(app: &TestApp, teacher: &str) -> String {

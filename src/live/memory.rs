@@ -15,9 +15,19 @@ use crate::text::loosely_contains;
 
 /// Live store kept in this process's memory. Gone when the process stops, which is why the
 /// embedded default suits one instance trying ATTN out, and production uses Redis.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryLiveStore {
     state: Mutex<State>,
+    events: tokio::sync::broadcast::Sender<Uuid>,
+}
+
+impl Default for MemoryLiveStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +45,11 @@ impl MemoryLiveStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn notify(&self, session_id: Uuid) {
+        // No receiver is not an error: nobody is watching.
+        let _ = self.events.send(session_id);
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -108,6 +123,8 @@ impl LiveStore for MemoryLiveStore {
             .entry(session_id)
             .or_default()
             .insert(record.student_number.clone(), record.clone());
+        drop(st);
+        self.notify(session_id);
         Ok(())
     }
 
@@ -123,6 +140,8 @@ impl LiveStore for MemoryLiveStore {
             return Ok(current.clone());
         }
         records.insert(record.student_number.clone(), record.clone());
+        drop(st);
+        self.notify(session_id);
         Ok(record.clone())
     }
 
@@ -167,6 +186,8 @@ impl LiveStore for MemoryLiveStore {
         session.end_time = now;
         st.by_end.remove(&(old_end, session_id));
         st.by_end.insert((now, session_id));
+        drop(st);
+        self.notify(session_id);
         Ok(())
     }
 
@@ -259,6 +280,30 @@ impl LiveStore for MemoryLiveStore {
     async fn clear(&self, key: &str) -> Result<()> {
         self.state().counters.remove(key);
         Ok(())
+    }
+
+    async fn publish(&self, session_id: Uuid) -> Result<()> {
+        self.notify(session_id);
+        Ok(())
+    }
+
+    async fn subscribe(&self, session_id: Uuid) -> Result<tokio::sync::mpsc::Receiver<()>> {
+        let mut events = self.events.subscribe();
+        let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(id) if id != session_id => continue,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if tx.send(()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(rx)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -95,9 +95,19 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// Forgets the counter under `key`.
     async fn clear(&self, key: &str) -> Result<()>;
 
+    /// Tells everyone watching the session (on any server instance) that it changed.
+    async fn publish(&self, session_id: Uuid) -> Result<()>;
+
+    /// A channel that receives a message each time the session changes, until it is dropped.
+    async fn subscribe(&self, session_id: Uuid) -> Result<tokio::sync::mpsc::Receiver<()>>;
+
     /// Checks that the store answers.
     async fn ping(&self) -> Result<()>;
 }
+
+/// How many change notices may wait for a slow watcher; more are dropped, which is harmless:
+/// each one only says "read again".
+pub(crate) const EVENT_BUFFER: usize = 16;
 
 /// The session `id`, or `NotFound` when the store no longer has it.
 pub async fn existing_session(live: &dyn LiveStore, id: Uuid) -> Result<LiveSession> {

@@ -9,6 +9,7 @@
 //! - `<p>:devices:{<id>}`  hash: device id -> the student who checked in with it
 //! - `<p>:teacher:<no>`    `<id>|<end ms>`: the teacher's latest session, for the one-active rule
 //! - `<p>:ends`            sorted set: session id scored by end time in ms
+//! - `<p>:events:{<id>}`   pub/sub channel: "changed" after every change of the session
 
 use std::time::Duration;
 
@@ -103,6 +104,7 @@ return 0
 /// Live store on Redis, shared by every server instance.
 #[derive(Clone)]
 pub struct RedisLiveStore {
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: String,
     scripts: std::sync::Arc<Scripts>,
@@ -140,8 +142,9 @@ impl RedisLiveStore {
             .set_connection_timeout(Duration::from_secs(5))
             .set_response_timeout(Duration::from_secs(5))
             .set_number_of_retries(2);
-        let conn = ConnectionManager::new_with_config(client, config).await?;
+        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
         Ok(Self {
+            client,
             conn,
             prefix: prefix.to_owned(),
             scripts: std::sync::Arc::new(Scripts {
@@ -183,6 +186,10 @@ impl RedisLiveStore {
 
     fn counter_key(&self, key: &str) -> String {
         format!("{}:count:{key}", self.prefix)
+    }
+
+    fn events_channel(&self, id: Uuid) -> String {
+        format!("{}:events:{{{id}}}", self.prefix)
     }
 
     fn ends_key(&self) -> String {
@@ -322,7 +329,7 @@ impl LiveStore for RedisLiveStore {
         if written == 0 {
             return Err(Error::NotFound(Entity::Session));
         }
-        Ok(())
+        self.publish(session_id).await
     }
 
     async fn record_check_in(&self, session_id: Uuid, record: &LiveRecord) -> Result<LiveRecord> {
@@ -336,7 +343,10 @@ impl LiveStore for RedisLiveStore {
             .invoke_async(&mut self.conn.clone())
             .await?;
         match standing {
-            Some(json) => Ok(serde_json::from_str(&json)?),
+            Some(json) => {
+                self.publish(session_id).await?;
+                Ok(serde_json::from_str(&json)?)
+            }
             None => Err(Error::NotFound(Entity::Session)),
         }
     }
@@ -411,7 +421,7 @@ impl LiveStore for RedisLiveStore {
             .arg(ms(now))
             .invoke_async(&mut conn)
             .await?;
-        Ok(())
+        self.publish(session_id).await
     }
 
     async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>> {
@@ -525,6 +535,33 @@ impl LiveStore for RedisLiveStore {
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(())
+    }
+
+    async fn publish(&self, session_id: Uuid) -> Result<()> {
+        let _: i64 = cmd("PUBLISH")
+            .arg(self.events_channel(session_id))
+            .arg("changed")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, session_id: Uuid) -> Result<tokio::sync::mpsc::Receiver<()>> {
+        use futures_util::StreamExt;
+
+        // Pub/sub needs a connection of its own; it lives as long as the watcher.
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(self.events_channel(session_id)).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        tokio::spawn(async move {
+            let mut messages = pubsub.into_on_message();
+            while messages.next().await.is_some() {
+                if tx.send(()).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -18,6 +18,13 @@ pub fn init_logs() {
         .try_init();
 }
 
+/// Runs a test, failing it (rather than the whole run hanging) if it takes over a minute.
+pub async fn within_a_minute(test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), test)
+        .await
+        .expect("the test finished within a minute");
+}
+
 /// Runs an async test body on both backends, as `<name>::embedded` and `<name>::services`.
 #[macro_export]
 macro_rules! on_both_backends {
@@ -27,20 +34,26 @@ macro_rules! on_both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn embedded() {
                     $crate::common::init_logs();
-                    let env = $crate::common::TestEnv::new($crate::common::Backend::Embedded)
-                        .await
-                        .expect("the embedded backend is always there");
-                    super::$name(env).await;
+                    $crate::common::within_a_minute(async {
+                        let env = $crate::common::TestEnv::new($crate::common::Backend::Embedded)
+                            .await
+                            .expect("the embedded backend is always there");
+                        super::$name(env).await;
+                    })
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn services() {
                     $crate::common::init_logs();
-                    if let Some(env) =
-                        $crate::common::TestEnv::new($crate::common::Backend::Services).await
-                    {
-                        super::$name(env).await;
-                    }
+                    $crate::common::within_a_minute(async {
+                        if let Some(env) =
+                            $crate::common::TestEnv::new($crate::common::Backend::Services).await
+                        {
+                            super::$name(env).await;
+                        }
+                    })
+                    .await;
                 }
             }
         )*

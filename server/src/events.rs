@@ -1,0 +1,36 @@
+//! Server-sent events for the live page: one "changed" event each time the session changes, on
+//! any instance (the live store's pub/sub), so the teacher's page updates without a reload.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use attn::Ctx;
+use axum::extract::Path;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+/// `GET /api/live_events/{id}`: the session's owner only.
+pub async fn live_events(ctx: Ctx, session: Session, Path(id): Path<String>) -> Response {
+    let caller = match app::auth::caller(&ctx, &session).await {
+        Ok(caller) => caller,
+        Err(error) => return (error.status(), error.code()).into_response(),
+    };
+    let changes = match attn::teacher::watch(&ctx, caller.as_ref(), &id).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            let error = app::error::AppError::from(error);
+            return (error.status(), error.code()).into_response();
+        }
+    };
+    let stream = futures_util::stream::unfold(changes, |mut changes| async move {
+        changes.recv().await?;
+        Some((
+            Ok::<_, Infallible>(Event::default().data("changed")),
+            changes,
+        ))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
