@@ -176,3 +176,28 @@ async fn limit(ctx: &Ctx, key: &str, max: u64, now: DateTime<Utc>) -> Result<()>
 
 /// Window of the check-in limits.
 const JOIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Longest search text accepted.
+const MAX_SEARCH: usize = 100;
+
+/// Running sessions whose lesson and teacher names contain the given texts (case and Turkish
+/// letters ignored), for a student without the QR code at hand. Anyone logged in.
+pub async fn find_sessions(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    lesson_name: &str,
+    teacher_name: &str,
+) -> Result<Vec<crate::domain::LiveSession>> {
+    Caller::require_any(caller)?;
+    for (field, text) in [("lesson_name", lesson_name), ("teacher_name", teacher_name)] {
+        if text.chars().count() > MAX_SEARCH {
+            return Err(Error::invalid(
+                field,
+                crate::error::Problem::TooLong { max: MAX_SEARCH },
+            ));
+        }
+    }
+    ctx.live
+        .find_active(lesson_name.trim(), teacher_name.trim(), ctx.clock.now())
+        .await
+}

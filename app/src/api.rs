@@ -165,6 +165,38 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
     })
 }
 
+/// A running session found by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundSession {
+    /// Session id, for the join link.
+    pub id: String,
+    /// Lesson.
+    pub lesson_name: String,
+    /// Teacher.
+    pub teacher_name: String,
+}
+
+/// Running sessions whose lesson and teacher names contain the texts. Anyone logged in.
+#[server(endpoint = "find_sessions")]
+pub async fn find_sessions(
+    #[server(default)] lesson: String,
+    #[server(default)] teacher: String,
+) -> Result<Vec<FoundSession>, AppError> {
+    use crate::auth;
+    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
+    let found = attn::student::find_sessions(&ctx, caller.as_ref(), &lesson, &teacher)
+        .await
+        .map_err(auth::fail)?;
+    Ok(found
+        .into_iter()
+        .map(|s| FoundSession {
+            id: s.id.to_string(),
+            lesson_name: s.lesson_name,
+            teacher_name: s.teacher_full_name,
+        })
+        .collect())
+}
+
 /// Name of the cookie that marks a browser, for the one-student-per-device rule.
 pub const DEVICE_COOKIE: &str = "attn_device";
 

@@ -228,6 +228,14 @@ pub enum Text {
     ErrReasonTooShort,
     /// Join page for teachers.
     StudentsOnly,
+    /// Find page title.
+    FindSession,
+    /// Find page hint.
+    FindHint,
+    /// Button.
+    Search,
+    /// No result.
+    NoSessionFound,
 }
 
 impl Text {
@@ -422,6 +430,14 @@ impl Text {
             (ErrReasonTooShort, Lang::En) => "The reason is too short.",
             (StudentsOnly, Lang::Tr) => "Yoklamaya yalnızca öğrenciler katılabilir.",
             (StudentsOnly, Lang::En) => "Only students check in to attendance sessions.",
+            (FindSession, Lang::Tr) => "Yoklama ara",
+            (FindSession, Lang::En) => "Find a session",
+            (FindHint, Lang::Tr) => "QR kod elinizde değilse dersi ya da öğretim üyesini yazın.",
+            (FindHint, Lang::En) => "No QR code at hand? Type the lesson or the teacher.",
+            (Search, Lang::Tr) => "Ara",
+            (Search, Lang::En) => "Search",
+            (NoSessionFound, Lang::Tr) => "Süren bir yoklama bulunamadı.",
+            (NoSessionFound, Lang::En) => "No running session was found.",
         }
     }
 }

@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("join"), ParamSegment("id")) view=pages::JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("teach") view=teach::TeachPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("find") view=pages::FindPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("live"), ParamSegment("id")) view=teach::LivePage ssr=SsrMode::Async/>
                 </Routes>
             </main>

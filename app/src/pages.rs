@@ -7,8 +7,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::{
-    CheckIn, Login, Logout, SessionUser, SetLanguage, encode_component, join_info, local_path,
-    todays_lessons,
+    CheckIn, Login, Logout, SessionUser, SetLanguage, encode_component, find_sessions, join_info,
+    local_path, todays_lessons,
 };
 use crate::error::AppError;
 use crate::i18n::Text;
@@ -123,7 +123,11 @@ fn LoggedIn(user: SessionUser) -> impl IntoView {
             {t(Text::LoggedInAs)} " " <strong>{user.full_name.clone()}</strong>
             " (" {user.school_number.clone()} ", " {t(role_text(&user))} ")"
         </p>
-        {is_teacher.then(|| view! { <TodaysLessons/> })}
+        {if is_teacher {
+            view! { <TodaysLessons/> }.into_any()
+        } else {
+            view! { <p><a class="button" href="/find">{t(Text::FindSession)}</a></p> }.into_any()
+        }}
     }
 }
 
@@ -285,6 +289,46 @@ fn Outcome(m: crate::api::MyCheckIn) -> impl IntoView {
         <p class="muted">{t(Text::RetryHint)}</p>
     }
     .into_any()
+}
+
+/// Finding a running session by lesson or teacher name, for a student without the QR code.
+/// A GET form: it works before the script loads.
+#[component]
+pub fn FindPage() -> impl IntoView {
+    let query = use_query_map();
+    let lesson = move || query.read().get("lesson").unwrap_or_default();
+    let teacher = move || query.read().get("teacher").unwrap_or_default();
+    let searched =
+        move || query.read().get("lesson").is_some() || query.read().get("teacher").is_some();
+    let found = Resource::new(move || (lesson(), teacher()), |(l, t)| find_sessions(l, t));
+    view! {
+        <Title text=t(Text::FindSession)/>
+        <section class="card narrow">
+            <h1>{t(Text::FindSession)}</h1>
+            <p class="muted">{t(Text::FindHint)}</p>
+            <form class="stack" method="get" action="/find">
+                <label>{t(Text::LessonName)} <input name="lesson" value=lesson maxlength="100"/></label>
+                <label>{t(Text::Teacher)} <input name="teacher" value=teacher maxlength="100"/></label>
+                <button class="primary" type="submit">{t(Text::Search)}</button>
+            </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match found.await {
+                        Ok(list) if list.is_empty() => searched().then(|| view! { <p class="muted" data-testid="none">{t(Text::NoSessionFound)}</p> }).into_any(),
+                        Ok(list) => view! {
+                            <ul class="lessons" data-testid="found">
+                                {list.into_iter().map(|s| view! {
+                                    <li><a href=format!("/join/{}", s.id)>{s.lesson_name}</a> " · " {s.teacher_name}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(AppError::LoginRequired) => view! { <Redirect path="/login?next=/find"/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
 }
 
 /// Any address that is not a page.

@@ -238,7 +238,35 @@ on_both_backends!(
     an_old_code_is_refused_with_scan_again,
     other_teachers_and_students_cannot_touch_a_session,
     the_live_page_is_told_of_each_check_in_as_it_happens,
+    a_student_finds_a_running_session_by_lesson_or_teacher,
 );
+
+async fn a_student_finds_a_running_session_by_lesson_or_teacher(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_7").await;
+    let student = app.new_browser();
+    let res = student
+        .get(format!("{}/find?lesson=veri", app.base))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND, "log in first");
+    app.log_in_with(&student, "demo_student_40", DEMO_PASSWORD, "/")
+        .await;
+    // Typed without Turkish letters, in any case.
+    let page = app
+        .page_as(&student, "/find?lesson=VERI&teacher=ogretmen+7")
+        .await;
+    assert!(page.contains(&format!(r#"href="/join/{id}""#)), "{page}");
+    let page = app.page_as(&student, "/find?lesson=kimya").await;
+    assert!(page.contains("Süren bir yoklama bulunamadı."), "{page}");
+    assert!(!page.contains(&id));
+    // Overlong search text is refused.
+    let (status, body) = app
+        .call("find_sessions", &[("lesson", &"x".repeat(101))])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
 
 async fn the_live_page_is_told_of_each_check_in_as_it_happens(app: TestApp) {
     let id = start_as_teacher(&app, "demo_teacher_6").await;
