@@ -7,7 +7,7 @@
 //! - `<p>:records:{<id>}`  hash: student number -> record as JSON
 //! - `<p>:lease:{<id>}`    who is persisting the session (expires by itself)
 //! - `<p>:devices:{<id>}`  hash: device id -> the student who checked in with it
-//! - `<p>:teacher:<no>`    `<id>|<end ms>`: the teacher's latest session, for the one-active rule
+//! - `<p>:teacher:<no>`    `<id>|<end ms>|<taken ms>`: the teacher's latest session, for the one-active rule
 //! - `<p>:ends`            sorted set: session id scored by end time in ms
 //! - `<p>:events:{<id>}`   pub/sub channel: "changed" after every change of the session
 
@@ -27,27 +27,33 @@ use crate::text::loosely_contains;
 /// How long a teacher's lock outlives the session's end, so a stuck sweep never leaves it forever.
 const TEACHER_LOCK_SLACK_MS: i64 = 24 * 3600 * 1000;
 
+/// A lock whose session document is still missing this long after it was taken belongs to a
+/// start that died half-way, and may be replaced. Younger, it is a start still under way.
+const HALF_STARTED_AFTER_MS: i64 = 10_000;
+
 /// Takes the teacher's one-active-session lock unless an active session holds it. A holder
-/// named in ARGV[4] is known to be gone and may be replaced.
+/// named in ARGV[4] is known to be gone and may be replaced. The value is
+/// `<id>|<end ms>|<taken at ms>`.
 const CLAIM_TEACHER: &str = r"
 local cur = redis.call('GET', KEYS[1])
 if cur then
-  local sep = string.find(cur, '|', 1, true)
-  local cur_id = string.sub(cur, 1, sep - 1)
-  local cur_end = tonumber(string.sub(cur, sep + 1))
-  if cur_end > tonumber(ARGV[3]) and cur_id ~= ARGV[4] then
+  local cur_id, cur_end = string.match(cur, '^([^|]*)|([^|]*)')
+  if tonumber(cur_end) > tonumber(ARGV[3]) and cur_id ~= ARGV[4] then
     return cur_id
   end
 end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[5])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[5])
 return false
 ";
 
 /// Moves the end time kept in the teacher's lock, if the lock is still this session's.
 const MOVE_TEACHER_END: &str = r"
 local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
-  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'KEEPTTL')
+if cur then
+  local cur_id, _, taken = string.match(cur, '^([^|]*)|([^|]*)|?(.*)$')
+  if cur_id == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. taken, 'KEEPTTL')
+  end
 end
 return 0
 ";
@@ -196,15 +202,18 @@ impl RedisLiveStore {
         format!("{}:ends", self.prefix)
     }
 
-    /// The teacher's lock: the session id and the end time it was taken with.
-    async fn teacher_lock(&self, teacher: &str) -> Result<Option<(Uuid, i64)>> {
+    /// The teacher's lock: the session id, its end and when the lock was taken (ms).
+    async fn teacher_lock(&self, teacher: &str) -> Result<Option<(Uuid, i64, i64)>> {
         let value: Option<String> = cmd("GET")
             .arg(self.teacher_key(teacher))
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(value.and_then(|v| {
-            let (id, end) = v.split_once('|')?;
-            Some((Uuid::parse_str(id).ok()?, end.parse().ok()?))
+            let mut parts = v.split('|');
+            let id = Uuid::parse_str(parts.next()?).ok()?;
+            let end = parts.next()?.parse().ok()?;
+            let taken = parts.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+            Some((id, end, taken))
         }))
     }
 }
@@ -217,10 +226,13 @@ fn ms(t: DateTime<Utc>) -> i64 {
 impl LiveStore for RedisLiveStore {
     async fn create_session(&self, session: &LiveSession, now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn.clone();
-        // A lock whose session has vanished (a crash between the steps below) may be replaced.
+        // A lock whose session never appeared (a start that died between the steps below) may
+        // be replaced; a recent one is another start still under way, and wins.
         let mut stale = String::new();
-        if let Some((holder, end)) = self.teacher_lock(&session.teacher_school_number).await?
+        if let Some((holder, end, taken)) =
+            self.teacher_lock(&session.teacher_school_number).await?
             && end > ms(now)
+            && ms(now) - taken >= HALF_STARTED_AFTER_MS
             && self.session(holder).await?.is_none()
         {
             stale = holder.to_string();
@@ -270,7 +282,7 @@ impl LiveStore for RedisLiveStore {
         teacher: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<LiveSession>> {
-        let Some((id, end)) = self.teacher_lock(teacher).await? else {
+        let Some((id, end, _)) = self.teacher_lock(teacher).await? else {
             return Ok(None);
         };
         if end <= ms(now) {
