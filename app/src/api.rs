@@ -247,17 +247,7 @@ pub async fn check_in(session_id: String, #[server(default)] code: String) -> Re
 #[cfg(feature = "ssr")]
 fn device_cookie() -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (name, value) = c.trim().split_once('=')?;
-            (name == DEVICE_COOKIE && !value.is_empty() && value.len() <= 64)
-                .then(|| value.to_owned())
-        })
+    crate::request_cookie(&parts, DEVICE_COOKIE).filter(|v| !v.is_empty() && v.len() <= 64)
 }
 
 #[cfg(feature = "ssr")]

@@ -49,22 +49,18 @@ pub fn request_lang() -> Lang {
         let Some(parts) = use_context::<http::request::Parts>() else {
             return Lang::default();
         };
-        let header = |name: http::HeaderName| {
-            parts
-                .headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let cookies = header(http::header::COOKIE);
-        let cookie = cookies.split(';').find_map(|c| {
-            let (name, value) = c.trim().split_once('=')?;
-            (name == i18n::LANG_COOKIE).then_some(value)
-        });
-        let accept = header(http::header::ACCEPT_LANGUAGE);
-        Lang::negotiate(cookie, Some(accept.as_str()).filter(|a| !a.is_empty()))
+        let cookie = request_cookie(&parts, i18n::LANG_COOKIE);
+        let accept = parts
+            .headers
+            .get_all(http::header::ACCEPT_LANGUAGE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Lang::negotiate(
+            cookie.as_deref(),
+            Some(accept.as_str()).filter(|a| !a.is_empty()),
+        )
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -74,6 +70,22 @@ pub fn request_lang() -> Lang {
             .and_then(|code| Lang::from_code(&code))
             .unwrap_or_default()
     }
+}
+
+/// The value of cookie `name` in a request, wherever among its Cookie headers it is (HTTP/2
+/// may send one header per cookie).
+#[cfg(feature = "ssr")]
+pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (key, value) = c.trim().split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
 }
 
 /// The language chosen for this page, provided by [`App`].
