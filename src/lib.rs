@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about Leptos or axum, so its tests compile and run fast.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod codes;
@@ -11,6 +12,7 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod identity;
 pub mod live;
 pub mod network;

@@ -554,7 +554,14 @@ async fn the_teachers_live_actions_reach_the_database(env: TestEnv) {
         vec!["1306200001", "1306200002", "1306200077", "1306200088"]
     );
     assert!(saved.iter().all(|r| r.is_attended));
-    let deleted = env.db.deleted_records(10).await.unwrap();
+    let deleted = env
+        .db
+        .deleted_records(&attn::db::DeletedFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].student_number, "1306200003");
     assert_eq!(deleted[0].deleted_by.as_deref(), Some("T100"));

@@ -173,7 +173,14 @@ async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: Test
     assert_eq!(visible.len(), 1);
     assert_eq!(visible[0].student_number, student(0).school_number);
 
-    let deleted = env.db.deleted_records(50).await.unwrap();
+    let deleted = env
+        .db
+        .deleted_records(&attn::db::DeletedFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(deleted.len(), 1);
     assert_eq!(
         deleted[0].deletion_reason.as_deref(),
@@ -196,17 +203,61 @@ async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: Test
             .total,
         0
     );
-    assert_eq!(env.db.deleted_attendances(50).await.unwrap()[0].id, id);
+    assert_eq!(
+        env.db
+            .deleted_attendances(&attn::db::DeletedFilter {
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()[0]
+            .id,
+        id
+    );
 
-    env.db.restore_attendance(id).await.unwrap();
+    env.db.restore_attendance(id, "T100", at).await.unwrap();
     env.db
-        .restore_record(id, &student(1).school_number)
+        .restore_record(id, &student(1).school_number, "T100", at)
         .await
         .unwrap();
     let restored = env.db.attendance(id).await.unwrap().expect("visible again");
     assert!(restored.deletion_reason.is_none());
     assert_eq!(env.db.session_records(id).await.unwrap().len(), 2);
-    assert!(env.db.deleted_records(50).await.unwrap().is_empty());
+    assert!(
+        env.db
+            .deleted_records(&attn::db::DeletedFilter {
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Every deletion and restore is in the audit log, with who and why.
+    let mut log: Vec<(String, Option<String>)> = env
+        .db
+        .audit_events(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.reason))
+        .collect();
+    log.sort();
+    assert_eq!(
+        log,
+        vec![
+            (
+                "record_deleted".into(),
+                Some("Öğrenci derste değildi".into())
+            ),
+            ("record_restored".into(), None),
+            (
+                "session_deleted".into(),
+                Some("Yanlış derse açılmış oturum".into())
+            ),
+            ("session_restored".into(), None),
+        ]
+    );
 }
 
 async fn deleting_twice_or_restoring_what_is_not_deleted_is_not_found(env: TestEnv) {
@@ -217,7 +268,7 @@ async fn deleting_twice_or_restoring_what_is_not_deleted_is_not_found(env: TestE
     let at = monday_morning();
 
     assert!(matches!(
-        env.db.restore_attendance(id).await,
+        env.db.restore_attendance(id, "T100", at).await,
         Err(Error::NotFound(Entity::Session))
     ));
     env.db

@@ -70,7 +70,14 @@ async fn a_finished_session_is_persisted_with_every_record(env: TestEnv) {
     assert_eq!(visible.len(), 29);
     let failed = visible.iter().find(|r| !r.is_attended).unwrap();
     assert_eq!(failed.fail_reason.as_deref(), Some("WIFI_FAILED"));
-    let deleted = env.db.deleted_records(10).await.unwrap();
+    let deleted = env
+        .db
+        .deleted_records(&attn::db::DeletedFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(deleted.len(), 1);
     assert_eq!(
         deleted[0].deletion_reason.as_deref(),

@@ -4,7 +4,7 @@
 
 pub mod entity;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,13 +12,13 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::domain::{LiveRecord, LiveSession, Reason, Role, User};
 use crate::error::{Entity, Error, Result};
-use entity::{attendance, attendance_record, user};
+use entity::{attendance, attendance_record, audit_event, user};
 
 /// A persisted attendance session.
 pub type Attendance = attendance::Model;
@@ -129,14 +129,7 @@ impl Db {
             .order_by_asc(user::Column::SchoolNumber)
             .all(&self.conn)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|u| User {
-                role: Role::from_db(&u.role).unwrap_or(Role::Student),
-                school_number: u.school_number,
-                full_name: u.full_name,
-            })
-            .collect())
+        Ok(rows.into_iter().map(user_of).collect())
     }
 
     /// Adds a session (idempotent: adding the same id again changes nothing).
@@ -186,7 +179,8 @@ impl Db {
             .await?)
     }
 
-    /// Soft-deletes a session. Deleting what is missing or already deleted is `NotFound`.
+    /// Soft-deletes a session and writes it in the audit log, in one transaction. Deleting what
+    /// is missing or already deleted is `NotFound`.
     pub async fn delete_attendance(
         &self,
         id: Uuid,
@@ -194,6 +188,7 @@ impl Db {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let txn = self.conn.begin().await?;
         let done = attendance::Entity::update_many()
             .col_expr(attendance::Column::IsDeleted, true.into())
             .col_expr(attendance::Column::DeletionReason, reason.as_str().into())
@@ -201,12 +196,24 @@ impl Db {
             .col_expr(attendance::Column::DeletedBy, by.into())
             .filter(attendance::Column::Id.eq(id))
             .filter(attendance::Column::IsDeleted.eq(false))
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
-        found(done.rows_affected, Entity::Session)
+        found(done.rows_affected, Entity::Session)?;
+        audit(
+            &txn,
+            AuditAction::SessionDeleted,
+            by,
+            at,
+            id,
+            None,
+            Some(reason),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
-    /// Soft-deletes one student's record in a session.
+    /// Soft-deletes one student's record in a session and writes it in the audit log.
     pub async fn delete_record(
         &self,
         attendance_id: Uuid,
@@ -215,6 +222,7 @@ impl Db {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let txn = self.conn.begin().await?;
         let done = attendance_record::Entity::update_many()
             .col_expr(attendance_record::Column::IsDeleted, true.into())
             .col_expr(
@@ -226,33 +234,111 @@ impl Db {
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
             .filter(attendance_record::Column::StudentNumber.eq(student))
             .filter(attendance_record::Column::IsDeleted.eq(false))
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
-        found(done.rows_affected, Entity::Record)
+        found(done.rows_affected, Entity::Record)?;
+        let action = AuditAction::RecordDeleted;
+        audit(
+            &txn,
+            action,
+            by,
+            at,
+            attendance_id,
+            Some(student),
+            Some(reason),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
-    /// Deleted sessions, most recently deleted first (for admins).
-    pub async fn deleted_attendances(&self, limit: u64) -> Result<Vec<Attendance>> {
-        Ok(attendance::Entity::find()
-            .filter(attendance::Column::IsDeleted.eq(true))
+    /// Counts a student present in a persisted session (a correction after the fact), adding
+    /// the student as a user named `name` when unknown, and writes it in the audit log. A
+    /// record that was there is overwritten: present, not deleted.
+    pub async fn add_record(
+        &self,
+        attendance_id: Uuid,
+        student: &User,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AttendanceRecord> {
+        let txn = self.conn.begin().await?;
+        insert_missing_user(&txn, student, at).await?;
+        let row = AttendanceRecord {
+            attendance_id,
+            student_number: student.school_number.clone(),
+            is_attended: true,
+            attendance_time: Some(at),
+            fail_reason: None,
+            is_deleted: false,
+            deletion_reason: None,
+            deletion_time: None,
+            deleted_by: None,
+        };
+        upsert_records(&txn, std::slice::from_ref(&row)).await?;
+        let number = Some(student.school_number.as_str());
+        audit(
+            &txn,
+            AuditAction::RecordAdded,
+            by,
+            at,
+            attendance_id,
+            number,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Deleted sessions matching `filter`, most recently deleted first (for admins).
+    pub async fn deleted_attendances(&self, filter: &DeletedFilter) -> Result<Vec<Attendance>> {
+        let mut query = attendance::Entity::find().filter(attendance::Column::IsDeleted.eq(true));
+        if let Some(teachers) = &filter.teachers {
+            query = query.filter(attendance::Column::TeacherSchoolNumber.is_in(teachers.clone()));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(attendance::Column::DeletionTime.gte(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(attendance::Column::DeletionTime.lt(until));
+        }
+        Ok(query
             .order_by_desc(attendance::Column::DeletionTime)
-            .paginate(&self.conn, limit.max(1))
+            .paginate(&self.conn, filter.limit.max(1))
             .fetch_page(0)
             .await?)
     }
 
-    /// Deleted records, most recently deleted first (for admins).
-    pub async fn deleted_records(&self, limit: u64) -> Result<Vec<AttendanceRecord>> {
-        Ok(attendance_record::Entity::find()
-            .filter(attendance_record::Column::IsDeleted.eq(true))
+    /// Deleted records matching `filter` (the teacher is the session's), most recently deleted
+    /// first (for admins).
+    pub async fn deleted_records(&self, filter: &DeletedFilter) -> Result<Vec<AttendanceRecord>> {
+        let mut query =
+            attendance_record::Entity::find().filter(attendance_record::Column::IsDeleted.eq(true));
+        if let Some(teachers) = &filter.teachers {
+            let sessions = sea_orm::sea_query::Query::select()
+                .column(attendance::Column::Id)
+                .from(attendance::Entity)
+                .and_where(attendance::Column::TeacherSchoolNumber.is_in(teachers.clone()))
+                .to_owned();
+            query = query.filter(attendance_record::Column::AttendanceId.in_subquery(sessions));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(attendance_record::Column::DeletionTime.gte(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(attendance_record::Column::DeletionTime.lt(until));
+        }
+        Ok(query
             .order_by_desc(attendance_record::Column::DeletionTime)
-            .paginate(&self.conn, limit.max(1))
+            .paginate(&self.conn, filter.limit.max(1))
             .fetch_page(0)
             .await?)
     }
 
-    /// Brings a deleted session back.
-    pub async fn restore_attendance(&self, id: Uuid) -> Result<()> {
+    /// Brings a deleted session back and writes the restore in the audit log.
+    pub async fn restore_attendance(&self, id: Uuid, by: &str, at: DateTime<Utc>) -> Result<()> {
+        let txn = self.conn.begin().await?;
         let done = attendance::Entity::update_many()
             .col_expr(attendance::Column::IsDeleted, false.into())
             .col_expr(
@@ -266,13 +352,23 @@ impl Db {
             .col_expr(attendance::Column::DeletedBy, Option::<String>::None.into())
             .filter(attendance::Column::Id.eq(id))
             .filter(attendance::Column::IsDeleted.eq(true))
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
-        found(done.rows_affected, Entity::Session)
+        found(done.rows_affected, Entity::Session)?;
+        audit(&txn, AuditAction::SessionRestored, by, at, id, None, None).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
-    /// Brings a deleted record back.
-    pub async fn restore_record(&self, attendance_id: Uuid, student: &str) -> Result<()> {
+    /// Brings a deleted record back and writes the restore in the audit log.
+    pub async fn restore_record(
+        &self,
+        attendance_id: Uuid,
+        student: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.conn.begin().await?;
         let done = attendance_record::Entity::update_many()
             .col_expr(attendance_record::Column::IsDeleted, false.into())
             .col_expr(
@@ -290,9 +386,108 @@ impl Db {
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
             .filter(attendance_record::Column::StudentNumber.eq(student))
             .filter(attendance_record::Column::IsDeleted.eq(true))
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
-        found(done.rows_affected, Entity::Record)
+        found(done.rows_affected, Entity::Record)?;
+        let action = AuditAction::RecordRestored;
+        audit(&txn, action, by, at, attendance_id, Some(student), None).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The latest audit events, newest first.
+    pub async fn audit_events(&self, limit: u64) -> Result<Vec<AuditEvent>> {
+        Ok(audit_event::Entity::find()
+            .order_by_desc(audit_event::Column::At)
+            .order_by_desc(audit_event::Column::Id)
+            .paginate(&self.conn, limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+
+    /// How many students each of `ids` counts present and failed (deleted records left out).
+    pub async fn record_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, RecordCounts>> {
+        let mut counts: HashMap<Uuid, RecordCounts> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(counts);
+        }
+        let rows: Vec<(Uuid, bool, i64)> = attendance_record::Entity::find()
+            .select_only()
+            .column(attendance_record::Column::AttendanceId)
+            .column(attendance_record::Column::IsAttended)
+            .column_as(attendance_record::Column::StudentNumber.count(), "n")
+            .filter(attendance_record::Column::AttendanceId.is_in(ids.iter().copied()))
+            .filter(attendance_record::Column::IsDeleted.eq(false))
+            .group_by(attendance_record::Column::AttendanceId)
+            .group_by(attendance_record::Column::IsAttended)
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        for (id, attended, n) in rows {
+            let entry = counts.entry(id).or_default();
+            let n = u64::try_from(n).unwrap_or_default();
+            if attended {
+                entry.attended += n;
+            } else {
+                entry.failed += n;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// A student's records that are not deleted.
+    pub async fn student_records(&self, student: &str) -> Result<Vec<AttendanceRecord>> {
+        Ok(attendance_record::Entity::find()
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .filter(attendance_record::Column::IsDeleted.eq(false))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Sessions that are not deleted, among `ids`.
+    pub async fn attendances_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Attendance>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find()
+            .filter(attendance::Column::Id.is_in(ids.iter().copied()))
+            .filter(attendance::Column::IsDeleted.eq(false))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Sessions (deleted ones included, for admins), among `ids`.
+    pub async fn attendances_by_ids_with_deleted(&self, ids: &[Uuid]) -> Result<Vec<Attendance>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find()
+            .filter(attendance::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Sessions that are not deleted and whose lesson is one of `lessons`, oldest first.
+    pub async fn attendances_of_lessons(&self, lessons: &[String]) -> Result<Vec<Attendance>> {
+        if lessons.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find()
+            .filter(attendance::Column::LessonName.is_in(lessons.iter().cloned()))
+            .filter(attendance::Column::IsDeleted.eq(false))
+            .order_by_asc(attendance::Column::StartTime)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Every user with the teacher role.
+    pub async fn teachers(&self) -> Result<Vec<User>> {
+        let rows = user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Teacher.as_str()))
+            .order_by_asc(user::Column::FullName)
+            .all(&self.conn)
+            .await?;
+        Ok(rows.into_iter().map(user_of).collect())
     }
 
     /// Writes a finished live session with all its records in one transaction: teacher and
@@ -336,6 +531,113 @@ impl Db {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// What the admin lists show: deletions by the given teachers' sessions (all when `None`),
+/// deleted in `[from, until)`, at most `limit` of each kind.
+#[derive(Debug, Clone, Default)]
+pub struct DeletedFilter {
+    /// School numbers of the session owners to keep.
+    pub teachers: Option<Vec<String>>,
+    /// Deleted at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Deleted before.
+    pub until: Option<DateTime<Utc>>,
+    /// Most rows of each kind.
+    pub limit: u64,
+}
+
+/// Students counted present and failed in one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    /// Present.
+    pub attended: u64,
+    /// Failed a check and not accepted.
+    pub failed: u64,
+}
+
+/// A row of the audit log.
+pub type AuditEvent = audit_event::Model;
+
+/// What an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A teacher deleted a persisted session.
+    SessionDeleted,
+    /// A teacher removed a student from a persisted session.
+    RecordDeleted,
+    /// A teacher added a student to a persisted session.
+    RecordAdded,
+    /// An admin restored a session.
+    SessionRestored,
+    /// An admin restored a record.
+    RecordRestored,
+}
+
+impl AuditAction {
+    /// The value stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SessionDeleted => "session_deleted",
+            AuditAction::RecordDeleted => "record_deleted",
+            AuditAction::RecordAdded => "record_added",
+            AuditAction::SessionRestored => "session_restored",
+            AuditAction::RecordRestored => "record_restored",
+        }
+    }
+}
+
+async fn audit(
+    conn: &impl ConnectionTrait,
+    action: AuditAction,
+    actor: &str,
+    at: DateTime<Utc>,
+    attendance_id: Uuid,
+    student: Option<&str>,
+    reason: Option<&Reason>,
+) -> Result<()> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        at: Set(at),
+        actor: Set(actor.to_owned()),
+        action: Set(action.as_str().to_owned()),
+        attendance_id: Set(attendance_id),
+        student_number: Set(student.map(str::to_owned)),
+        reason: Set(reason.map(|r| r.as_str().to_owned())),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+fn user_of(u: user::Model) -> User {
+    User {
+        role: Role::from_db(&u.role).unwrap_or(Role::Student),
+        school_number: u.school_number,
+        full_name: u.full_name,
+    }
+}
+
+async fn insert_missing_user(
+    conn: &impl ConnectionTrait,
+    u: &User,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    user::Entity::insert(user::ActiveModel {
+        school_number: Set(u.school_number.clone()),
+        full_name: Set(u.full_name.clone()),
+        role: Set(u.role.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(user::Column::SchoolNumber)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }
 
 fn found(rows_affected: u64, what: Entity) -> Result<()> {

@@ -1,5 +1,6 @@
-//! SeaORM models of the three tables. The schema itself is defined by the `migration` crate.
+//! SeaORM models of the tables. The schema itself is defined by the `migration` crate.
 
 pub mod attendance;
 pub mod attendance_record;
+pub mod audit_event;
 pub mod user;

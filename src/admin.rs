@@ -1,0 +1,209 @@
+//! The admin's review: everything soft-deleted (what, who deleted it, when, why), filtered by
+//! teacher and date, with restore. Every restore is written in the audit log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::context::Ctx;
+use crate::db::{Attendance, AttendanceRecord, AuditEvent, DeletedFilter};
+use crate::domain::{SchoolNumber, parse_session_id};
+use crate::error::{Error, Problem, Result};
+use crate::history::{name_or_number, names_of};
+use crate::text::loosely_contains;
+
+/// Most deleted sessions, and most deleted records, one review lists.
+pub const REVIEW_LIMIT: u64 = 200;
+/// Most audit events one review lists.
+pub const AUDIT_LIMIT: u64 = 50;
+
+/// What the admin asks to see.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReviewQuery<'a> {
+    /// Part of the teacher's name, or the teacher's school number; empty for all.
+    pub teacher: &'a str,
+    /// Deleted on or after this day (in the configured zone).
+    pub from: Option<NaiveDate>,
+    /// Deleted on or before this day (in the configured zone).
+    pub to: Option<NaiveDate>,
+}
+
+/// A deleted session, with names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedSession {
+    /// The session.
+    pub attendance: Attendance,
+    /// Its teacher's name.
+    pub teacher_name: String,
+    /// Who deleted it (name).
+    pub deleted_by_name: String,
+}
+
+/// A deleted record, with its session and names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedRecord {
+    /// The record.
+    pub record: AttendanceRecord,
+    /// The student's name.
+    pub student_name: String,
+    /// The session's lesson.
+    pub lesson_name: String,
+    /// The session's start.
+    pub session_start: Option<DateTime<Utc>>,
+    /// The session's teacher's name.
+    pub teacher_name: String,
+    /// Who deleted it (name).
+    pub deleted_by_name: String,
+}
+
+/// An audit event, with the actor's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedEvent {
+    /// The event.
+    pub event: AuditEvent,
+    /// Who did it (name).
+    pub actor_name: String,
+}
+
+/// The review page's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Deleted sessions, most recently deleted first.
+    pub sessions: Vec<DeletedSession>,
+    /// Deleted records, most recently deleted first.
+    pub records: Vec<DeletedRecord>,
+    /// The latest corrections and restores, newest first.
+    pub events: Vec<NamedEvent>,
+}
+
+/// Everything soft-deleted that matches `query`, and the latest audit events. Admins only.
+pub async fn review(ctx: &Ctx, caller: Option<&Caller>, query: ReviewQuery<'_>) -> Result<Review> {
+    Caller::require_admin(caller)?;
+    let filter = filter(ctx, query).await?;
+    let sessions = ctx.db.deleted_attendances(&filter).await?;
+    let records = ctx.db.deleted_records(&filter).await?;
+    let events = ctx.db.audit_events(AUDIT_LIMIT).await?;
+
+    let mut ids: Vec<Uuid> = records.iter().map(|r| r.attendance_id).collect();
+    ids.sort();
+    ids.dedup();
+    let record_sessions: HashMap<Uuid, Attendance> = ctx
+        .db
+        .attendances_by_ids_with_deleted(&ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut numbers: Vec<String> = Vec::new();
+    for a in sessions.iter().chain(record_sessions.values()) {
+        numbers.push(a.teacher_school_number.clone());
+        numbers.extend(a.deleted_by.clone());
+    }
+    for r in &records {
+        numbers.push(r.student_number.clone());
+        numbers.extend(r.deleted_by.clone());
+    }
+    numbers.extend(events.iter().map(|e| e.actor.clone()));
+    let names = names_of(ctx, &numbers).await?;
+    let name = |n: &Option<String>| n.as_deref().map(|n| name_or_number(&names, n));
+
+    Ok(Review {
+        sessions: sessions
+            .into_iter()
+            .map(|attendance| DeletedSession {
+                teacher_name: name_or_number(&names, &attendance.teacher_school_number),
+                deleted_by_name: name(&attendance.deleted_by).unwrap_or_default(),
+                attendance,
+            })
+            .collect(),
+        records: records
+            .into_iter()
+            .map(|record| {
+                let session = record_sessions.get(&record.attendance_id);
+                DeletedRecord {
+                    student_name: name_or_number(&names, &record.student_number),
+                    lesson_name: session.map(|s| s.lesson_name.clone()).unwrap_or_default(),
+                    session_start: session.map(|s| s.start_time),
+                    teacher_name: session
+                        .map(|s| name_or_number(&names, &s.teacher_school_number))
+                        .unwrap_or_default(),
+                    deleted_by_name: name(&record.deleted_by).unwrap_or_default(),
+                    record,
+                }
+            })
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|event| NamedEvent {
+                actor_name: name_or_number(&names, &event.actor),
+                event,
+            })
+            .collect(),
+    })
+}
+
+async fn filter(ctx: &Ctx, query: ReviewQuery<'_>) -> Result<DeletedFilter> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(Error::invalid("to", Problem::Malformed));
+    }
+    let teacher = query.teacher.trim();
+    let teachers = if teacher.is_empty() {
+        None
+    } else {
+        if teacher.chars().count() > 100 {
+            return Err(Error::invalid("teacher", Problem::TooLong { max: 100 }));
+        }
+        Some(
+            ctx.db
+                .teachers()
+                .await?
+                .into_iter()
+                .filter(|t| t.school_number == teacher || loosely_contains(&t.full_name, teacher))
+                .map(|t| t.school_number)
+                .collect(),
+        )
+    };
+    let tz = ctx.config.timezone;
+    let start_of = |day: NaiveDate| {
+        tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Ok(DeletedFilter {
+        teachers,
+        from: query.from.and_then(start_of),
+        until: query
+            .to
+            .and_then(|d| d.checked_add_signed(Duration::days(1)))
+            .and_then(start_of),
+        limit: REVIEW_LIMIT,
+    })
+}
+
+/// Brings a deleted session back (its records as they were). Admins only; recorded.
+pub async fn restore_session(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<()> {
+    let admin = Caller::require_admin(caller)?;
+    let id = parse_session_id(session_id)?;
+    ctx.db
+        .restore_attendance(id, &admin.school_number, ctx.clock.now())
+        .await
+}
+
+/// Brings a deleted record back. Admins only; recorded.
+pub async fn restore_record(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    student: &str,
+) -> Result<()> {
+    let admin = Caller::require_admin(caller)?;
+    let id = parse_session_id(session_id)?;
+    let student = SchoolNumber::parse(student)?;
+    ctx.db
+        .restore_record(id, student.as_str(), &admin.school_number, ctx.clock.now())
+        .await
+}
