@@ -236,6 +236,78 @@ pub enum Text {
     Search,
     /// No result.
     NoSessionFound,
+    /// A teacher's past sessions.
+    History,
+    /// No past session yet.
+    NoPastSessions,
+    /// Paging back.
+    Newer,
+    /// Paging on.
+    Older,
+    /// Between the page number and the page count.
+    PageOf,
+    /// Column: when.
+    Date,
+    /// Link to a past session.
+    Open,
+    /// Link back to the list.
+    BackToHistory,
+    /// Button: delete a whole session.
+    DeleteSession,
+    /// What deleting a session does.
+    DeleteSessionHint,
+    /// Placeholder of a reason of 10 characters or more.
+    ReasonMin10,
+    /// After a session was deleted.
+    SessionDeletedNotice,
+    /// After a correction.
+    Saved,
+    /// A student's own history.
+    MyAttendance,
+    /// A student with no past session.
+    NoAttendanceYet,
+    /// Sessions held.
+    Held,
+    /// Sessions missed.
+    Missed,
+    /// Attendance rate.
+    Rate,
+    /// The admin's page.
+    Review,
+    /// Heading.
+    DeletedSessions,
+    /// Heading.
+    DeletedRecords,
+    /// Empty list.
+    NothingDeleted,
+    /// Filter: first day.
+    FromDate,
+    /// Filter: last day.
+    ToDate,
+    /// Button.
+    Filter,
+    /// Button.
+    Restore,
+    /// Who deleted.
+    DeletedBy,
+    /// When deleted.
+    DeletedAt,
+    /// A session.
+    Session,
+    /// The audit log.
+    RecentChanges,
+    /// Audit action.
+    ActSessionDeleted,
+    /// Audit action.
+    ActRecordDeleted,
+    /// Audit action.
+    ActRecordAdded,
+    /// Audit action.
+    ActSessionRestored,
+    /// Audit action.
+    ActRecordRestored,
+    /// After a restore.
+    RestoredNotice,
 }
 
 impl Text {
@@ -308,8 +380,6 @@ impl Text {
             (SuggestedNow, Lang::En) => "now",
             (Attendance, Lang::Tr) => "Yoklama",
             (Attendance, Lang::En) => "Attendance",
-            (Teacher, Lang::Tr) => "Öğretim üyesi",
-            (Teacher, Lang::En) => "Teacher",
             (TimeLeft, Lang::Tr) => "Kalan süre",
             (TimeLeft, Lang::En) => "Time left",
             (SessionEnded, Lang::Tr) => "Bu yoklama sona erdi.",
@@ -426,6 +496,88 @@ impl Text {
             (ErrSessionEnded, Lang::En) => "This attendance session has ended.",
             (ErrActiveSession, Lang::Tr) => "Zaten süren bir yoklamanız var.",
             (ErrActiveSession, Lang::En) => "You already have an attendance session running.",
+            (History, Lang::Tr) => "Geçmiş oturumlar",
+            (History, Lang::En) => "Past sessions",
+            (NoPastSessions, Lang::Tr) => {
+                "Henüz geçmiş oturum yok. Biten oturumlar birkaç saniye içinde burada görünür."
+            }
+            (NoPastSessions, Lang::En) => {
+                "No past session yet. Finished sessions show up here within seconds."
+            }
+            (Newer, Lang::Tr) => "← Daha yeni",
+            (Newer, Lang::En) => "← Newer",
+            (Older, Lang::Tr) => "Daha eski →",
+            (Older, Lang::En) => "Older →",
+            (PageOf, Lang::Tr) => "/",
+            (PageOf, Lang::En) => "of",
+            (Date, Lang::Tr) => "Tarih",
+            (Date, Lang::En) => "Date",
+            (Open, Lang::Tr) => "Aç",
+            (Open, Lang::En) => "Open",
+            (BackToHistory, Lang::Tr) => "← Geçmiş oturumlar",
+            (BackToHistory, Lang::En) => "← Past sessions",
+            (DeleteSession, Lang::Tr) => "Oturumu sil",
+            (DeleteSession, Lang::En) => "Delete session",
+            (DeleteSessionHint, Lang::Tr) => {
+                "Silinen oturum listelerden kalkar; yönetici geri alabilir. Gerekçe en az 10 karakter."
+            }
+            (DeleteSessionHint, Lang::En) => {
+                "A deleted session leaves every list; an admin can restore it. The reason needs at least 10 characters."
+            }
+            (ReasonMin10, Lang::Tr) => "Gerekçe (en az 10 karakter)",
+            (ReasonMin10, Lang::En) => "Reason (at least 10 characters)",
+            (SessionDeletedNotice, Lang::Tr) => "Oturum silindi. Yönetici geri alabilir.",
+            (SessionDeletedNotice, Lang::En) => "The session was deleted. An admin can restore it.",
+            (Saved, Lang::Tr) => "Kaydedildi.",
+            (Saved, Lang::En) => "Saved.",
+            (MyAttendance, Lang::Tr) => "Yoklamalarım",
+            (MyAttendance, Lang::En) => "My attendance",
+            (NoAttendanceYet, Lang::Tr) => "Henüz kayıtlı yoklamanız yok.",
+            (NoAttendanceYet, Lang::En) => "You have no recorded attendance yet.",
+            (Held, Lang::Tr) => "Yapılan",
+            (Held, Lang::En) => "Held",
+            (Missed, Lang::Tr) => "Katılmadı",
+            (Missed, Lang::En) => "Missed",
+            (Rate, Lang::Tr) => "Katılım oranı",
+            (Rate, Lang::En) => "Attendance rate",
+            (Teacher, Lang::Tr) => "Öğretim üyesi",
+            (Teacher, Lang::En) => "Teacher",
+            (Review, Lang::Tr) => "Silinen kayıtlar",
+            (Review, Lang::En) => "Deleted items",
+            (DeletedSessions, Lang::Tr) => "Silinen oturumlar",
+            (DeletedSessions, Lang::En) => "Deleted sessions",
+            (DeletedRecords, Lang::Tr) => "Silinen öğrenci kayıtları",
+            (DeletedRecords, Lang::En) => "Deleted student records",
+            (NothingDeleted, Lang::Tr) => "Silinmiş bir şey yok.",
+            (NothingDeleted, Lang::En) => "Nothing deleted.",
+            (FromDate, Lang::Tr) => "Başlangıç",
+            (FromDate, Lang::En) => "From",
+            (ToDate, Lang::Tr) => "Bitiş",
+            (ToDate, Lang::En) => "To",
+            (Filter, Lang::Tr) => "Süz",
+            (Filter, Lang::En) => "Filter",
+            (Restore, Lang::Tr) => "Geri al",
+            (Restore, Lang::En) => "Restore",
+            (DeletedBy, Lang::Tr) => "Silen",
+            (DeletedBy, Lang::En) => "Deleted by",
+            (DeletedAt, Lang::Tr) => "Silinme",
+            (DeletedAt, Lang::En) => "Deleted at",
+            (Session, Lang::Tr) => "Oturum",
+            (Session, Lang::En) => "Session",
+            (RecentChanges, Lang::Tr) => "Son işlemler",
+            (RecentChanges, Lang::En) => "Recent changes",
+            (ActSessionDeleted, Lang::Tr) => "oturumu sildi",
+            (ActSessionDeleted, Lang::En) => "deleted the session",
+            (ActRecordDeleted, Lang::Tr) => "öğrenciyi çıkardı",
+            (ActRecordDeleted, Lang::En) => "removed the student",
+            (ActRecordAdded, Lang::Tr) => "öğrenciyi ekledi",
+            (ActRecordAdded, Lang::En) => "added the student",
+            (ActSessionRestored, Lang::Tr) => "oturumu geri aldı",
+            (ActSessionRestored, Lang::En) => "restored the session",
+            (ActRecordRestored, Lang::Tr) => "öğrenci kaydını geri aldı",
+            (ActRecordRestored, Lang::En) => "restored the student's record",
+            (RestoredNotice, Lang::Tr) => "Geri alındı.",
+            (RestoredNotice, Lang::En) => "Restored.",
             (ErrReasonTooShort, Lang::Tr) => "Gerekçe çok kısa.",
             (ErrReasonTooShort, Lang::En) => "The reason is too short.",
             (StudentsOnly, Lang::Tr) => "Yoklamaya yalnızca öğrenciler katılabilir.",

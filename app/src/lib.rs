@@ -6,6 +6,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod error;
+pub mod history;
 pub mod i18n;
 mod pages;
 pub mod teach;
@@ -116,6 +117,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("teach") view=teach::TeachPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("find") view=pages::FindPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("live"), ParamSegment("id")) view=teach::LivePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("history"), ParamSegment("id")) view=history::PastSessionPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("me") view=history::MyAttendancePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=history::AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -62,7 +62,12 @@ pub fn Header() -> impl IntoView {
                         Suspend::new(async move {
                         match user.await {
                             Ok(Some(u)) => view! {
-                                {(u.role == "teacher").then(|| view! { <a class="button" href="/teach">{t(Text::Dashboard)}</a> })}
+                                {(u.role == "teacher").then(|| view! {
+                                    <a class="button" href="/teach">{t(Text::Dashboard)}</a>
+                                    <a class="button" href="/history">{t(Text::History)}</a>
+                                })}
+                                {(u.role == "student").then(|| view! { <a class="button" href="/me">{t(Text::MyAttendance)}</a> })}
+                                {u.is_admin.then(|| view! { <a class="button" href="/admin">{t(Text::Review)}</a> })}
                                 <span class="user" data-testid="user">
                                     <strong>{u.full_name.clone()}</strong>
                                     " · " {t(role_text(&u))}

@@ -17,6 +17,9 @@ struct TestApp {
 /// Key of the join codes in these tests.
 const JOIN_SECRET: &str = "http-test-secret";
 
+/// The demo account named as admin in these tests.
+const ADMIN: &str = "demo_teacher_10";
+
 /// Password of the demo accounts in these tests.
 const DEMO_PASSWORD: &str = "demo-şifre";
 
@@ -27,6 +30,7 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
         demo_password: DEMO_PASSWORD.into(),
         login_max_failures_per_ip: 8,
         join_secret: Some(JOIN_SECRET.into()),
+        admins: vec![ADMIN.into()],
         ..Config::default()
     });
     let options = LeptosOptions::builder()
@@ -239,7 +243,217 @@ on_both_backends!(
     other_teachers_and_students_cannot_touch_a_session,
     the_live_page_is_told_of_each_check_in_as_it_happens,
     a_student_finds_a_running_session_by_lesson_or_teacher,
+    after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores,
+    a_student_sees_their_attendance_rate,
 );
+
+/// Moves every finished session into the database, as the server's background sweep does.
+async fn sweep(app: &TestApp) {
+    let sweeper = attn::sweep::Sweeper::new(
+        app.env.db.clone(),
+        app.env.live.clone(),
+        app.env.clock.clone(),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(sweeper.sweep_once().await.unwrap().persisted, 1);
+}
+
+/// A finished session of `teacher` that `students` checked in to, swept into the database.
+async fn past_session(app: &TestApp, teacher: &str, students: &[u32]) -> String {
+    let id = start_as_teacher(app, teacher).await;
+    let code = app.code(&id);
+    for n in students {
+        let browser = app.new_browser();
+        app.log_in_with(&browser, &format!("demo_student_{n}"), DEMO_PASSWORD, "/")
+            .await;
+        app.post_form(
+            &browser,
+            "check_in",
+            &[("session_id", &id), ("code", &code)],
+        )
+        .await;
+    }
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    sweep(app).await;
+    id
+}
+
+async fn after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores(app: TestApp) {
+    let id = past_session(&app, "demo_teacher_6", &[11, 12]).await;
+    let list = app.page("/history", &[]).await.1;
+    assert!(list.contains(&format!(r#"href="/history/{id}""#)), "{list}");
+    assert!(list.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"), "{list}");
+    assert!(
+        list.contains(r#"data-testid="past-attended" class="num">2<"#),
+        "{list}"
+    );
+    let page = app.page(&format!("/history/{id}"), &[]).await.1;
+    assert!(page.contains("Demo Öğrenci 11") && page.contains("Demo Öğrenci 12"));
+
+    // A reason under 10 characters changes nothing.
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_past_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_12"),
+                ("reason", "yoktu"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?error=reason_too_short"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(page.contains("Gerekçe çok kısa.") && page.contains("Demo Öğrenci 12"));
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_past_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_12"),
+                ("reason", "Derste yoktu, arkadaşı okuttu"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?done=saved"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(!page.contains("Demo Öğrenci 12"), "{page}");
+    app.post_form(
+        &app.client,
+        "add_past_student",
+        &[("session_id", &id), ("school_number", "1306200055")],
+    )
+    .await;
+    assert!(
+        app.page(&format!("/history/{id}"), &[])
+            .await
+            .1
+            .contains("1306200055")
+    );
+
+    // Another teacher, a student, a malformed id: refused, nothing changes.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_5", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, &format!("/history/{id}")).await;
+    assert!(page.contains("Bu işlem için yetkiniz yok.") && !page.contains("Demo Öğrenci 11"));
+    let to = app
+        .post_form(
+            &other,
+            "delete_past_session",
+            &[
+                ("session_id", &id),
+                ("reason", "Başkasının oturumunu siliyorum"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?error=forbidden"));
+    assert!(
+        app.page_as(&other, "/admin")
+            .await
+            .contains("Bu işlem için yetkiniz yok.")
+    );
+    let res = other
+        .post(format!("{}/api/past_session", app.base))
+        .form(&[("session_id", "../../etc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_11", DEMO_PASSWORD, "/")
+        .await;
+    let res = student
+        .post(format!("{}/api/past_sessions", app.base))
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The admin sees who removed whom, when and why; filters; restores.
+    let admin = app.new_browser();
+    app.log_in_with(&admin, ADMIN, DEMO_PASSWORD, "/").await;
+    let review = app.page_as(&admin, "/admin").await;
+    assert!(review.contains("Demo Öğrenci 12") && review.contains("Derste yoktu, arkadaşı okuttu"));
+    assert!(review.contains("DEMO ÖĞRETMEN 6"), "{review}");
+    let filtered = app.page_as(&admin, "/admin?teacher=ogretmen+5").await;
+    assert!(!filtered.contains("Demo Öğrenci 12"), "{filtered}");
+    let filtered = app
+        .page_as(&admin, "/admin?teacher=demo_teacher_6&from=2026-01-01")
+        .await;
+    assert!(filtered.contains("Demo Öğrenci 12"), "{filtered}");
+    let bad = app.page_as(&admin, "/admin?from=yesterday").await;
+    assert!(bad.contains("Girdiğiniz bilgi geçerli değil."), "{bad}");
+    let to = app
+        .post_form(
+            &admin,
+            "restore_record",
+            &[("session_id", &id), ("student", "demo_student_12")],
+        )
+        .await;
+    assert_eq!(to, "/admin?done=restored");
+    let review = app.page_as(&admin, &to).await;
+    assert!(
+        review.contains(r#"data-action="record_restored""#),
+        "{review}"
+    );
+    assert!(
+        app.page(&format!("/history/{id}"), &[])
+            .await
+            .1
+            .contains("Demo Öğrenci 12")
+    );
+
+    // The owner deletes the whole session; the admin brings it back.
+    let to = app
+        .post_form(
+            &app.client,
+            "delete_past_session",
+            &[
+                ("session_id", &id),
+                ("reason", "Yanlış derse açılmış oturum"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/history?done=deleted");
+    assert!(
+        !app.page(&to, &[])
+            .await
+            .1
+            .contains(&format!("/history/{id}"))
+    );
+    let to = app
+        .post_form(&admin, "restore_session", &[("session_id", &id)])
+        .await;
+    assert_eq!(to, "/admin?done=restored");
+    assert!(
+        app.page("/history", &[])
+            .await
+            .1
+            .contains(&format!("/history/{id}"))
+    );
+}
+
+async fn a_student_sees_their_attendance_rate(app: TestApp) {
+    past_session(&app, "demo_teacher_8", &[21]).await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_21", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&student, "/me").await;
+    assert!(page.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"), "{page}");
+    assert!(
+        page.contains(r#"data-testid="rate" class="rate">%100<"#),
+        "{page}"
+    );
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_student_22", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, "/me").await;
+    assert!(page.contains("Henüz kayıtlı yoklamanız yok."), "{page}");
+}
 
 async fn a_student_finds_a_running_session_by_lesson_or_teacher(app: TestApp) {
     let id = start_as_teacher(&app, "demo_teacher_7").await;
