@@ -53,6 +53,9 @@ export default defineConfig({
       ATTN_REDIS_URL: '',
       ATTN_DEMO_ACCOUNTS: 'true',
       ATTN_DEMO_PASSWORD: process.env.ATTN_DEMO_PASSWORD ?? 'demo',
+      // Finished sessions reach the history within a second or two.
+      ATTN_SWEEP_INTERVAL_SECS: '1',
+      ATTN_ADMINS: 'demo_teacher_10',
       RUST_LOG: 'warn',
     },
   },

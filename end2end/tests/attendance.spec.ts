@@ -13,7 +13,7 @@ async function newPerson(browser: Browser) {
   return { context, page: await context.newPage() };
 }
 
-test('a teacher runs a session: students check in and appear live, one removed, one added', async ({ browser }, info) => {
+test('a teacher runs a session: students check in and appear live, one removed, one added; after the sweep the history is corrected and an admin restores', async ({ browser }, info) => {
   // Each project (desktop, phone) has its own teacher and students.
   const offset = info.project.name === 'phone' ? 100 : 0;
   const teacher = await newPerson(browser);
@@ -55,6 +55,47 @@ test('a teacher runs a session: students check in and appear live, one removed, 
 
   await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
   await expect(teacher.page.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
+  const sessionId = joinUrl!.match(/\/join\/([0-9a-f-]+)/)![1];
+
+  // The sweep moves the finished session into the database; the history then shows it.
+  await expect(async () => {
+    await teacher.page.goto('/history');
+    await expect(teacher.page.locator(`tr[data-id="${sessionId}"]`)).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(teacher.page.locator(`tr[data-id="${sessionId}"] [data-testid="past-attended"]`)).toHaveText('3');
+  await teacher.page.locator(`tr[data-id="${sessionId}"] a`).click();
+  await expect(teacher.page).toHaveURL(new RegExp(`/history/${sessionId}$`));
+  const past = teacher.page.getByTestId('students').locator('li');
+  // The removed student is gone; the two who checked in and the one added remain.
+  await expect(past).toHaveCount(3);
+  await expect(past.filter({ hasText: `Demo Öğrenci ${offset + 2}` })).toHaveCount(0);
+
+  // The teacher deletes a record with a reason; a short reason is refused first.
+  const third = past.filter({ hasText: `demo_student_${offset + 3}` });
+  await third.getByPlaceholder('Gerekçe (en az 10 karakter)').fill('Derste yoktu, arkadaşı okuttu');
+  await third.getByRole('button', { name: 'Çıkar' }).click();
+  await expect(teacher.page.getByTestId('notice')).toHaveText('Kaydedildi.');
+  await expect(past).toHaveCount(2);
+
+  // An admin sees it, with who, when and why, and restores it.
+  const admin = await newPerson(browser);
+  await admin.page.goto('/login?next=/admin');
+  await logIn(admin.page, 'demo_teacher_10');
+  await expect(admin.page).toHaveURL(/\/admin$/);
+  await admin.page.getByLabel('Öğretim üyesi').fill(`demo_teacher_${info.project.name === 'phone' ? 7 : 6}`);
+  await admin.page.getByRole('button', { name: 'Süz' }).click();
+  const deleted = admin.page.getByTestId('deleted-records').locator(`li[data-number="demo_student_${offset + 3}"]`);
+  await expect(deleted).toContainText('Derste yoktu, arkadaşı okuttu');
+  await expect(deleted).toContainText(`Demo Öğrenci ${offset + 3}`);
+  await expect(admin.page.getByTestId('deleted-records').locator(`li[data-number="demo_student_${offset + 2}"]`)).toContainText('Sınıfta değildi');
+  await deleted.getByRole('button', { name: 'Geri al' }).click();
+  await expect(admin.page.getByTestId('notice')).toHaveText('Geri alındı.');
+  await expect(admin.page.getByTestId('events').locator('li[data-action="record_restored"]').first()).toBeVisible();
+
+  await teacher.page.reload();
+  await expect(past).toHaveCount(3);
+  await expect(past.filter({ hasText: `Demo Öğrenci ${offset + 3}` })).toHaveCount(1);
+  await admin.context.close();
   await teacher.context.close();
 });
 
