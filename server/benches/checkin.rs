@@ -176,8 +176,9 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             .form(&[("session_id", id.as_str())])
             .send()
             .await?
-            .json()
-            .await?;
+            .text()
+            .await?
+            .parse()?;
         let code = board["code"].as_str().unwrap_or_default().to_owned();
 
         let start = Arc::new(tokio::sync::Barrier::new(students));
@@ -226,8 +227,9 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             .form(&[("session_id", id.as_str())])
             .send()
             .await?
-            .json()
-            .await?;
+            .text()
+            .await?
+            .parse()?;
         let listed = board["records"].as_array().map_or(0, Vec::len);
         let present = board["attended"].as_u64().unwrap_or(0);
         println!(
