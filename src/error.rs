@@ -59,6 +59,9 @@ pub enum Error {
     /// Stored live data could not be read back.
     #[error("corrupt live data: {0}")]
     CorruptLiveData(#[from] serde_json::Error),
+    /// The face-check models are missing or failed to run.
+    #[error("face check: {0}")]
+    FaceModel(String),
     /// Configuration is missing or malformed; raised at start-up only.
     #[error("configuration {variable}: {problem}")]
     Config {

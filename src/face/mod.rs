@@ -1,0 +1,423 @@
+//! The face check: a student's selfie against the portal photo. Both are decoded (upright by
+//! EXIF), faces found by MTCNN with five landmarks, each face cut into dlib's 150x150 chip, and
+//! dlib's ResNet descriptor (128 numbers) computed; the two descriptors match when their
+//! Euclidean distance is below the threshold.
+//!
+//! The networks run in process on ONNX Runtime (loaded from the models folder, see
+//! `scripts/models`), on a bounded pool of blocking threads: never on the async workers. Photos
+//! only ever live in memory here; nothing is written anywhere.
+
+pub mod align;
+pub mod decode;
+pub mod mtcnn;
+pub mod resize;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ort::session::Session;
+use ort::value::Tensor;
+
+use crate::error::{Error, Result};
+use decode::DecodeError;
+use mtcnn::{Face, Networks, Proposals};
+use resize::Planar;
+
+/// Distance below which two faces are the same person (dlib's own threshold).
+pub const DEFAULT_THRESHOLD: f32 = 0.6;
+/// Longest side the detector looks at; larger photos are shrunk first (a selfie's face stays
+/// far larger than the chip).
+const DETECT_SIDE: u32 = 1280;
+/// A second face counts when it is at least this confident...
+const SECOND_FACE_SCORE: f32 = 0.95;
+/// ...and at least this fraction of the main face's height.
+const SECOND_FACE_SIZE: f32 = 0.4;
+
+/// The files the face check needs, in the models folder.
+pub const MODEL_FILES: [&str; 5] = [
+    "pnet.onnx",
+    "rnet.onnx",
+    "onet.onnx",
+    "face_recognition.onnx",
+    RUNTIME_LIBRARY,
+];
+/// ONNX Runtime's shared library, as `scripts/models` puts it in the models folder.
+pub const RUNTIME_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+
+/// Stable reason codes of face-check outcomes (the original system's names).
+pub mod reasons {
+    /// The selfie is someone else.
+    pub const FACE_MISMATCH: &str = "FACE_MISMATCH";
+    /// No face in the selfie.
+    pub const NO_FACE_FOUND: &str = "NO_FACE_FOUND";
+    /// More than one face in the selfie.
+    pub const MORE_THAN_ONE_FACE: &str = "MORE_THAN_ONE_FACE";
+    /// The portal has no usable photo of the student.
+    pub const REFERENCE_IMAGE_NOT_FOUND: &str = "REFERENCE_IMAGE_NOT_FOUND";
+    /// The session asks for a selfie and none (or no image) came.
+    pub const FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING: &str =
+        "FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING";
+}
+
+/// The outcome of comparing a selfie with a reference photo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaceOutcome {
+    /// Same person.
+    Match {
+        /// Distance of the descriptors.
+        distance: f32,
+    },
+    /// Not the same person.
+    Mismatch {
+        /// Distance of the descriptors.
+        distance: f32,
+    },
+    /// No face in the selfie.
+    NoFace,
+    /// Several faces in the selfie.
+    MoreThanOneFace,
+    /// No usable face in the reference photo.
+    ReferenceUnusable,
+    /// The selfie is not an image, or too large.
+    SelfieRejected(DecodeError),
+}
+
+impl FaceOutcome {
+    /// The reason code to store, or `None` for a match.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            FaceOutcome::Match { .. } => None,
+            FaceOutcome::Mismatch { .. } => Some(reasons::FACE_MISMATCH),
+            FaceOutcome::NoFace => Some(reasons::NO_FACE_FOUND),
+            FaceOutcome::MoreThanOneFace => Some(reasons::MORE_THAN_ONE_FACE),
+            FaceOutcome::ReferenceUnusable => Some(reasons::REFERENCE_IMAGE_NOT_FOUND),
+            FaceOutcome::SelfieRejected(_) => {
+                Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
+            }
+        }
+    }
+
+    /// The distance, when two faces were compared.
+    pub fn distance(self) -> Option<f32> {
+        match self {
+            FaceOutcome::Match { distance } | FaceOutcome::Mismatch { distance } => Some(distance),
+            _ => None,
+        }
+    }
+}
+
+/// What one photo gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Described {
+    /// Exactly one face (or one clearly main face), with its descriptor.
+    One(Vec<f32>),
+    /// No face.
+    NoFace,
+    /// Several faces of similar size.
+    Several,
+}
+
+fn model_error(error: impl std::fmt::Display) -> Error {
+    Error::FaceModel(error.to_string())
+}
+
+static RUNTIME: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+
+/// Loads ONNX Runtime from the models folder, once per process.
+fn init_runtime(dir: &Path) -> Result<()> {
+    RUNTIME
+        .get_or_init(|| {
+            let library = dir.join(RUNTIME_LIBRARY);
+            ort::init_from(library.to_string_lossy().to_string())
+                .with_name("attn")
+                .commit()
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(Error::FaceModel)
+}
+
+/// One set of the four networks; one per worker thread.
+pub struct FaceModels {
+    pnet: Session,
+    rnet: Session,
+    onet: Session,
+    recogniser: Session,
+}
+
+impl std::fmt::Debug for FaceModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaceModels")
+    }
+}
+
+fn session(path: PathBuf) -> Result<Session> {
+    Session::builder()
+        .and_then(|b| b.with_intra_threads(1))
+        .and_then(|b| b.commit_from_file(&path))
+        .map_err(|e| Error::FaceModel(format!("{}: {e}", path.display())))
+}
+
+fn outputs_f32(outputs: &ort::session::SessionOutputs<'_>, name: &str) -> Result<Vec<f32>> {
+    let value = outputs
+        .get(name)
+        .ok_or_else(|| Error::FaceModel(format!("output {name} missing")))?;
+    let (_, data) = value.try_extract_tensor::<f32>().map_err(model_error)?;
+    Ok(data.to_vec())
+}
+
+impl FaceModels {
+    /// Loads the networks from `dir` (see `scripts/models`).
+    pub fn load(dir: &Path) -> Result<Self> {
+        for file in MODEL_FILES {
+            if !dir.join(file).is_file() {
+                return Err(Error::FaceModel(format!(
+                    "{} missing (run scripts/models)",
+                    dir.join(file).display()
+                )));
+            }
+        }
+        init_runtime(dir)?;
+        Ok(Self {
+            pnet: session(dir.join("pnet.onnx"))?,
+            rnet: session(dir.join("rnet.onnx"))?,
+            onet: session(dir.join("onet.onnx"))?,
+            recogniser: session(dir.join("face_recognition.onnx"))?,
+        })
+    }
+
+    /// Every face in the image, most confident first.
+    pub fn faces(&mut self, image: &image::RgbImage) -> Result<Vec<Face>> {
+        mtcnn::detect(self, &Planar::from_rgb(image))
+    }
+
+    /// The descriptor of the face with these landmarks.
+    pub fn descriptor(
+        &mut self,
+        image: &image::RgbImage,
+        landmarks: &[[f32; 2]; 5],
+    ) -> Result<Vec<f32>> {
+        let chip = align::chip(image, landmarks);
+        let side = align::CHIP;
+        let input = Tensor::from_array(([1usize, side, side, 3], chip)).map_err(model_error)?;
+        let outputs = self
+            .recogniser
+            .run(ort::inputs!["input" => input])
+            .map_err(model_error)?;
+        outputs_f32(&outputs, "descriptor")
+    }
+
+    /// Finds the face in a photo and describes it.
+    pub fn describe(&mut self, photo: &image::RgbImage) -> Result<Described> {
+        let (image, ratio) = shrink_for_detection(photo);
+        let mut faces = self.faces(&image)?;
+        if faces.is_empty() {
+            return Ok(Described::NoFace);
+        }
+        faces.sort_by(|a, b| b.height().total_cmp(&a.height()));
+        let main = faces[0].clone();
+        let others = faces[1..]
+            .iter()
+            .filter(|f| {
+                f.score >= SECOND_FACE_SCORE && f.height() >= main.height() * SECOND_FACE_SIZE
+            })
+            .count();
+        if others > 0 {
+            return Ok(Described::Several);
+        }
+        let landmarks = main.landmarks.map(|[x, y]| [x / ratio, y / ratio]);
+        Ok(Described::One(self.descriptor(photo, &landmarks)?))
+    }
+
+    /// Compares a selfie with a reference photo.
+    pub fn compare(
+        &mut self,
+        reference: &[u8],
+        selfie: &[u8],
+        threshold: f32,
+    ) -> Result<FaceOutcome> {
+        let selfie = match decode::decode_upright(selfie) {
+            Ok(image) => image,
+            Err(e) => return Ok(FaceOutcome::SelfieRejected(e)),
+        };
+        let Ok(reference) = decode::decode_upright(reference) else {
+            return Ok(FaceOutcome::ReferenceUnusable);
+        };
+        let mine = match self.describe(&selfie)? {
+            Described::One(d) => d,
+            Described::NoFace => return Ok(FaceOutcome::NoFace),
+            Described::Several => return Ok(FaceOutcome::MoreThanOneFace),
+        };
+        let Described::One(theirs) = self.describe(&reference)? else {
+            return Ok(FaceOutcome::ReferenceUnusable);
+        };
+        let distance = distance(&mine, &theirs);
+        Ok(if distance < threshold {
+            FaceOutcome::Match { distance }
+        } else {
+            FaceOutcome::Mismatch { distance }
+        })
+    }
+}
+
+/// Euclidean distance of two descriptors.
+pub fn distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f32>()
+        .sqrt()
+}
+
+/// The photo shrunk so its longer side is at most [`DETECT_SIDE`], and the ratio applied.
+fn shrink_for_detection(photo: &image::RgbImage) -> (std::borrow::Cow<'_, image::RgbImage>, f32) {
+    let longest = photo.width().max(photo.height());
+    if longest <= DETECT_SIDE {
+        return (std::borrow::Cow::Borrowed(photo), 1.0);
+    }
+    let ratio = DETECT_SIDE as f32 / longest as f32;
+    let (w, h) = (
+        ((photo.width() as f32 * ratio).round() as usize).max(1),
+        ((photo.height() as f32 * ratio).round() as usize).max(1),
+    );
+    let small = resize::resize_area_rounded(&Planar::from_rgb(photo), w, h);
+    let pixels: Vec<u8> = small.data.iter().map(|&v| v as u8).collect();
+    let image =
+        image::RgbImage::from_raw(w as u32, h as u32, pixels).unwrap_or_else(|| photo.clone());
+    (std::borrow::Cow::Owned(image), ratio)
+}
+
+impl Networks for FaceModels {
+    fn pnet(&mut self, input: Vec<f32>, width: usize, height: usize) -> Result<Proposals> {
+        let tensor =
+            Tensor::from_array(([1usize, width, height, 3], input)).map_err(model_error)?;
+        let outputs = self
+            .pnet
+            .run(ort::inputs!["input_1" => tensor])
+            .map_err(model_error)?;
+        let (shape, probability) = {
+            let value = outputs
+                .get("softmax")
+                .ok_or_else(|| Error::FaceModel("output softmax missing".into()))?;
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(model_error)?;
+            (shape.to_vec(), data.to_vec())
+        };
+        let regression = outputs_f32(&outputs, "conv2d_4")?;
+        let (ow, oh) = (shape[1] as usize, shape[2] as usize);
+        Ok(Proposals {
+            regression,
+            probability: probability.chunks(2).map(|p| p[1]).collect(),
+            width: ow,
+            height: oh,
+        })
+    }
+
+    fn rnet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<([f32; 4], f32)>> {
+        let tensor = Tensor::from_array(([n, 24usize, 24, 3], input)).map_err(model_error)?;
+        let outputs = self
+            .rnet
+            .run(ort::inputs!["input_2" => tensor])
+            .map_err(model_error)?;
+        let reg = outputs_f32(&outputs, "dense_2")?;
+        let prob = outputs_f32(&outputs, "softmax_1")?;
+        Ok((0..n)
+            .map(|i| {
+                (
+                    [reg[i * 4], reg[i * 4 + 1], reg[i * 4 + 2], reg[i * 4 + 3]],
+                    prob[i * 2 + 1],
+                )
+            })
+            .collect())
+    }
+
+    fn onet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<([f32; 4], [f32; 10], f32)>> {
+        let tensor = Tensor::from_array(([n, 48usize, 48, 3], input)).map_err(model_error)?;
+        let outputs = self
+            .onet
+            .run(ort::inputs!["input_3" => tensor])
+            .map_err(model_error)?;
+        let reg = outputs_f32(&outputs, "dense_5")?;
+        let points = outputs_f32(&outputs, "dense_6")?;
+        let prob = outputs_f32(&outputs, "softmax_2")?;
+        Ok((0..n)
+            .map(|i| {
+                let mut p = [0.0; 10];
+                p.copy_from_slice(&points[i * 10..i * 10 + 10]);
+                (
+                    [reg[i * 4], reg[i * 4 + 1], reg[i * 4 + 2], reg[i * 4 + 3]],
+                    p,
+                    prob[i * 2 + 1],
+                )
+            })
+            .collect())
+    }
+}
+
+/// The face check as the service uses it: one set of networks per worker, at most `workers`
+/// checks at once, each on tokio's blocking threads.
+#[derive(Clone)]
+pub struct FaceChecker {
+    models: Arc<Mutex<Vec<FaceModels>>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    threshold: f32,
+}
+
+impl std::fmt::Debug for FaceChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceChecker")
+            .field("workers", &self.permits.available_permits())
+            .field("threshold", &self.threshold)
+            .finish()
+    }
+}
+
+impl FaceChecker {
+    /// Loads `workers` sets of the networks from `dir`.
+    pub fn load(dir: &Path, workers: usize, threshold: f32) -> Result<Self> {
+        let workers = workers.max(1);
+        let models = (0..workers)
+            .map(|_| FaceModels::load(dir))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            models: Arc::new(Mutex::new(models)),
+            permits: Arc::new(tokio::sync::Semaphore::new(workers)),
+            threshold,
+        })
+    }
+
+    /// The distance under which faces match.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// True when every worker is busy (a new check would wait).
+    pub fn is_busy(&self) -> bool {
+        self.permits.available_permits() == 0
+    }
+
+    /// Compares `selfie` with `reference`, waiting for a free worker.
+    pub async fn compare(&self, reference: Vec<u8>, selfie: Vec<u8>) -> Result<FaceOutcome> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::FaceModel("face check pool closed".into()))?;
+        let pool = self.models.clone();
+        let threshold = self.threshold;
+        tokio::task::spawn_blocking(move || {
+            let mut models = pool
+                .lock()
+                .map_err(|_| Error::FaceModel("face models poisoned".into()))?
+                .pop()
+                .ok_or_else(|| Error::FaceModel("no free face models".into()))?;
+            let outcome = models.compare(&reference, &selfie, threshold);
+            if let Ok(mut free) = pool.lock() {
+                free.push(models);
+            }
+            outcome
+        })
+        .await
+        .map_err(model_error)?
+    }
+}

@@ -1,0 +1,123 @@
+//! Area resampling (each output pixel is the coverage-weighted mean of the input pixels under
+//! it), the resampling the detector was trained with.
+
+/// An image of `f32` channels, row-major, three channels per pixel.
+#[derive(Debug, Clone)]
+pub struct Planar {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `height * width * 3` values, RGB.
+    pub data: Vec<f32>,
+}
+
+impl Planar {
+    /// A black image.
+    pub fn zeros(width: usize, height: usize) -> Self {
+        Self {
+            width,
+            height,
+            data: vec![0.0; width * height * 3],
+        }
+    }
+
+    /// The value of channel `c` at (`x`, `y`).
+    pub fn at(&self, x: usize, y: usize, c: usize) -> f32 {
+        self.data[(y * self.width + x) * 3 + c]
+    }
+
+    /// From 8-bit RGB pixels.
+    pub fn from_rgb(image: &image::RgbImage) -> Self {
+        Self {
+            width: image.width() as usize,
+            height: image.height() as usize,
+            data: image.as_raw().iter().map(|&v| f32::from(v)).collect(),
+        }
+    }
+}
+
+/// For each output index, the input indices it covers and their weights (summing to 1).
+fn weights(input: usize, output: usize) -> Vec<Vec<(usize, f32)>> {
+    let scale = input as f64 / output as f64;
+    (0..output)
+        .map(|o| {
+            let start = o as f64 * scale;
+            let end = ((o + 1) as f64 * scale).min(input as f64);
+            let mut taps = Vec::new();
+            let mut i = start.floor() as usize;
+            while (i as f64) < end && i < input {
+                let lo = start.max(i as f64);
+                let hi = end.min((i + 1) as f64);
+                if hi > lo {
+                    taps.push((i, ((hi - lo) / (end - start)) as f32));
+                }
+                i += 1;
+            }
+            if taps.is_empty() {
+                taps.push((input.saturating_sub(1).min(start as usize), 1.0));
+            }
+            taps
+        })
+        .collect()
+}
+
+/// Resizes to `width` x `height` by area.
+pub fn resize_area(image: &Planar, width: usize, height: usize) -> Planar {
+    let wx = weights(image.width, width);
+    let wy = weights(image.height, height);
+    // Horizontal pass.
+    let mut rows = Planar::zeros(width, image.height);
+    for y in 0..image.height {
+        for (x, taps) in wx.iter().enumerate() {
+            for c in 0..3 {
+                let v: f32 = taps.iter().map(|&(i, w)| image.at(i, y, c) * w).sum();
+                rows.data[(y * width + x) * 3 + c] = v;
+            }
+        }
+    }
+    // Vertical pass.
+    let mut out = Planar::zeros(width, height);
+    for (y, taps) in wy.iter().enumerate() {
+        for x in 0..width {
+            for c in 0..3 {
+                let v: f32 = taps.iter().map(|&(i, w)| rows.at(x, i, c) * w).sum();
+                out.data[(y * width + x) * 3 + c] = v;
+            }
+        }
+    }
+    out
+}
+
+/// Resizes 8-bit pixels by area and rounds back to whole values, as the detector's own
+/// pyramid does.
+pub fn resize_area_rounded(image: &Planar, width: usize, height: usize) -> Planar {
+    let mut out = resize_area(image, width, height);
+    for v in &mut out.data {
+        *v = v.round().clamp(0.0, 255.0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halving_averages_pairs_and_keeps_a_flat_image_flat() {
+        let mut img = Planar::zeros(4, 2);
+        for (i, v) in img.data.iter_mut().enumerate() {
+            *v = ((i / 3) % 4 * 10) as f32;
+        }
+        let half = resize_area(&img, 2, 1);
+        assert_eq!(half.at(0, 0, 0), 5.0);
+        assert_eq!(half.at(1, 0, 2), 25.0);
+        let flat = Planar {
+            width: 7,
+            height: 5,
+            data: vec![100.0; 7 * 5 * 3],
+        };
+        let up = resize_area(&flat, 24, 24);
+        assert!(up.data.iter().all(|v| (v - 100.0).abs() < 1e-3));
+    }
+}
