@@ -64,6 +64,12 @@ pub struct Config {
     /// `ATTN_JOIN_MAX_PER_IP`: check-in attempts per client address per minute (a whole class
     /// may share one address).
     pub join_max_per_ip: u64,
+    /// `ATTN_MODELS_DIR`: the face-check models (see `scripts/models`).
+    pub models_dir: std::path::PathBuf,
+    /// `ATTN_FACE_THRESHOLD`: descriptor distance under which a selfie matches the portal photo.
+    pub face_threshold: f32,
+    /// `ATTN_FACE_WORKERS`: face checks run at once (each on a blocking thread of its own).
+    pub face_workers: usize,
 }
 
 impl Default for Config {
@@ -141,6 +147,22 @@ impl Config {
                 get("ATTN_JOIN_MAX_PER_IP"),
                 1000,
             )?,
+            models_dir: get("ATTN_MODELS_DIR")
+                .unwrap_or_else(|| "models".into())
+                .into(),
+            face_threshold: match get("ATTN_FACE_THRESHOLD") {
+                None => crate::face::DEFAULT_THRESHOLD,
+                Some(v) => v
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|t| *t > 0.0 && *t < 2.0)
+                    .ok_or_else(|| Error::Config {
+                        variable: "ATTN_FACE_THRESHOLD",
+                        problem: format!("{v:?} is not a distance between 0 and 2"),
+                    })?,
+            },
+            face_workers: parse_number("ATTN_FACE_WORKERS", get("ATTN_FACE_WORKERS"), 2)?
+                .clamp(1, 64) as usize,
             demo_accounts: match get("ATTN_DEMO_ACCOUNTS") {
                 None => embedded,
                 value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,

@@ -7,6 +7,7 @@ use crate::codes::JoinCodes;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
+use crate::face::FaceChecker;
 use crate::identity::{AksisClient, DemoAccounts, Identity, IdentityProvider};
 use crate::live::{LiveStore, MemoryLiveStore, RedisLiveStore};
 use crate::sweep::Sweeper;
@@ -26,6 +27,8 @@ pub struct Ctx {
     pub identity: Arc<dyn IdentityProvider>,
     /// Makes and checks the rotating join codes.
     pub codes: JoinCodes,
+    /// The face check, when its models are installed (level 3 is unavailable without it).
+    pub face: Option<FaceChecker>,
 }
 
 /// Whether each dependency answers, for `/readyz`.
@@ -35,6 +38,8 @@ pub struct Readiness {
     pub database: bool,
     /// The live store answered a ping.
     pub live_store: bool,
+    /// The face-check models are loaded (not needed to serve; level 3 needs them).
+    pub face_check: bool,
 }
 
 impl Readiness {
@@ -53,7 +58,9 @@ impl Ctx {
             Some(url) => Arc::new(RedisLiveStore::connect(url, &config.redis_prefix).await?),
             None => Arc::new(MemoryLiveStore::new()),
         };
+        let face = load_face_checker(&config);
         Ok(Self {
+            face,
             codes: codes_for(&config),
             identity: Arc::new(identity_for(&config)),
             config: Arc::new(config),
@@ -79,6 +86,25 @@ impl Ctx {
         Readiness {
             database: database.is_ok(),
             live_store: live_store.is_ok(),
+            face_check: self.face.is_some(),
+        }
+    }
+}
+
+/// The face check from the configured models folder, or `None` (logged) when it cannot load.
+pub fn load_face_checker(config: &Config) -> Option<FaceChecker> {
+    match FaceChecker::load(
+        &config.models_dir,
+        config.face_workers,
+        config.face_threshold,
+    ) {
+        Ok(checker) => {
+            tracing::info!(models = %config.models_dir.display(), workers = config.face_workers, "face check ready");
+            Some(checker)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "face check unavailable: sessions with a selfie check cannot start");
+            None
         }
     }
 }

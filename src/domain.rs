@@ -228,6 +228,9 @@ pub struct LiveRecord {
     /// Set when the teacher removed the student; persisted as a soft delete.
     #[serde(default)]
     pub deletion: Option<Deletion>,
+    /// The selfie's distance from the portal photo, in thousandths, when faces were compared.
+    #[serde(default)]
+    pub face_distance_milli: Option<u16>,
 }
 
 /// Who removed something, when and why.

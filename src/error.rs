@@ -59,6 +59,9 @@ pub enum Error {
     /// Stored live data could not be read back.
     #[error("corrupt live data: {0}")]
     CorruptLiveData(#[from] serde_json::Error),
+    /// A session with a selfie check was asked for, and this server has no face check.
+    #[error("face check unavailable")]
+    FaceCheckUnavailable,
     /// The face-check models are missing or failed to run.
     #[error("face check: {0}")]
     FaceModel(String),

@@ -54,8 +54,13 @@ pub mod reasons {
     pub const WIFI_FAILED: &str = "WIFI_FAILED";
     /// This browser already checked in another student in this session.
     pub const DEVICE_ALREADY_USED: &str = "DEVICE_ALREADY_USED";
-    /// The session asks for a face check, which this server cannot do yet.
+    /// The session asks for a face check, and this server has no face-check models.
     pub const FACE_CHECK_UNAVAILABLE: &str = "FACE_CHECK_UNAVAILABLE";
+    /// The face check is still running (every worker was busy); the outcome follows.
+    pub const FACE_CHECK_PENDING: &str = "FACE_CHECK_PENDING";
+    /// The session was persisted before a pending face check finished.
+    pub const FACE_CHECK_TIMEOUT: &str = "FACE_CHECK_TIMEOUT";
+    pub use crate::face::reasons::*;
     /// Refused, not recorded: the code was older than the previous 15-second slot.
     pub const CODE_EXPIRED: &str = "CODE_EXPIRED";
     /// Refused, not recorded: the session had ended.
@@ -73,6 +78,10 @@ pub struct JoinAttempt<'a> {
     pub client_ip: std::net::IpAddr,
     /// The browser's device id (a long-lived cookie).
     pub device: &'a str,
+    /// The selfie, for sessions with a face check; lives only in memory.
+    pub selfie: Option<&'a [u8]>,
+    /// The portal photo from the login session; lives only in memory.
+    pub reference: Option<&'a [u8]>,
 }
 
 /// The record that stands after a check-in: attended, or failed with a reason code the
@@ -122,19 +131,130 @@ pub async fn check_in(
         return Ok(standing);
     }
 
-    let failure = check(ctx, &session, student, attempt).await?;
-    let record = crate::domain::LiveRecord {
+    if let Some(failure) = check(ctx, &session, student, attempt).await? {
+        let record = new_record(student, now, Some(failure), None);
+        return ctx.live.record_check_in(session.id, &record).await;
+    }
+    if session.security != SecurityLevel::NetworkAndFace {
+        let record = new_record(student, now, None, None);
+        return ctx.live.record_check_in(session.id, &record).await;
+    }
+    face_check(ctx, &session, student, attempt, now).await
+}
+
+fn new_record(
+    student: &Caller,
+    now: DateTime<Utc>,
+    failure: Option<&str>,
+    distance: Option<f32>,
+) -> crate::domain::LiveRecord {
+    crate::domain::LiveRecord {
         student_number: student.school_number.clone(),
         student_full_name: student.full_name.clone(),
         is_attended: failure.is_none(),
         attendance_time: Some(now),
         fail_reason: failure.map(str::to_owned),
         deletion: None,
+        face_distance_milli: distance.map(|d| (d * 1000.0).round().clamp(0.0, 65535.0) as u16),
+    }
+}
+
+/// The selfie against the portal photo. A selfie that is no image, or too large, is refused
+/// and records nothing. When every worker is busy the record says "pending" at once and the
+/// outcome replaces it when ready (pushed to the teacher's page like any change).
+async fn face_check(
+    ctx: &Ctx,
+    session: &crate::domain::LiveSession,
+    student: &Caller,
+    attempt: JoinAttempt<'_>,
+    now: DateTime<Utc>,
+) -> Result<CheckInOutcome> {
+    let Some(checker) = ctx.face.clone() else {
+        let record = new_record(student, now, Some(reasons::FACE_CHECK_UNAVAILABLE), None);
+        return ctx.live.record_check_in(session.id, &record).await;
     };
+    let Some(selfie) = attempt.selfie.filter(|s| !s.is_empty()) else {
+        let missing = reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING;
+        let record = new_record(student, now, Some(missing), None);
+        return ctx.live.record_check_in(session.id, &record).await;
+    };
+    crate::face::decode::check_header(selfie).map_err(selfie_error)?;
+    let Some(reference) = attempt.reference.filter(|r| !r.is_empty()) else {
+        let missing = reasons::REFERENCE_IMAGE_NOT_FOUND;
+        let record = new_record(student, now, Some(missing), None);
+        return ctx.live.record_check_in(session.id, &record).await;
+    };
+    let (selfie, reference) = (selfie.to_vec(), reference.to_vec());
+    if checker.is_busy() {
+        let pending = new_record(student, now, Some(reasons::FACE_CHECK_PENDING), None);
+        let pending = ctx.live.record_check_in(session.id, &pending).await?;
+        let (ctx, session_id, student) = (ctx.clone(), session.id, student.clone());
+        tokio::spawn(async move {
+            let outcome = checker.compare(reference, selfie).await;
+            if let Err(error) = finish_pending(&ctx, session_id, &student, now, outcome).await {
+                tracing::warn!(%error, session = %session_id, "a pending face check could not be recorded");
+            }
+        });
+        return Ok(pending);
+    }
+    let outcome = checker.compare(reference, selfie).await?;
+    if let crate::face::FaceOutcome::SelfieRejected(problem) = outcome {
+        return Err(selfie_error(problem));
+    }
+    let record = new_record(student, now, outcome.reason(), outcome.distance());
     ctx.live.record_check_in(session.id, &record).await
 }
 
-/// The reason the student fails the session's checks, if any.
+/// Replaces a pending record with the outcome, unless the session is gone (persisted) or the
+/// record changed meanwhile (the teacher accepted or removed the student).
+async fn finish_pending(
+    ctx: &Ctx,
+    session_id: uuid::Uuid,
+    student: &Caller,
+    at: DateTime<Utc>,
+    outcome: Result<crate::face::FaceOutcome>,
+) -> Result<()> {
+    if ctx.live.session(session_id).await?.is_none() {
+        return Ok(());
+    }
+    let standing = ctx.live.record(session_id, &student.school_number).await?;
+    let still_pending = standing
+        .as_ref()
+        .is_some_and(|r| r.fail_reason.as_deref() == Some(reasons::FACE_CHECK_PENDING));
+    if !still_pending {
+        return Ok(());
+    }
+    let record = match outcome {
+        Ok(crate::face::FaceOutcome::SelfieRejected(_)) => new_record(
+            student,
+            at,
+            Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING),
+            None,
+        ),
+        Ok(outcome) => new_record(student, at, outcome.reason(), outcome.distance()),
+        Err(error) => {
+            tracing::warn!(%error, "face check failed");
+            new_record(student, at, Some(reasons::FACE_CHECK_UNAVAILABLE), None)
+        }
+    };
+    ctx.live.put_record(session_id, &record).await?;
+    Ok(())
+}
+
+fn selfie_error(problem: crate::face::decode::DecodeError) -> Error {
+    use crate::error::Problem;
+    use crate::face::decode::DecodeError;
+    let problem = match problem {
+        DecodeError::Empty => Problem::Empty,
+        DecodeError::TooLarge | DecodeError::TooManyPixels => Problem::TooLong {
+            max: crate::face::decode::MAX_UPLOAD_BYTES,
+        },
+        DecodeError::NotAnImage => Problem::Malformed,
+    };
+    Error::invalid("selfie", problem)
+}
+
+/// The reason the student fails the session's checks other than the face, if any.
 async fn check(
     ctx: &Ctx,
     session: &crate::domain::LiveSession,
@@ -156,9 +276,6 @@ async fn check(
     });
     if !on_network {
         return Ok(Some(reasons::WIFI_FAILED));
-    }
-    if session.security == SecurityLevel::NetworkAndFace {
-        return Ok(Some(reasons::FACE_CHECK_UNAVAILABLE));
     }
     Ok(None)
 }

@@ -32,6 +32,9 @@ pub struct SweepOutcome {
     pub failed: usize,
 }
 
+/// How long after its end a session waits for its running face checks.
+pub const PENDING_GRACE: chrono::Duration = chrono::Duration::seconds(60);
+
 /// Persists finished live sessions.
 #[derive(Debug, Clone)]
 pub struct Sweeper {
@@ -59,7 +62,9 @@ impl Sweeper {
         }
     }
 
-    /// Persists every session that has ended (up to one batch).
+    /// Persists every session that has ended (up to one batch). A session with a face check
+    /// still running is left for a later sweep, up to [`PENDING_GRACE`] after its end; then
+    /// the unfinished checks are recorded as failed with `FACE_CHECK_TIMEOUT`.
     #[tracing::instrument(skip(self), fields(owner = %self.owner))]
     pub async fn sweep_once(&self) -> Result<SweepOutcome> {
         let now = self.clock.now();
@@ -90,8 +95,21 @@ impl Sweeper {
             self.live.remove_session(id).await?;
             return Ok(Persisted::NotMine);
         };
+        let mut records = self.live.records(id).await?;
+        let pending = |r: &crate::domain::LiveRecord| {
+            r.fail_reason.as_deref() == Some(crate::student::reasons::FACE_CHECK_PENDING)
+        };
+        if records.iter().any(pending) {
+            if now < session.end_time + PENDING_GRACE {
+                // A face check still runs: wait for it (the next sweep comes back).
+                self.live.release(id, &self.owner).await?;
+                return Ok(Persisted::NotMine);
+            }
+            for r in records.iter_mut().filter(|r| pending(r)) {
+                r.fail_reason = Some(crate::student::reasons::FACE_CHECK_TIMEOUT.into());
+            }
+        }
         let written = async {
-            let records = self.live.records(id).await?;
             self.db.persist_live(&session, &records, now).await?;
             Ok::<_, crate::Error>(records.len())
         }

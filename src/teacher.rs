@@ -94,6 +94,9 @@ pub async fn start_session(
     if !(1..=MAX_DURATION_MINUTES).contains(&request.duration_minutes) {
         return Err(Error::invalid("duration", Problem::Malformed));
     }
+    if request.security == SecurityLevel::NetworkAndFace && ctx.face.is_none() {
+        return Err(Error::FaceCheckUnavailable);
+    }
     let now = ctx.clock.now();
     let session = LiveSession {
         id: Uuid::new_v4(),
@@ -225,6 +228,7 @@ pub async fn add_student(
         attendance_time: Some(ctx.clock.now()),
         fail_reason: None,
         deletion: None,
+        face_distance_milli: None,
     };
     ctx.live.put_record(session.id, &record).await?;
     Ok(record)

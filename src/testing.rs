@@ -89,6 +89,7 @@ impl TestEnv {
             db: self.db.clone(),
             live: self.live.clone(),
             clock: self.clock.clone(),
+            face: None,
         }
     }
 

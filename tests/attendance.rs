@@ -119,6 +119,8 @@ async fn join_with(
             code,
             client_ip: ip(from),
             device,
+            selfie: None,
+            reference: None,
         },
     )
     .await

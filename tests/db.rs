@@ -57,6 +57,7 @@ fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
         is_attended: attended,
         attendance_time: Some(monday_morning() + Duration::minutes(1)),
         fail_reason: (!attended).then(|| "WIFI_FAILED".into()),
+        face_distance_milli: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

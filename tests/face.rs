@@ -5,12 +5,15 @@
 //!
 //! Without the models folder the tests say so and pass, unless ATTN_TEST_REQUIRE_MODELS=1.
 
+mod common;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use attn::face::decode::{self, DecodeError, MAX_UPLOAD_BYTES};
-use attn::face::{FaceChecker, FaceOutcome, reasons};
+use attn::face::{FaceChecker, FaceOutcome};
+use attn::student::reasons;
 use image::{ImageFormat, RgbImage};
 
 fn models_dir() -> PathBuf {
@@ -200,4 +203,216 @@ async fn non_images_and_oversized_uploads_are_refused_before_decoding() {
         outcome.reason(),
         Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
     );
+}
+
+// The face check inside a check-in, on both backends.
+
+on_both_backends!(
+    a_level_3_session_checks_the_selfie_against_the_portal_photo,
+    a_busy_face_check_answers_pending_and_the_outcome_follows,
+);
+
+const TEACHER_IP: &str = "10.20.30.40";
+
+fn caller(number: &str, role: attn::domain::Role) -> attn::auth::Caller {
+    attn::auth::Caller {
+        school_number: number.into(),
+        full_name: format!("Kişi {number}"),
+        role,
+        is_admin: false,
+    }
+}
+
+async fn level_3(ctx: &attn::Ctx) -> attn::domain::LiveSession {
+    attn::teacher::start_session(
+        ctx,
+        Some(&caller("T100", attn::domain::Role::Teacher)),
+        attn::teacher::StartSession {
+            lesson_name: "Yüz Tanıma".into(),
+            duration_minutes: 10,
+            security: attn::domain::SecurityLevel::NetworkAndFace,
+            rotate_code: false,
+        },
+        TEACHER_IP.parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn join(
+    ctx: &attn::Ctx,
+    session: &attn::domain::LiveSession,
+    student: &str,
+    selfie: Option<&[u8]>,
+    reference: Option<&[u8]>,
+) -> attn::Result<attn::domain::LiveRecord> {
+    let id = session.id.to_string();
+    let code = ctx.codes.current(session.id, false, ctx.clock.now());
+    let who = caller(student, attn::domain::Role::Student);
+    attn::student::check_in(
+        ctx,
+        Some(&who),
+        attn::student::JoinAttempt {
+            session_id: &id,
+            code: &code,
+            client_ip: TEACHER_IP.parse().unwrap(),
+            device: &format!("device-{student}"),
+            selfie,
+            reference,
+        },
+    )
+    .await
+}
+
+async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: common::TestEnv) {
+    let Some(checker) = checker() else {
+        return;
+    };
+    let mut ctx = env.ctx(attn::Config::default());
+    // Without the models a selfie session cannot start at all.
+    let refused = attn::teacher::start_session(
+        &ctx,
+        Some(&caller("T100", attn::domain::Role::Teacher)),
+        attn::teacher::StartSession {
+            lesson_name: "Yüz Tanıma".into(),
+            duration_minutes: 10,
+            security: attn::domain::SecurityLevel::NetworkAndFace,
+            rotate_code: false,
+        },
+        TEACHER_IP.parse().unwrap(),
+    )
+    .await;
+    assert!(matches!(refused, Err(attn::Error::FaceCheckUnavailable)));
+    ctx.face = Some(checker.clone());
+    let s = level_3(&ctx).await;
+    let (obama, biden) = (photo("obama.jpg"), photo("biden.jpg"));
+
+    let same = join(&ctx, &s, "1001", Some(&photo("obama2.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    assert!(same.is_attended, "{same:?}");
+    assert!(
+        same.face_distance_milli.is_some_and(|d| d < 500),
+        "{same:?}"
+    );
+
+    let other = join(&ctx, &s, "1002", Some(&photo("obama3.jpg")), Some(&biden))
+        .await
+        .unwrap();
+    assert!(!other.is_attended);
+    assert_eq!(other.fail_reason.as_deref(), Some(reasons::FACE_MISMATCH));
+    assert!(
+        other.face_distance_milli.is_some_and(|d| d > 650),
+        "{other:?}"
+    );
+    // A failed student may retry: with the right face it stands.
+    let retried = join(&ctx, &s, "1002", Some(&biden), Some(&biden))
+        .await
+        .unwrap();
+    assert!(retried.is_attended, "{retried:?}");
+
+    let no_selfie = join(&ctx, &s, "1003", None, Some(&obama)).await.unwrap();
+    assert_eq!(
+        no_selfie.fail_reason.as_deref(),
+        Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
+    );
+    let no_reference = join(&ctx, &s, "1004", Some(&obama), None).await.unwrap();
+    assert_eq!(
+        no_reference.fail_reason.as_deref(),
+        Some(reasons::REFERENCE_IMAGE_NOT_FOUND)
+    );
+    // Not an image, or too large: refused, nothing recorded.
+    for bad in [
+        b"GIF89a not really".to_vec(),
+        vec![0xFF; MAX_UPLOAD_BYTES + 1],
+    ] {
+        let refused = join(&ctx, &s, "1005", Some(&bad), Some(&obama)).await;
+        assert!(
+            matches!(
+                refused,
+                Err(attn::Error::InvalidInput {
+                    field: "selfie",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert!(ctx.live.record(s.id, "1005").await.unwrap().is_none());
+
+    // The distance reaches the database with the record.
+    attn::teacher::finish_session(
+        &ctx,
+        Some(&caller("T100", attn::domain::Role::Teacher)),
+        &s.id.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 1);
+    let saved = ctx.db.session_records(s.id).await.unwrap();
+    let first = saved.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(
+        first.face_distance_milli,
+        same.face_distance_milli.map(i32::from)
+    );
+}
+
+async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::TestEnv) {
+    if checker().is_none() {
+        return;
+    }
+    let mut ctx = env.ctx(attn::Config::default());
+    // A checker of its own with one worker, so the test can keep it busy.
+    let one = FaceChecker::load(&models_dir(), 1, attn::face::DEFAULT_THRESHOLD).unwrap();
+    ctx.face = Some(one.clone());
+    let s = level_3(&ctx).await;
+    let obama = photo("obama.jpg");
+
+    let busy = one.reserve().await.unwrap();
+    let pending = join(&ctx, &s, "2001", Some(&photo("obama2.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.fail_reason.as_deref(),
+        Some(reasons::FACE_CHECK_PENDING)
+    );
+    assert!(!pending.is_attended);
+    let mut changes = ctx.live.subscribe(s.id).await.unwrap();
+    drop(busy);
+    // The outcome replaces the pending record and is announced to the teacher's page.
+    tokio::time::timeout(std::time::Duration::from_secs(40), changes.recv())
+        .await
+        .expect("the outcome is announced")
+        .expect("the channel is open");
+    let done = ctx.live.record(s.id, "2001").await.unwrap().unwrap();
+    assert!(done.is_attended, "{done:?}");
+    assert!(done.face_distance_milli.is_some());
+
+    // A check still pending when the session ends holds the sweep back for a while, then is
+    // recorded as failed with a reason: nothing is lost.
+    let busy = one.reserve().await.unwrap();
+    join(&ctx, &s, "2002", Some(&photo("obama3.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    let teacher = caller("T100", attn::domain::Role::Teacher);
+    attn::teacher::finish_session(&ctx, Some(&teacher), &s.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 0);
+    env.advance(attn::sweep::PENDING_GRACE + chrono::Duration::seconds(1));
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 1);
+    let saved = ctx.db.session_records(s.id).await.unwrap();
+    let late = saved.iter().find(|r| r.student_number == "2002").unwrap();
+    assert_eq!(
+        late.fail_reason.as_deref(),
+        Some(reasons::FACE_CHECK_TIMEOUT)
+    );
+    assert!(
+        saved
+            .iter()
+            .find(|r| r.student_number == "2001")
+            .unwrap()
+            .is_attended
+    );
+    drop(busy);
 }

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tables;
 mod m20261122_000002_create_audit_events;
+mod m20261122_000003_add_face_distance;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261122_000002_create_audit_events::Migration),
+            Box::new(m20261122_000003_add_face_distance::Migration),
         ]
     }
 }

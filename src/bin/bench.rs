@@ -111,6 +111,7 @@ async fn sweep_on(
                 attendance_time: Some(start + chrono::Duration::seconds(r as i64)),
                 fail_reason: (r % 10 == 0).then(|| "WIFI_FAILED".into()),
                 deletion: None,
+                face_distance_milli: None,
             };
             live.put_record(session.id, &record).await?;
         }

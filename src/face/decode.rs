@@ -23,9 +23,13 @@ pub enum DecodeError {
     NotAnImage,
 }
 
-/// Decodes a JPEG, PNG or WebP image into upright RGB pixels. The size in bytes and the
-/// dimensions in the header are checked before the pixels are decoded.
-pub fn decode_upright(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+/// Checks what can be checked without decoding the pixels: size, format, dimensions.
+pub fn check_header(bytes: &[u8]) -> Result<(), DecodeError> {
+    reader(bytes)?;
+    Ok(())
+}
+
+fn reader(bytes: &[u8]) -> Result<Box<dyn ImageDecoder + '_>, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -47,7 +51,7 @@ pub fn decode_upright(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| match e {
+    let decoder = reader.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => DecodeError::TooManyPixels,
         _ => DecodeError::NotAnImage,
     })?;
@@ -58,6 +62,13 @@ pub fn decode_upright(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::NotAnImage);
     }
+    Ok(Box::new(decoder))
+}
+
+/// Decodes a JPEG, PNG or WebP image into upright RGB pixels. The size in bytes and the
+/// dimensions in the header are checked before the pixels are decoded.
+pub fn decode_upright(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    let mut decoder = reader(bytes)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);

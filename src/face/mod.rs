@@ -396,6 +396,12 @@ impl FaceChecker {
         self.permits.available_permits() == 0
     }
 
+    /// Takes one worker away until the guard is dropped (maintenance, and tests of the busy
+    /// path).
+    pub async fn reserve(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
     /// Compares `selfie` with `reference`, waiting for a free worker.
     pub async fn compare(&self, reference: Vec<u8>, selfie: Vec<u8>) -> Result<FaceOutcome> {
         let _permit = self

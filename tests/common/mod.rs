@@ -89,5 +89,6 @@ pub fn attended(n: usize, at: DateTime<Utc>) -> attn::domain::LiveRecord {
         attendance_time: Some(at),
         fail_reason: None,
         deletion: None,
+        face_distance_milli: None,
     }
 }

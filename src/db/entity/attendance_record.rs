@@ -18,6 +18,8 @@ pub struct Model {
     pub attendance_time: Option<DateTimeUtc>,
     /// Stable reason code of a failed check.
     pub fail_reason: Option<String>,
+    /// The selfie's distance from the portal photo, in thousandths (face-checked sessions).
+    pub face_distance_milli: Option<i32>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.
