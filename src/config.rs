@@ -38,6 +38,9 @@ pub struct Config {
     pub demo_accounts: bool,
     /// `ATTN_DEMO_PASSWORD`: the demo accounts' shared password.
     pub demo_password: String,
+    /// `ATTN_DEMO_PHOTO`: an image file used as every demo student's portal photo (none when
+    /// unset, so a face check finds no reference).
+    pub demo_photo: Option<std::path::PathBuf>,
     /// `ATTN_AKSIS_*` and `ATTN_PORTAL_TIMEOUT_SECS`: where the portal is.
     pub portal: AksisConfig,
     /// `ATTN_TRUSTED_PROXIES`: addresses or CIDRs of reverse proxies whose X-Forwarded-For is
@@ -168,6 +171,7 @@ impl Config {
                 value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,
             },
             demo_password: get("ATTN_DEMO_PASSWORD").unwrap_or_else(|| "demo".into()),
+            demo_photo: get("ATTN_DEMO_PHOTO").map(Into::into),
             portal,
             trusted_proxies,
             login_max_failures: parse_number(

@@ -111,9 +111,9 @@ pub fn load_face_checker(config: &Config) -> Option<FaceChecker> {
 
 /// The identity provider the configuration asks for.
 pub fn identity_for(config: &Config) -> Identity {
-    let demo = config
-        .demo_accounts
-        .then(|| DemoAccounts::new(config.demo_password.clone()));
+    let demo = config.demo_accounts.then(|| {
+        DemoAccounts::new(config.demo_password.clone()).with_photo(config.demo_photo.clone())
+    });
     Identity::new(demo, AksisClient::new(config.portal.clone()))
 }
 

@@ -2,6 +2,7 @@
 //! caller, calls one service function and maps its error.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -45,6 +46,8 @@ pub struct JoinView {
     pub is_student: bool,
     /// The caller's own check-in: attended, failed (reason code) or removed.
     pub mine: Option<MyCheckIn>,
+    /// The session asks for a selfie (network + face).
+    pub selfie: bool,
 }
 
 /// A student's own check-in, as the join page shows it.
@@ -157,6 +160,7 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
         teacher_name: overview.teacher_name,
         seconds_left: overview.seconds_left,
         is_student: caller.is_some_and(|c| c.role == attn::domain::Role::Student),
+        selfie: overview.security == attn::domain::SecurityLevel::NetworkAndFace,
         mine: overview.my_record.map(|r| MyCheckIn {
             attended: r.is_attended,
             reason: r.fail_reason,
@@ -206,10 +210,40 @@ pub const DEVICE_COOKIE: &str = "attn_device";
 #[server(endpoint = "check_in")]
 pub async fn check_in(session_id: String, #[server(default)] code: String) -> Result<(), AppError> {
     use crate::auth;
-    use http::{HeaderValue, header::SET_COOKIE};
 
     let (ctx, _, caller) = auth::current().await?;
-    let device = device_cookie().unwrap_or_else(|| {
+    let device = device_id(&ctx);
+    let attempt = attn::student::JoinAttempt {
+        session_id: &session_id,
+        code: &code,
+        client_ip: auth::client_ip(&ctx).await,
+        device: &device,
+        selfie: None,
+        reference: None,
+    };
+    let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
+    back_to_join(&session_id, result.map(|_| ()));
+    Ok(())
+}
+
+/// Sends the browser back to the join page, with the reason when the check-in was refused.
+#[cfg(feature = "ssr")]
+fn back_to_join(session_id: &str, result: attn::Result<()>) {
+    let page = format!("/join/{}", encode_component(session_id.trim()));
+    match result {
+        Ok(()) => leptos_axum::redirect(&page),
+        Err(error) => {
+            let error = AppError::from(error);
+            leptos_axum::redirect(&format!("{page}?error={}", error.code()));
+        }
+    }
+}
+
+/// The browser's device id from its cookie, or a new one (and the cookie that keeps it).
+#[cfg(feature = "ssr")]
+fn device_id(ctx: &attn::Ctx) -> String {
+    use http::{HeaderValue, header::SET_COOKIE};
+    device_cookie().unwrap_or_else(|| {
         let id = uuid_like();
         let secure = if ctx.config.secure_cookies {
             "; Secure"
@@ -226,22 +260,92 @@ pub async fn check_in(session_id: String, #[server(default)] code: String) -> Re
             response.append_header(SET_COOKIE, value);
         }
         id
-    });
+    })
+}
+
+/// Checks the caller in to a session that asks for a selfie: a multipart form with
+/// `session_id`, `code` and the photo in `selfie` (JPEG, PNG or WebP, at most 8 MB), which
+/// works before the script loads. The selfie is compared with the portal photo kept in the
+/// login session; neither is stored. Students only; limited like `check_in`.
+#[server(endpoint = "check_in_selfie", input = MultipartFormData)]
+pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
+    use crate::auth;
+
+    let (ctx, session, caller) = auth::current().await?;
+    let form = read_selfie_form(data).await;
+    let session_id = form.session_id.clone().unwrap_or_default();
+    let Some(selfie) = form.selfie else {
+        back_to_join(
+            &session_id,
+            Err(attn::Error::invalid(
+                "selfie",
+                attn::error::Problem::TooLong {
+                    max: attn::face::decode::MAX_UPLOAD_BYTES,
+                },
+            )),
+        );
+        return Ok(());
+    };
+    let reference = auth::portal_photo(&session).await?;
+    let device = device_id(&ctx);
     let attempt = attn::student::JoinAttempt {
         session_id: &session_id,
-        code: &code,
+        code: form.code.as_deref().unwrap_or_default(),
         client_ip: auth::client_ip(&ctx).await,
         device: &device,
+        selfie: Some(&selfie),
+        reference: reference.as_deref(),
     };
-    let page = format!("/join/{}", encode_component(session_id.trim()));
-    match attn::student::check_in(&ctx, caller.as_ref(), attempt).await {
-        Ok(_) => leptos_axum::redirect(&page),
-        Err(error) => {
-            let error = AppError::from(error);
-            leptos_axum::redirect(&format!("{page}?error={}", error.code()));
+    let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
+    back_to_join(&session_id, result.map(|_| ()));
+    Ok(())
+}
+
+/// The fields of the selfie form. `selfie` is `None` when the photo was larger than allowed
+/// (reading stops there); an absent photo is empty.
+#[cfg(feature = "ssr")]
+struct SelfieForm {
+    session_id: Option<String>,
+    code: Option<String>,
+    selfie: Option<Vec<u8>>,
+}
+
+#[cfg(feature = "ssr")]
+async fn read_selfie_form(data: MultipartData) -> SelfieForm {
+    const MAX_TEXT: usize = 200;
+    let max = attn::face::decode::MAX_UPLOAD_BYTES;
+    let mut form = SelfieForm {
+        session_id: None,
+        code: None,
+        selfie: Some(Vec::new()),
+    };
+    let Some(mut multipart) = data.into_inner() else {
+        return form;
+    };
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "selfie" { max } else { MAX_TEXT };
+        let mut bytes = Vec::new();
+        let mut too_large = false;
+        while let Ok(Some(chunk)) = field.chunk().await {
+            if bytes.len() + chunk.len() > limit {
+                too_large = true;
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "selfie" if too_large => {
+                form.selfie = None;
+                break;
+            }
+            "selfie" => form.selfie = Some(bytes),
+            "session_id" => form.session_id = String::from_utf8(bytes).ok(),
+            "code" => form.code = String::from_utf8(bytes).ok(),
+            _ => {}
         }
     }
-    Ok(())
+    form
 }
 
 #[cfg(feature = "ssr")]

@@ -102,6 +102,13 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(store_error)
 }
 
+/// The portal photo kept in the login session (students), for the face check.
+pub async fn portal_photo(session: &Session) -> Result<Option<Vec<u8>>, AppError> {
+    use base64::Engine;
+    let encoded: Option<String> = session.get(PHOTO).await.map_err(store_error)?;
+    Ok(encoded.and_then(|e| base64::engine::general_purpose::STANDARD.decode(e).ok()))
+}
+
 /// The timetable read at login.
 pub async fn lessons(session: &Session) -> Result<Vec<attn::identity::Lesson>, AppError> {
     Ok(session

@@ -45,6 +45,8 @@ pub enum AppError {
     },
     /// A reason is too short.
     ReasonTooShort,
+    /// This server cannot check faces (its models are not installed).
+    FaceUnavailable,
     /// A dependency of ours is down, or the request could not be sent.
     Unavailable,
 }
@@ -77,6 +79,7 @@ impl AppError {
                 "school_number" => Text::ErrSchoolNumberEmpty,
                 "password" => Text::ErrPasswordEmpty,
                 "session_id" => Text::ErrBadSessionId,
+                "selfie" => Text::ErrSelfie,
                 _ => Text::ErrInvalid,
             },
             AppError::WrongCredentials => Text::ErrWrongCredentials,
@@ -89,6 +92,7 @@ impl AppError {
             AppError::SessionEnded => Text::ErrSessionEnded,
             AppError::ActiveSession { .. } => Text::ErrActiveSession,
             AppError::ReasonTooShort => Text::ErrReasonTooShort,
+            AppError::FaceUnavailable => Text::ErrFaceUnavailable,
             AppError::Unavailable => Text::Unavailable,
         };
         text.get(lang).to_owned()
@@ -104,6 +108,7 @@ impl AppError {
             AppError::Invalid { field } => match field.as_str() {
                 "school_number" => "school_number_empty",
                 "password" => "password_empty",
+                "selfie" => "bad_selfie",
                 _ => "invalid",
             },
             AppError::WrongCredentials => "wrong_credentials",
@@ -114,6 +119,7 @@ impl AppError {
             AppError::SessionEnded => "session_ended",
             AppError::ActiveSession { .. } => "active_session",
             AppError::ReasonTooShort => "reason_too_short",
+            AppError::FaceUnavailable => "face_unavailable",
             AppError::Unavailable => "unavailable",
         }
     }
@@ -146,6 +152,10 @@ impl AppError {
                 session_id: String::new(),
             },
             "reason_too_short" => AppError::ReasonTooShort,
+            "face_unavailable" => AppError::FaceUnavailable,
+            "bad_selfie" => AppError::Invalid {
+                field: "selfie".into(),
+            },
             "unavailable" => AppError::Unavailable,
             _ => return None,
         })
@@ -167,6 +177,7 @@ impl AppError {
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
             AppError::ActiveSession { .. } => StatusCode::CONFLICT,
+            AppError::FaceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PortalUnavailable | AppError::PortalChanged => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -197,6 +208,7 @@ impl From<attn::Error> for AppError {
             E::VerificationFailed(reason) if reason == "CODE_EXPIRED" => AppError::CodeExpired,
             E::VerificationFailed(reason) if reason == "SESSION_ENDED" => AppError::SessionEnded,
             E::WrongCredentials => AppError::WrongCredentials,
+            E::FaceCheckUnavailable => AppError::FaceUnavailable,
             E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
             E::PortalUnavailable | E::PhotoMissing => AppError::PortalUnavailable,
             E::PortalChanged(_) => AppError::PortalChanged,

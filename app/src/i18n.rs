@@ -226,6 +226,34 @@ pub enum Text {
     ErrActiveSession,
     /// Error.
     ErrReasonTooShort,
+    /// A selfie that cannot be used.
+    ErrSelfie,
+    /// Level 3 without models.
+    ErrFaceUnavailable,
+    /// Reason code.
+    ReasonFaceMismatch,
+    /// Reason code.
+    ReasonNoFace,
+    /// Reason code.
+    ReasonManyFaces,
+    /// Reason code.
+    ReasonNoReference,
+    /// Reason code.
+    ReasonSelfieMissing,
+    /// Reason code.
+    ReasonFacePending,
+    /// Reason code.
+    ReasonFaceTimeout,
+    /// While the face check runs.
+    CheckingFace,
+    /// Label of the selfie input.
+    Selfie,
+    /// Under the selfie input.
+    SelfieHint,
+    /// Face distance label.
+    Distance,
+    /// Next to level 3 when unavailable.
+    FaceUnavailableNote,
     /// Join page for teachers.
     StudentsOnly,
     /// Find page title.
@@ -486,8 +514,8 @@ impl Text {
             (ReasonWifi, Lang::En) => "you are not on the classroom network",
             (ReasonDevice, Lang::Tr) => "bu cihazla başka bir öğrenci katıldı",
             (ReasonDevice, Lang::En) => "another student already checked in with this device",
-            (ReasonFace, Lang::Tr) => "yüz doğrulaması bu sunucuda henüz yapılamıyor",
-            (ReasonFace, Lang::En) => "the face check is not available on this server yet",
+            (ReasonFace, Lang::Tr) => "yüz doğrulaması bu sunucuda yapılamıyor",
+            (ReasonFace, Lang::En) => "the face check is not available on this server",
             (ReasonOther, Lang::Tr) => "doğrulama başarısız",
             (ReasonOther, Lang::En) => "the check failed",
             (ErrCodeExpired, Lang::Tr) => "Kodun süresi doldu, QR kodu yeniden okutun.",
@@ -578,6 +606,52 @@ impl Text {
             (ActRecordRestored, Lang::En) => "restored the student's record",
             (RestoredNotice, Lang::Tr) => "Geri alındı.",
             (RestoredNotice, Lang::En) => "Restored.",
+            (ErrSelfie, Lang::Tr) => {
+                "Fotoğraf kullanılamadı: JPEG, PNG veya WebP olmalı, en çok 8 MB ve 4096 piksel."
+            }
+            (ErrSelfie, Lang::En) => {
+                "The photo cannot be used: it must be a JPEG, PNG or WebP of at most 8 MB and 4096 pixels."
+            }
+            (ErrFaceUnavailable, Lang::Tr) => {
+                "Bu sunucuda yüz doğrulaması kullanılamıyor; ağ doğrulamasını seçin."
+            }
+            (ErrFaceUnavailable, Lang::En) => {
+                "Face checks are not available on this server; choose the network check."
+            }
+            (ReasonFaceMismatch, Lang::Tr) => "yüz portal fotoğrafıyla eşleşmedi",
+            (ReasonFaceMismatch, Lang::En) => "the face does not match the portal photo",
+            (ReasonNoFace, Lang::Tr) => "fotoğrafta yüz bulunamadı, yeni bir özçekim yükleyin",
+            (ReasonNoFace, Lang::En) => "no face in the photo, take a new selfie",
+            (ReasonManyFaces, Lang::Tr) => {
+                "fotoğrafta birden fazla yüz var, yalnız kendinizi çekin"
+            }
+            (ReasonManyFaces, Lang::En) => {
+                "more than one face in the photo, take one of yourself only"
+            }
+            (ReasonNoReference, Lang::Tr) => "portalda fotoğraf yok, öğretim üyesi karar verecek",
+            (ReasonNoReference, Lang::En) => "no portal photo, the teacher decides",
+            (ReasonSelfieMissing, Lang::Tr) => "özçekim gönderilmedi",
+            (ReasonSelfieMissing, Lang::En) => "no selfie was sent",
+            (ReasonFacePending, Lang::Tr) => "yüz kontrol ediliyor…",
+            (ReasonFacePending, Lang::En) => "checking the face…",
+            (ReasonFaceTimeout, Lang::Tr) => "yüz kontrolü oturum bitmeden tamamlanamadı",
+            (ReasonFaceTimeout, Lang::En) => {
+                "the face check did not finish before the session ended"
+            }
+            (CheckingFace, Lang::Tr) => "Yüzünüz kontrol ediliyor…",
+            (CheckingFace, Lang::En) => "Checking your face…",
+            (Selfie, Lang::Tr) => "Özçekim",
+            (Selfie, Lang::En) => "Selfie",
+            (SelfieHint, Lang::Tr) => {
+                "Yüzünüz tek başına ve net görünsün; fotoğraf saklanmaz, yalnız portal fotoğrafınızla karşılaştırılır."
+            }
+            (SelfieHint, Lang::En) => {
+                "Your face alone and clearly visible; the photo is not kept, only compared with your portal photo."
+            }
+            (Distance, Lang::Tr) => "benzerlik mesafesi",
+            (Distance, Lang::En) => "face distance",
+            (FaceUnavailableNote, Lang::Tr) => "(bu sunucuda kullanılamıyor)",
+            (FaceUnavailableNote, Lang::En) => "(not available on this server)",
             (ErrReasonTooShort, Lang::Tr) => "Gerekçe çok kısa.",
             (ErrReasonTooShort, Lang::En) => "The reason is too short.",
             (StudentsOnly, Lang::Tr) => "Yoklamaya yalnızca öğrenciler katılabilir.",

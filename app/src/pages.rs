@@ -7,8 +7,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::{
-    CheckIn, Login, Logout, SessionUser, SetLanguage, encode_component, find_sessions, join_info,
-    local_path, todays_lessons,
+    CheckIn, CheckInSelfie, Login, Logout, SessionUser, SetLanguage, encode_component,
+    find_sessions, join_info, local_path, todays_lessons,
 };
 use crate::error::AppError;
 use crate::i18n::Text;
@@ -246,7 +246,8 @@ pub fn JoinPage() -> impl IntoView {
                                 {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome">{e.message(use_lang())}</p> })}
                                 {outcome.map(|m| view! { <Outcome m/> })}
                                 {(!s.is_student).then(|| view! { <p class="muted">{t(Text::StudentsOnly)}</p> })}
-                                {can_join.then(|| view! {
+                                {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
+                                {(can_join && !s.selfie).then(|| view! {
                                     <form class="stack" method="post" action=CheckIn::url()>
                                         <input type="hidden" name="session_id" value=id()/>
                                         <label>
@@ -274,6 +275,46 @@ pub fn JoinPage() -> impl IntoView {
     }
 }
 
+/// The check-in form of a session with a face check: the code and a selfie, sent as a
+/// multipart form (it works before the script loads; phones offer the front camera). With the
+/// script the chosen photo is shown before it is sent.
+#[component]
+fn SelfieForm(id: String, code: String) -> impl IntoView {
+    let preview = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    let on_change = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let url = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+            .and_then(|file| web_sys::Url::create_object_url_with_blob(&file).ok());
+        if let Some(old) = preview.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        preview.set(url);
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let on_change = move |_: leptos::ev::Event| {};
+    view! {
+        <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data">
+            <input type="hidden" name="session_id" value=id/>
+            <label>
+                {t(Text::Code)}
+                <input name="code" value=code inputmode="numeric" autocomplete="off" maxlength="6" required/>
+            </label>
+            <label>
+                {t(Text::Selfie)}
+                <input name="selfie" type="file" accept="image/*" capture="user" required on:change=on_change/>
+            </label>
+            {move || preview.get().map(|src| view! { <img class="selfie-preview" src=src alt=t(Text::Selfie)/> })}
+            <p class="muted small">{t(Text::SelfieHint)}</p>
+            <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+        </form>
+    }
+}
+
 #[component]
 fn Outcome(m: crate::api::MyCheckIn) -> impl IntoView {
     if m.removed {
@@ -283,6 +324,14 @@ fn Outcome(m: crate::api::MyCheckIn) -> impl IntoView {
     if m.attended {
         return view! { <p class="success" data-testid="outcome">{t(Text::YouAttended)}</p> }
             .into_any();
+    }
+    if m.reason.as_deref() == Some("FACE_CHECK_PENDING") {
+        // Without the script the page asks again by itself until the outcome is there.
+        return view! {
+            <leptos_meta::Meta http_equiv="refresh" content="2"/>
+            <p class="notice" data-testid="outcome">{t(Text::CheckingFace)}</p>
+        }
+        .into_any();
     }
     let reason = m
         .reason

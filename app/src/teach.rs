@@ -28,6 +28,8 @@ pub struct RecordView {
     pub removed: Option<String>,
     /// "09:03".
     pub time: String,
+    /// The selfie's distance from the portal photo ("0.39"), for face-checked sessions.
+    pub distance: Option<String>,
 }
 
 /// Everything the live page shows.
@@ -92,6 +94,15 @@ pub async fn start_session(
     Ok(())
 }
 
+/// Whether this server can check faces (level 3). Teachers only.
+#[server(endpoint = "face_check_available")]
+pub async fn face_check_available() -> Result<bool, AppError> {
+    use crate::auth;
+    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
+    attn::auth::Caller::require_teacher(caller.as_ref()).map_err(auth::fail)?;
+    Ok(ctx.face.is_some())
+}
+
 /// The teacher's running session, if any (its id). Teachers only.
 #[server(endpoint = "active_session")]
 pub async fn active_session() -> Result<Option<String>, AppError> {
@@ -128,6 +139,9 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
                 .attendance_time
                 .map(|t| t.with_timezone(&tz).format("%H:%M:%S").to_string())
                 .unwrap_or_default(),
+            distance: r
+                .face_distance_milli
+                .map(|d| format!("{:.2}", f32::from(d) / 1000.0)),
         })
         .collect();
     Ok(LiveBoardView {
@@ -260,10 +274,12 @@ pub fn TeachPage() -> impl IntoView {
 #[component]
 fn StartForm() -> impl IntoView {
     let lessons = Resource::new(|| (), |_| crate::api::todays_lessons());
+    let face = Resource::new(|| (), |_| face_check_available());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let lessons = lessons.await.unwrap_or_default();
+                let face = face.await.unwrap_or(false);
                 let suggested = lessons.iter().find(|l| l.suggested).map(|l| l.title.clone()).unwrap_or_default();
                 view! {
                     <form class="stack" method="post" action=StartSession::url()>
@@ -282,7 +298,10 @@ fn StartForm() -> impl IntoView {
                             <legend>{t(Text::Security)}</legend>
                             <label class="choice"><input type="radio" name="security" value="1"/> {t(Text::SecurityNone)}</label>
                             <label class="choice"><input type="radio" name="security" value="2" checked/> {t(Text::SecurityNetwork)}</label>
-                            <label class="choice"><input type="radio" name="security" value="3"/> {t(Text::SecurityFace)}</label>
+                            <label class="choice">
+                                <input type="radio" name="security" value="3" disabled=!face/> {t(Text::SecurityFace)}
+                                {(!face).then(|| view! { " " <span class="muted small">{t(Text::FaceUnavailableNote)}</span> })}
+                            </label>
                         </fieldset>
                         <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t(Text::RotateCode)}</label>
                         <button class="primary" type="submit">{t(Text::Start)}</button>
@@ -413,6 +432,7 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
         <li class=format!("student {status}") data-number=r.number.clone()>
             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
             <span class="when muted">{r.time.clone()}</span>
+            {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{format!("{} {d}", t(Text::Distance))}</span> })}
             <span class="state">
                 {match status {
                     "removed" => format!("{}: {}", t(Text::Removed), r.removed.clone().unwrap_or_default()),
@@ -445,6 +465,13 @@ pub fn reason_text(code: &str) -> &'static str {
         "WIFI_FAILED" => Text::ReasonWifi,
         "DEVICE_ALREADY_USED" => Text::ReasonDevice,
         "FACE_CHECK_UNAVAILABLE" => Text::ReasonFace,
+        "FACE_MISMATCH" => Text::ReasonFaceMismatch,
+        "NO_FACE_FOUND" => Text::ReasonNoFace,
+        "MORE_THAN_ONE_FACE" => Text::ReasonManyFaces,
+        "REFERENCE_IMAGE_NOT_FOUND" => Text::ReasonNoReference,
+        "FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING" => Text::ReasonSelfieMissing,
+        "FACE_CHECK_PENDING" => Text::ReasonFacePending,
+        "FACE_CHECK_TIMEOUT" => Text::ReasonFaceTimeout,
         _ => Text::ReasonOther,
     })
 }

@@ -58,7 +58,8 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
     sessions::layer(router, &ctx.config).await
 }
 
-/// 200 when the database and the live store answer, 503 (naming what is down) otherwise.
+/// 200 when the database and the live store answer, 503 (naming what is down) otherwise. It
+/// also says whether the face check is there; without it the app serves, with no level 3.
 pub async fn readyz(ctx: Ctx) -> impl IntoResponse {
     let r = ctx.readiness().await;
     let status = if r.is_ready() {
@@ -72,6 +73,7 @@ pub async fn readyz(ctx: Ctx) -> impl IntoResponse {
         Json(serde_json::json!({
             "database": state(r.database),
             "live_store": state(r.live_store),
+            "face_check": state(r.face_check),
         })),
     )
 }

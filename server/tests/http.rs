@@ -17,6 +17,31 @@ struct TestApp {
 /// Key of the join codes in these tests.
 const JOIN_SECRET: &str = "http-test-secret";
 
+fn models_dir() -> std::path::PathBuf {
+    std::env::var("ATTN_MODELS_DIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(Into::into)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"))
+}
+
+/// The face check, loaded once for every app of this file; `None` without the models (unless
+/// ATTN_TEST_REQUIRE_MODELS=1).
+fn face_checker() -> Option<attn::face::FaceChecker> {
+    static CHECKER: std::sync::OnceLock<Option<attn::face::FaceChecker>> =
+        std::sync::OnceLock::new();
+    CHECKER
+        .get_or_init(|| {
+            let required = std::env::var("ATTN_TEST_REQUIRE_MODELS").is_ok_and(|v| v == "1");
+            match attn::face::FaceChecker::load(&models_dir(), 2, attn::face::DEFAULT_THRESHOLD) {
+                Ok(checker) => Some(checker),
+                Err(error) if required => panic!("the face models are required: {error}"),
+                Err(_) => None,
+            }
+        })
+        .clone()
+}
+
 /// The demo account named as admin in these tests.
 const ADMIN: &str = "demo_teacher_10";
 
@@ -31,8 +56,11 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
         login_max_failures_per_ip: 8,
         join_secret: Some(JOIN_SECRET.into()),
         admins: vec![ADMIN.into()],
+        demo_photo: Some(models_dir().join("testdata/obama.jpg")),
         ..Config::default()
     });
+    let mut ctx = ctx;
+    ctx.face = face_checker();
     let options = LeptosOptions::builder()
         .output_name("attn")
         .site_root("target/site")
@@ -245,7 +273,98 @@ on_both_backends!(
     a_student_finds_a_running_session_by_lesson_or_teacher,
     after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores,
     a_student_sees_their_attendance_rate,
+    a_student_checks_in_with_a_selfie_in_a_plain_multipart_form,
 );
+
+async fn post_selfie(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    id: &str,
+    code: &str,
+    selfie: Vec<u8>,
+    file_name: &str,
+) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", id.to_owned())
+        .text("code", code.to_owned())
+        .part(
+            "selfie",
+            reqwest::multipart::Part::bytes(selfie).file_name(file_name.to_owned()),
+        );
+    let res = browser
+        .post(format!("{}/api/check_in_selfie", app.base))
+        .header(header::ACCEPT, "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+async fn a_student_checks_in_with_a_selfie_in_a_plain_multipart_form(app: TestApp) {
+    if face_checker().is_none() {
+        return;
+    }
+    app.log_in("demo_teacher_9", DEMO_PASSWORD, "/").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Yüz Tanıma"),
+                ("duration", "10"),
+                ("security", "3"),
+                ("rotate", "on"),
+            ],
+        )
+        .await;
+    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
+    let code = app.code(&id);
+    let photo = |name: &str| std::fs::read(models_dir().join("testdata").join(name)).unwrap();
+
+    // The join page asks for a selfie with the front camera.
+    let same = app.new_browser();
+    app.log_in_with(&same, "demo_student_31", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&same, &format!("/join/{id}?c={code}")).await;
+    assert!(page.contains(r#"enctype="multipart/form-data""#), "{page}");
+    assert!(page.contains(r#"capture="user""#) && page.contains(r#"accept="image/*""#));
+    let to = post_selfie(&app, &same, &id, &code, photo("obama2.jpg"), "selfie.jpg").await;
+    assert_eq!(to, format!("/join/{id}"));
+    assert!(
+        app.page_as(&same, &to)
+            .await
+            .contains("Yoklamaya katıldınız.")
+    );
+
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_student_32", DEMO_PASSWORD, "/")
+        .await;
+    let to = post_selfie(&app, &other, &id, &code, photo("biden.jpg"), "me.jpg").await;
+    let page = app.page_as(&other, &to).await;
+    assert!(page.contains("yüz portal fotoğrafıyla eşleşmedi"), "{page}");
+
+    // Not an image: refused with a clear message, nothing recorded.
+    let bad = app.new_browser();
+    app.log_in_with(&bad, "demo_student_33", DEMO_PASSWORD, "/")
+        .await;
+    let to = post_selfie(&app, &bad, &id, &code, b"%PDF-1.4".to_vec(), "cv.pdf").await;
+    assert_eq!(to, format!("/join/{id}?error=bad_selfie"));
+    let page = app.page_as(&bad, &to).await;
+    assert!(page.contains("Fotoğraf kullanılamadı"), "{page}");
+
+    // The teacher sees both outcomes, with the distance.
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("Demo Öğrenci 31") && live.contains("Demo Öğrenci 32"));
+    assert!(!live.contains("Demo Öğrenci 33"));
+    assert_eq!(
+        live.matches(r#"data-testid="distance""#).count(),
+        2,
+        "{live}"
+    );
+    assert!(live.contains("yüz portal fotoğrafıyla eşleşmedi"));
+}
 
 /// Moves every finished session into the database, as the server's background sweep does.
 async fn sweep(app: &TestApp) {
@@ -1007,14 +1126,37 @@ async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
     let (status, body) = app.page("/readyz", &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, r#"{"database":"ok","live_store":"ok"}"#);
+    let face = if face_checker().is_some() {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    assert_eq!(
+        body,
+        format!(r#"{{"database":"ok","face_check":"{face}","live_store":"ok"}}"#)
+    );
+    // Without the face-check models the server is still ready, and says what it lacks.
+    use axum::response::IntoResponse;
+    let bare = app.env.ctx(Config::default());
+    let answer = server::readyz(bare).await.into_response();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(answer.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        r#"{"database":"ok","face_check":"unavailable","live_store":"ok"}"#.as_bytes()
+    );
 }
 
 async fn readiness_names_a_database_that_is_down(app: TestApp) {
     app.env.db.close().await;
     let (status, body) = app.page("/readyz", &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body, r#"{"database":"unavailable","live_store":"ok"}"#);
+    assert!(
+        body.starts_with(r#"{"database":"unavailable","face_check":"#),
+        "{body}"
+    );
     let (status, _) = app.page("/healthz", &[]).await;
     assert_eq!(status, StatusCode::OK, "the process itself is still up");
 }

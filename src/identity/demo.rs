@@ -16,6 +16,7 @@ const STUDENTS: u32 = 300;
 #[derive(Clone)]
 pub struct DemoAccounts {
     password: String,
+    photo: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for DemoAccounts {
@@ -29,7 +30,15 @@ impl DemoAccounts {
     pub fn new(password: impl Into<String>) -> Self {
         Self {
             password: password.into(),
+            photo: None,
         }
+    }
+
+    /// Every demo student's portal photo is read from `photo` at login (for trying the face
+    /// check); without it demo students have no photo.
+    pub fn with_photo(mut self, photo: Option<std::path::PathBuf>) -> Self {
+        self.photo = photo;
+        self
     }
 
     /// True for a username of the demo's form.
@@ -88,8 +97,11 @@ impl IdentityProvider for DemoAccounts {
         Ok(PortalUser {
             school_number: username.trim().to_owned(),
             full_name,
+            photo: match (role, &self.photo) {
+                (Role::Student, Some(path)) => tokio::fs::read(path).await.ok(),
+                _ => None,
+            },
             role,
-            photo: None,
             lessons,
         })
     }
