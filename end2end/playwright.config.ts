@@ -8,6 +8,8 @@ const port = Number(process.env.ATTN_E2E_PORT ?? 3100);
 const serverBin = process.env.ATTN_SERVER_BIN ?? path.resolve(__dirname, '../target/release/server');
 const siteRoot = process.env.ATTN_SITE_ROOT ?? path.resolve(__dirname, '../target/site');
 const dataDir = path.join(os.tmpdir(), `attn-e2e-${process.pid}`);
+// The face-check models and test photos that scripts/models fetched.
+const modelsDir = process.env.ATTN_MODELS_DIR ?? path.resolve(__dirname, '../models');
 
 export default defineConfig({
   testDir: './tests',
@@ -56,6 +58,9 @@ export default defineConfig({
       // Finished sessions reach the history within a second or two.
       ATTN_SWEEP_INTERVAL_SECS: '1',
       ATTN_ADMINS: 'demo_teacher_10',
+      ATTN_MODELS_DIR: modelsDir,
+      // Every demo student's portal photo, for the face check.
+      ATTN_DEMO_PHOTO: path.join(modelsDir, 'testdata', 'obama.jpg'),
       RUST_LOG: 'warn',
     },
   },

@@ -4,6 +4,12 @@
 //! `bench sweep [SESSIONS] [RECORDS]` persists SESSIONS finished sessions of RECORDS records each
 //! (default 100 x 300) with the sweep, on SQLite + memory and, when `ATTN_TEST_DATABASE_URL` and
 //! `ATTN_TEST_REDIS_URL` are set, on PostgreSQL + Redis, and prints records per second.
+//!
+//! `bench face [ROUNDS]` measures the face check on the test photos in the models folder
+//! (`ATTN_MODELS_DIR`, default ./models): per-photo latency of decoding, detection and the
+//! descriptor on one thread (p50/p95 over ROUNDS rounds), checks per second with two workers,
+//! peak memory, and the distance of every pair of labelled photos with the false accept and
+//! false reject rates at the threshold.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,8 +31,12 @@ async fn main() -> Result<(), BoxError> {
             let records = arg(&args, 2, 300)?;
             sweep(sessions, records).await
         }
+        Some("face") => {
+            let rounds = arg(&args, 1, 10)?;
+            face(rounds).await
+        }
         _ => {
-            eprintln!("usage: bench sweep [SESSIONS] [RECORDS]");
+            eprintln!("usage: bench sweep [SESSIONS] [RECORDS] | bench face [ROUNDS]");
             std::process::exit(2);
         }
     }
@@ -137,5 +147,152 @@ async fn sweep_on(
         written as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / persisted as f64,
     );
+    Ok(())
+}
+
+/// The labelled test photos: file and person.
+const FACES: [(&str, &str); 6] = [
+    ("obama.jpg", "obama"),
+    ("obama2.jpg", "obama"),
+    ("obama3.jpg", "obama"),
+    ("obama_partial_face.jpg", "obama"),
+    ("32bit.png", "obama"),
+    ("biden.jpg", "biden"),
+];
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+async fn face(rounds: usize) -> Result<(), BoxError> {
+    use attn::face::{Described, FaceChecker, FaceModels, decode};
+    let dir = std::path::PathBuf::from(
+        std::env::var("ATTN_MODELS_DIR").unwrap_or_else(|_| "models".into()),
+    );
+    let photos: Vec<(String, String, Vec<u8>)> = FACES
+        .iter()
+        .map(|(file, who)| {
+            let bytes = std::fs::read(dir.join("testdata").join(file))?;
+            Ok(((*file).to_owned(), (*who).to_owned(), bytes))
+        })
+        .collect::<Result<_, std::io::Error>>()?;
+    let mut models = FaceModels::load(&dir)?;
+    println!(
+        "face: {} photos x {rounds} rounds, one thread",
+        photos.len()
+    );
+
+    let (mut decode_ms, mut detect_ms, mut embed_ms, mut total_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut descriptors = Vec::new();
+    for round in 0..rounds.max(1) {
+        for (file, who, bytes) in &photos {
+            let t0 = Instant::now();
+            let image = decode::decode_upright(bytes).map_err(|e| format!("{file}: {e:?}"))?;
+            let t1 = Instant::now();
+            let (small, ratio) = attn::face::shrink_for_detection(&image);
+            let faces = models.faces(&small)?;
+            let t2 = Instant::now();
+            let main = faces
+                .iter()
+                .max_by(|a, b| a.height().total_cmp(&b.height()))
+                .ok_or_else(|| format!("{file}: no face"))?;
+            let landmarks = main.landmarks.map(|[x, y]| [x / ratio, y / ratio]);
+            let descriptor = models.descriptor(&image, &landmarks)?;
+            let t3 = Instant::now();
+            decode_ms.push((t1 - t0).as_secs_f64() * 1000.0);
+            detect_ms.push((t2 - t1).as_secs_f64() * 1000.0);
+            embed_ms.push((t3 - t2).as_secs_f64() * 1000.0);
+            if round == 0 {
+                // The pipeline the service runs (shrunk for detection), for the distances.
+                if let Described::One(d) = models.describe(&image)? {
+                    descriptors.push((file.clone(), who.clone(), d));
+                }
+            }
+            let _ = descriptor;
+        }
+    }
+    for i in 0..decode_ms.len() {
+        total_ms.push(decode_ms[i] + detect_ms[i] + embed_ms[i]);
+    }
+    for (label, values) in [
+        ("decode", &mut decode_ms),
+        ("detect", &mut detect_ms),
+        ("descriptor", &mut embed_ms),
+        ("one photo", &mut total_ms),
+    ] {
+        values.sort_by(f64::total_cmp);
+        println!(
+            "  {label:<10} p50 {:7.1} ms  p95 {:7.1} ms",
+            percentile(values, 0.5),
+            percentile(values, 0.95)
+        );
+    }
+
+    let threshold = attn::face::DEFAULT_THRESHOLD;
+    let (mut same, mut different) = (Vec::new(), Vec::new());
+    for i in 0..descriptors.len() {
+        for j in i + 1..descriptors.len() {
+            let (a, b) = (&descriptors[i], &descriptors[j]);
+            let d = attn::face::distance(&a.2, &b.2);
+            println!("  distance {} - {}: {d:.3}", a.0, b.0);
+            if a.1 == b.1 {
+                same.push(d)
+            } else {
+                different.push(d)
+            }
+        }
+    }
+    let false_rejects = same.iter().filter(|d| **d >= threshold).count();
+    let false_accepts = different.iter().filter(|d| **d < threshold).count();
+    let range = |v: &[f32]| {
+        let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = v.iter().copied().fold(0.0, f32::max);
+        format!("{lo:.3}..{hi:.3}")
+    };
+    println!(
+        "  same person: {} pairs, {}; different: {} pairs, {}",
+        same.len(),
+        range(&same),
+        different.len(),
+        range(&different)
+    );
+    println!(
+        "  at threshold {threshold}: false rejects {false_rejects}/{}, false accepts {false_accepts}/{}",
+        same.len(),
+        different.len()
+    );
+
+    // Throughput: whole checks (two photos each) through the pool of two workers.
+    let checker = FaceChecker::load(&dir, 2, threshold)?;
+    let checks = rounds.max(1) * 4;
+    let began = Instant::now();
+    let tasks: Vec<_> = (0..checks)
+        .map(|i| {
+            let checker = checker.clone();
+            let reference = photos[0].2.clone();
+            let selfie = photos[1 + i % 2].2.clone();
+            tokio::spawn(async move { checker.compare(reference, selfie).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    println!(
+        "  pool of 2 workers: {checks} checks in {elapsed:.2} s = {:.2} checks/s",
+        checks as f64 / elapsed
+    );
+    if let Some(mib) = peak_memory_mib() {
+        println!("  peak memory (VmHWM): {mib:.0} MiB");
+    }
     Ok(())
 }

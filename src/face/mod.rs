@@ -271,7 +271,9 @@ pub fn distance(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The photo shrunk so its longer side is at most [`DETECT_SIDE`], and the ratio applied.
-fn shrink_for_detection(photo: &image::RgbImage) -> (std::borrow::Cow<'_, image::RgbImage>, f32) {
+pub fn shrink_for_detection(
+    photo: &image::RgbImage,
+) -> (std::borrow::Cow<'_, image::RgbImage>, f32) {
     let longest = photo.width().max(photo.height());
     if longest <= DETECT_SIDE {
         return (std::borrow::Cow::Borrowed(photo), 1.0);
