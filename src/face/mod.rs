@@ -155,6 +155,7 @@ impl std::fmt::Debug for FaceModels {
 fn session(path: PathBuf) -> Result<Session> {
     Session::builder()
         .and_then(|b| b.with_intra_threads(1))
+        .and_then(|b| b.with_memory_pattern(false))
         .and_then(|b| b.commit_from_file(&path))
         .map_err(|e| Error::FaceModel(format!("{}: {e}", path.display())))
 }

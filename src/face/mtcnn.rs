@@ -8,8 +8,11 @@
 use super::resize::{Planar, resize_area, resize_area_rounded};
 use crate::error::Result;
 
-/// The smallest face looked for, in pixels.
+/// The smallest face looked for, in pixels...
 const MIN_FACE: f32 = 20.0;
+/// ...or this fraction of the image's shorter side, if larger: a selfie or a portal photo is
+/// mostly face, and skipping the finest pyramid levels makes detection several times faster.
+const MIN_FACE_FRACTION: f32 = 0.08;
 /// Pyramid step.
 const FACTOR: f32 = 0.709;
 /// Score needed at each stage.
@@ -66,7 +69,8 @@ struct Candidate {
 /// Every face in `image`, most confident first.
 pub fn detect(nets: &mut dyn Networks, image: &Planar) -> Result<Vec<Face>> {
     let (w, h) = (image.width as f32, image.height as f32);
-    let mut m = 12.0 / MIN_FACE;
+    let min_face = MIN_FACE.max(w.min(h) * MIN_FACE_FRACTION);
+    let mut m = 12.0 / min_face;
     let mut side = w.min(h) * m;
     let mut scales = Vec::new();
     while side >= 12.0 {
