@@ -334,7 +334,7 @@ impl Networks for FaceModels {
             .collect())
     }
 
-    fn onet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<([f32; 4], [f32; 10], f32)>> {
+    fn onet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<mtcnn::Refined>> {
         let tensor = Tensor::from_array(([n, 48usize, 48, 3], input)).map_err(model_error)?;
         let outputs = self
             .onet

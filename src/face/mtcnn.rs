@@ -49,6 +49,9 @@ pub struct Proposals {
     pub height: usize,
 }
 
+/// O-Net's answer for one crop: box regression, landmarks (x1..x5, y1..y5), probability.
+pub type Refined = ([f32; 4], [f32; 10], f32);
+
 /// The three networks.
 pub trait Networks {
     /// P-Net on one image given as `[1, width, height, 3]`.
@@ -56,7 +59,7 @@ pub trait Networks {
     /// R-Net on `n` crops of 24x24: regression and probability per crop.
     fn rnet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<([f32; 4], f32)>>;
     /// O-Net on `n` crops of 48x48: regression, landmarks and probability per crop.
-    fn onet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<([f32; 4], [f32; 10], f32)>>;
+    fn onet(&mut self, input: Vec<f32>, n: usize) -> Result<Vec<Refined>>;
 }
 
 #[derive(Debug, Clone, Copy)]
