@@ -10,6 +10,9 @@
 //! descriptor on one thread (p50/p95 over ROUNDS rounds), checks per second with two workers,
 //! peak memory, and the distance of every pair of labelled photos with the false accept and
 //! false reject rates at the threshold.
+//!
+//! `bench chips OUT_DIR` writes the aligned 150x150 chips of those photos (`chips.bin`, RGB
+//! bytes, and `chips.json`, their names), for `scripts/face/verify_conversion`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +33,10 @@ async fn main() -> Result<(), BoxError> {
             let sessions = arg(&args, 1, 100)?;
             let records = arg(&args, 2, 300)?;
             sweep(sessions, records).await
+        }
+        Some("chips") => {
+            let out = args.get(1).ok_or("bench chips OUT_DIR")?;
+            chips(std::path::Path::new(out))
         }
         Some("face") => {
             let rounds = arg(&args, 1, 10)?;
@@ -294,5 +301,36 @@ async fn face(rounds: usize) -> Result<(), BoxError> {
     if let Some(mib) = peak_memory_mib() {
         println!("  peak memory (VmHWM): {mib:.0} MiB");
     }
+    Ok(())
+}
+
+/// The aligned chips of the test photos, as the service cuts them.
+fn chips(out: &std::path::Path) -> Result<(), BoxError> {
+    use attn::face::{FaceModels, align, decode, shrink_for_detection};
+    let dir = std::path::PathBuf::from(
+        std::env::var("ATTN_MODELS_DIR").unwrap_or_else(|_| "models".into()),
+    );
+    let mut models = FaceModels::load(&dir)?;
+    let (mut bytes, mut names) = (Vec::new(), Vec::new());
+    for (file, _) in FACES {
+        let image = decode::decode_upright(&std::fs::read(dir.join("testdata").join(file))?)
+            .map_err(|e| format!("{file}: {e:?}"))?;
+        let (small, ratio) = shrink_for_detection(&image);
+        let faces = models.faces(&small)?;
+        let main = faces
+            .iter()
+            .max_by(|a, b| a.height().total_cmp(&b.height()))
+            .ok_or_else(|| format!("{file}: no face"))?;
+        let landmarks = main.landmarks.map(|[x, y]| [x / ratio, y / ratio]);
+        bytes.extend(align::chip(&image, &landmarks).iter().map(|v| *v as u8));
+        names.push(format!("\"{file}\""));
+    }
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("chips.bin"), bytes)?;
+    std::fs::write(
+        out.join("chips.json"),
+        format!("{{\"names\": [{}]}}", names.join(", ")),
+    )?;
+    println!("{} chips written to {}", names.len(), out.display());
     Ok(())
 }
