@@ -96,6 +96,8 @@ async fn the_same_person_passes() {
             return;
         };
         eprintln!("obama.jpg vs {other}: {outcome:?}");
+        // The portal photo's descriptor is remembered (in memory only) for the next check.
+        assert!(checker().unwrap().remembered_references() >= 1);
         assert!(
             matches!(outcome, FaceOutcome::Match { distance } if distance < 0.5),
             "{other}: {outcome:?}"

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod mtcnn;
 pub mod resize;
 
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -238,20 +239,43 @@ impl FaceModels {
         selfie: &[u8],
         threshold: f32,
     ) -> Result<FaceOutcome> {
+        self.compare_cached(reference, selfie, threshold, None)
+    }
+
+    /// As [`FaceModels::compare`], reusing the reference photo's descriptor from `cache` (and
+    /// adding it there), so a student's portal photo is described once, not at every check.
+    fn compare_cached(
+        &mut self,
+        reference: &[u8],
+        selfie: &[u8],
+        threshold: f32,
+        cache: Option<&DescriptorCache>,
+    ) -> Result<FaceOutcome> {
         let selfie = match decode::decode_upright(selfie) {
             Ok(image) => image,
             Err(e) => return Ok(FaceOutcome::SelfieRejected(e)),
-        };
-        let Ok(reference) = decode::decode_upright(reference) else {
-            return Ok(FaceOutcome::ReferenceUnusable);
         };
         let mine = match self.describe(&selfie)? {
             Described::One(d) => d,
             Described::NoFace => return Ok(FaceOutcome::NoFace),
             Described::Several => return Ok(FaceOutcome::MoreThanOneFace),
         };
-        let Described::One(theirs) = self.describe(&reference)? else {
-            return Ok(FaceOutcome::ReferenceUnusable);
+        let key = cache.map(|_| DescriptorCache::key(reference));
+        let known = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k));
+        let theirs = match known {
+            Some(d) => d,
+            None => {
+                let Ok(reference) = decode::decode_upright(reference) else {
+                    return Ok(FaceOutcome::ReferenceUnusable);
+                };
+                let Described::One(d) = self.describe(&reference)? else {
+                    return Ok(FaceOutcome::ReferenceUnusable);
+                };
+                if let (Some(cache), Some(key)) = (cache, key) {
+                    cache.put(key, d.clone());
+                }
+                d
+            }
         };
         let distance = distance(&mine, &theirs);
         Ok(if distance < threshold {
@@ -259,6 +283,49 @@ impl FaceModels {
         } else {
             FaceOutcome::Mismatch { distance }
         })
+    }
+}
+
+/// Descriptors of recent reference photos, in memory only, keyed by the photo's SHA-256; the
+/// oldest go first when it is full.
+#[derive(Default)]
+struct DescriptorCache {
+    entries: Mutex<Remembered>,
+}
+
+/// Descriptors by photo hash, and the hashes oldest first.
+type Remembered = (HashMap<[u8; 32], Vec<f32>>, VecDeque<[u8; 32]>);
+
+impl DescriptorCache {
+    /// Most photos remembered (128 numbers each).
+    const CAPACITY: usize = 2048;
+
+    fn key(photo: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(photo).into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Vec<f32>> {
+        self.entries.lock().ok()?.0.get(key).cloned()
+    }
+
+    fn put(&self, key: [u8; 32], descriptor: Vec<f32>) {
+        let Ok(mut guard) = self.entries.lock() else {
+            return;
+        };
+        let (map, order) = &mut *guard;
+        if map.insert(key, descriptor).is_none() {
+            order.push_back(key);
+        }
+        while order.len() > Self::CAPACITY {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.lock().map(|g| g.0.len()).unwrap_or(0)
     }
 }
 
@@ -362,6 +429,7 @@ impl Networks for FaceModels {
 #[derive(Clone)]
 pub struct FaceChecker {
     models: Arc<Mutex<Vec<FaceModels>>>,
+    references: Arc<DescriptorCache>,
     permits: Arc<tokio::sync::Semaphore>,
     threshold: f32,
 }
@@ -384,6 +452,7 @@ impl FaceChecker {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             models: Arc::new(Mutex::new(models)),
+            references: Arc::default(),
             permits: Arc::new(tokio::sync::Semaphore::new(workers)),
             threshold,
         })
@@ -392,6 +461,11 @@ impl FaceChecker {
     /// The distance under which faces match.
     pub fn threshold(&self) -> f32 {
         self.threshold
+    }
+
+    /// How many reference photos' descriptors are remembered.
+    pub fn remembered_references(&self) -> usize {
+        self.references.len()
     }
 
     /// True when every worker is busy (a new check would wait).
@@ -413,6 +487,7 @@ impl FaceChecker {
             .await
             .map_err(|_| Error::FaceModel("face check pool closed".into()))?;
         let pool = self.models.clone();
+        let references = self.references.clone();
         let threshold = self.threshold;
         tokio::task::spawn_blocking(move || {
             let mut models = pool
@@ -420,7 +495,7 @@ impl FaceChecker {
                 .map_err(|_| Error::FaceModel("face models poisoned".into()))?
                 .pop()
                 .ok_or_else(|| Error::FaceModel("no free face models".into()))?;
-            let outcome = models.compare(&reference, &selfie, threshold);
+            let outcome = models.compare_cached(&reference, &selfie, threshold, Some(&references));
             if let Ok(mut free) = pool.lock() {
                 free.push(models);
             }
