@@ -185,9 +185,13 @@ async fn face_check(
         return ctx.live.record_check_in(session.id, &record).await;
     };
     let (selfie, reference) = (selfie.to_vec(), reference.to_vec());
+    // Recorded as pending first, so a sweep that comes while the check runs waits for it.
+    let pending = new_record(student, now, Some(reasons::FACE_CHECK_PENDING), None);
+    let pending = ctx.live.record_check_in(session.id, &pending).await?;
+    if pending.is_attended || pending.deletion.is_some() {
+        return Ok(pending);
+    }
     if checker.is_busy() {
-        let pending = new_record(student, now, Some(reasons::FACE_CHECK_PENDING), None);
-        let pending = ctx.live.record_check_in(session.id, &pending).await?;
         let (ctx, session_id, student) = (ctx.clone(), session.id, student.clone());
         tokio::spawn(async move {
             let outcome = checker.compare(reference, selfie).await;
@@ -197,11 +201,21 @@ async fn face_check(
         });
         return Ok(pending);
     }
-    let outcome = checker.compare(reference, selfie).await?;
-    if let crate::face::FaceOutcome::SelfieRejected(problem) = outcome {
-        return Err(selfie_error(problem));
-    }
-    let record = new_record(student, now, outcome.reason(), outcome.distance());
+    let outcome = checker.compare(reference, selfie).await;
+    let record = match outcome {
+        Ok(crate::face::FaceOutcome::SelfieRejected(problem)) => {
+            // Not an image after all: the pending mark goes, nothing else is recorded.
+            let missing = reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING;
+            let record = new_record(student, now, Some(missing), None);
+            ctx.live.record_check_in(session.id, &record).await?;
+            return Err(selfie_error(problem));
+        }
+        Ok(outcome) => new_record(student, now, outcome.reason(), outcome.distance()),
+        Err(error) => {
+            tracing::warn!(%error, "face check failed");
+            new_record(student, now, Some(reasons::FACE_CHECK_UNAVAILABLE), None)
+        }
+    };
     ctx.live.record_check_in(session.id, &record).await
 }
 
@@ -218,9 +232,9 @@ async fn finish_pending(
         return Ok(());
     }
     let standing = ctx.live.record(session_id, &student.school_number).await?;
-    let still_pending = standing
-        .as_ref()
-        .is_some_and(|r| r.fail_reason.as_deref() == Some(reasons::FACE_CHECK_PENDING));
+    let still_pending = standing.as_ref().is_some_and(|r| {
+        r.deletion.is_none() && r.fail_reason.as_deref() == Some(reasons::FACE_CHECK_PENDING)
+    });
     if !still_pending {
         return Ok(());
     }
@@ -237,7 +251,8 @@ async fn finish_pending(
             new_record(student, at, Some(reasons::FACE_CHECK_UNAVAILABLE), None)
         }
     };
-    ctx.live.put_record(session_id, &record).await?;
+    // Keeps what the teacher did meanwhile (accepted or removed), atomically.
+    ctx.live.record_check_in(session_id, &record).await?;
     Ok(())
 }
 

@@ -97,7 +97,8 @@ impl Sweeper {
         };
         let mut records = self.live.records(id).await?;
         let pending = |r: &crate::domain::LiveRecord| {
-            r.fail_reason.as_deref() == Some(crate::student::reasons::FACE_CHECK_PENDING)
+            r.deletion.is_none()
+                && r.fail_reason.as_deref() == Some(crate::student::reasons::FACE_CHECK_PENDING)
         };
         if records.iter().any(pending) {
             if now < session.end_time + PENDING_GRACE {

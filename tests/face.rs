@@ -379,6 +379,20 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
         Some(reasons::FACE_CHECK_PENDING)
     );
     assert!(!pending.is_attended);
+    // Another student waits too, and the teacher removes them before the check ends.
+    join(&ctx, &s, "2003", Some(&photo("obama3.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    let teacher = caller("T100", attn::domain::Role::Teacher);
+    attn::teacher::remove_student(
+        &ctx,
+        Some(&teacher),
+        &s.id.to_string(),
+        "2003",
+        "Sınıfta yok",
+    )
+    .await
+    .unwrap();
     let mut changes = ctx.live.subscribe(s.id).await.unwrap();
     drop(busy);
     // The outcome replaces the pending record and is announced to the teacher's page.
@@ -389,6 +403,13 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
     let done = ctx.live.record(s.id, "2001").await.unwrap().unwrap();
     assert!(done.is_attended, "{done:?}");
     assert!(done.face_distance_milli.is_some());
+    // Once the worker is free again, the removed student's check has ended: still removed.
+    drop(one.reserve().await.unwrap());
+    let removed = ctx.live.record(s.id, "2003").await.unwrap().unwrap();
+    assert!(
+        removed.deletion.is_some() && !removed.is_attended,
+        "{removed:?}"
+    );
 
     // A check still pending when the session ends holds the sweep back for a while, then is
     // recorded as failed with a reason: nothing is lost.
@@ -396,7 +417,6 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
     join(&ctx, &s, "2002", Some(&photo("obama3.jpg")), Some(&obama))
         .await
         .unwrap();
-    let teacher = caller("T100", attn::domain::Role::Teacher);
     attn::teacher::finish_session(&ctx, Some(&teacher), &s.id.to_string())
         .await
         .unwrap();

@@ -272,6 +272,11 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
     use crate::auth;
 
     let (ctx, session, caller) = auth::current().await?;
+    // Who may send a photo is settled before a byte of it is read.
+    if let Err(error) = attn::auth::Caller::require_student(caller.as_ref()) {
+        leptos_axum::redirect(&format!("/?error={}", AppError::from(error).code()));
+        return Ok(());
+    }
     let form = read_selfie_form(data).await;
     let session_id = form.session_id.clone().unwrap_or_default();
     let Some(selfie) = form.selfie else {

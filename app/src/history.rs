@@ -183,7 +183,7 @@ const DATE_TIME: &str = "%d.%m.%Y %H:%M";
 pub async fn past_sessions(page: u64) -> Result<PastSessionsPage, AppError> {
     use crate::auth;
     let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
-    let page = page.max(1);
+    let page = page.clamp(1, 1_000_000);
     let found = attn::history::past_sessions(&ctx, caller.as_ref(), page - 1)
         .await
         .map_err(auth::fail)?;

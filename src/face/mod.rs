@@ -479,29 +479,53 @@ impl FaceChecker {
         self.permits.clone().acquire_owned().await.ok()
     }
 
-    /// Compares `selfie` with `reference`, waiting for a free worker.
+    /// Compares `selfie` with `reference`, waiting for a free worker. The worker and its
+    /// networks are given back when the check ends, even if the caller has gone or the check
+    /// panicked.
     pub async fn compare(&self, reference: Vec<u8>, selfie: Vec<u8>) -> Result<FaceOutcome> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| Error::FaceModel("face check pool closed".into()))?;
         let pool = self.models.clone();
         let references = self.references.clone();
         let threshold = self.threshold;
         tokio::task::spawn_blocking(move || {
-            let mut models = pool
+            let _permit = permit;
+            let models = pool
                 .lock()
                 .map_err(|_| Error::FaceModel("face models poisoned".into()))?
                 .pop()
                 .ok_or_else(|| Error::FaceModel("no free face models".into()))?;
-            let outcome = models.compare_cached(&reference, &selfie, threshold, Some(&references));
-            if let Ok(mut free) = pool.lock() {
-                free.push(models);
-            }
-            outcome
+            let mut lent = Lent {
+                models: Some(models),
+                pool,
+            };
+            let Some(models) = lent.models.as_mut() else {
+                return Err(Error::FaceModel("no free face models".into()));
+            };
+            models.compare_cached(&reference, &selfie, threshold, Some(&references))
         })
         .await
         .map_err(model_error)?
+    }
+}
+
+/// A set of networks taken from the pool, put back when dropped.
+struct Lent {
+    models: Option<FaceModels>,
+    pool: Arc<Mutex<Vec<FaceModels>>>,
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(models) = self.models.take() {
+            match self.pool.lock() {
+                Ok(mut free) => free.push(models),
+                Err(poisoned) => poisoned.into_inner().push(models),
+            }
+        }
     }
 }
