@@ -226,17 +226,21 @@ pub async fn check_in(session_id: String, #[server(default)] code: String) -> Re
     Ok(())
 }
 
+/// After a plain form post: on success to `done`, on failure back to `page` with the error's
+/// code in the address, where the page shows it translated.
+#[cfg(feature = "ssr")]
+pub(crate) fn redirect_after(result: Result<(), AppError>, done: &str, page: &str) {
+    match result {
+        Ok(()) => leptos_axum::redirect(done),
+        Err(error) => leptos_axum::redirect(&format!("{page}?error={}", error.code())),
+    }
+}
+
 /// Sends the browser back to the join page, with the reason when the check-in was refused.
 #[cfg(feature = "ssr")]
 fn back_to_join(session_id: &str, result: attn::Result<()>) {
     let page = format!("/join/{}", encode_component(session_id.trim()));
-    match result {
-        Ok(()) => leptos_axum::redirect(&page),
-        Err(error) => {
-            let error = AppError::from(error);
-            leptos_axum::redirect(&format!("{page}?error={}", error.code()));
-        }
-    }
+    redirect_after(result.map_err(AppError::from), &page, &page);
 }
 
 /// The browser's device id from its cookie, or a new one (and the cookie that keeps it).

@@ -242,14 +242,12 @@ pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
 
 #[cfg(feature = "ssr")]
 fn back_to_past(session_id: &str, result: attn::Result<()>) {
-    let id = crate::api::encode_component(session_id);
-    match result {
-        Ok(()) => leptos_axum::redirect(&format!("/history/{id}?done=saved")),
-        Err(e) => {
-            let e = AppError::from(e);
-            leptos_axum::redirect(&format!("/history/{id}?error={}", e.code()))
-        }
-    }
+    let page = format!("/history/{}", crate::api::encode_component(session_id));
+    crate::api::redirect_after(
+        result.map_err(AppError::from),
+        &format!("{page}?done=saved"),
+        &page,
+    );
 }
 
 /// Counts a student present in a past session. Its owner only.
@@ -406,13 +404,11 @@ pub async fn deleted_items(
 
 #[cfg(feature = "ssr")]
 fn back_to_review(result: attn::Result<()>) {
-    match result {
-        Ok(()) => leptos_axum::redirect("/admin?done=restored"),
-        Err(e) => {
-            let e = AppError::from(e);
-            leptos_axum::redirect(&format!("/admin?error={}", e.code()))
-        }
-    }
+    crate::api::redirect_after(
+        result.map_err(AppError::from),
+        "/admin?done=restored",
+        "/admin",
+    );
 }
 
 /// Restores a deleted session. Admins only; recorded in the audit log.

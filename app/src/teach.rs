@@ -184,11 +184,8 @@ fn public_base(ctx: &attn::Ctx) -> String {
 
 #[cfg(feature = "ssr")]
 fn back_to_live(session_id: &str, result: Result<(), AppError>) {
-    let id = crate::api::encode_component(session_id);
-    match result {
-        Ok(()) => leptos_axum::redirect(&format!("/live/{id}")),
-        Err(e) => leptos_axum::redirect(&format!("/live/{id}?error={}", e.code())),
-    }
+    let page = format!("/live/{}", crate::api::encode_component(session_id));
+    crate::api::redirect_after(result, &page, &page);
 }
 
 /// Ends the session now. The owner only.

@@ -1,17 +1,5 @@
-import { test, expect, Browser, Page } from '@playwright/test';
-
-const DEMO_PASSWORD = process.env.ATTN_DEMO_PASSWORD ?? 'demo';
-
-async function logIn(page: Page, user: string) {
-  await page.getByLabel('Okul numarası veya kullanıcı adı').fill(user);
-  await page.getByLabel('Şifre').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Giriş yap' }).click();
-}
-
-async function newPerson(browser: Browser) {
-  const context = await browser.newContext({ locale: 'tr-TR' });
-  return { context, page: await context.newPage() };
-}
+import { test, expect } from '@playwright/test';
+import { logIn, newPerson } from './people';
 
 test('a teacher runs a session: students check in and appear live, one removed, one added; after the sweep the history is corrected and an admin restores', async ({ browser }, info) => {
   // Each project (desktop, phone) has its own teacher and students.

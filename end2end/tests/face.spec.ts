@@ -1,19 +1,8 @@
-import { test, expect, Browser, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import * as path from 'path';
+import { logIn, newPerson } from './people';
 
-const DEMO_PASSWORD = process.env.ATTN_DEMO_PASSWORD ?? 'demo';
 const photos = path.join(process.env.ATTN_MODELS_DIR ?? path.resolve(__dirname, '../../models'), 'testdata');
-
-async function logIn(page: Page, user: string) {
-  await page.getByLabel('Okul numarası veya kullanıcı adı').fill(user);
-  await page.getByLabel('Şifre').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Giriş yap' }).click();
-}
-
-async function newPerson(browser: Browser) {
-  const context = await browser.newContext({ locale: 'tr-TR' });
-  return { context, page: await context.newPage() };
-}
 
 test('a level-3 session: students upload a selfie and the teacher sees the outcome with the distance', async ({ browser }, info) => {
   const phone = info.project.name === 'phone';

@@ -1,13 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-
-// The e2e server runs the embedded default, whose demo accounts share this password.
-const DEMO_PASSWORD = process.env.ATTN_DEMO_PASSWORD ?? 'demo';
-
-async function logIn(page: Page, user: string, password: string) {
-  await page.getByLabel('Okul numarası veya kullanıcı adı').fill(user);
-  await page.getByLabel('Şifre').fill(password);
-  await page.getByRole('button', { name: 'Giriş yap' }).click();
-}
+import { test, expect } from '@playwright/test';
+import { DEMO_PASSWORD, logIn } from './people';
 
 test('a demo teacher logs in, sees today\'s lessons, and logs out', async ({ page }) => {
   await page.goto('/');

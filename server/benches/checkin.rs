@@ -140,6 +140,22 @@ async fn log_in(client: &reqwest::Client, base: &str, user: &str) -> Result<(), 
     Ok(())
 }
 
+/// The teacher's live board, as the live page reads it.
+async fn live_board(
+    teacher: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> Result<serde_json::Value, BoxError> {
+    Ok(teacher
+        .post(format!("{base}/api/live_state"))
+        .form(&[("session_id", id)])
+        .send()
+        .await?
+        .text()
+        .await?
+        .parse()?)
+}
+
 async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<(), BoxError> {
     println!("check-in burst: {students} students x {rounds} rounds on {label}");
     let mut clients = Vec::with_capacity(students);
@@ -171,14 +187,7 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             .strip_prefix("/live/")
             .ok_or_else(|| format!("start went to {to}"))?
             .to_owned();
-        let board: serde_json::Value = teacher
-            .post(format!("{base}/api/live_state"))
-            .form(&[("session_id", id.as_str())])
-            .send()
-            .await?
-            .text()
-            .await?
-            .parse()?;
+        let board = live_board(&teacher, base, &id).await?;
         let code = board["code"].as_str().unwrap_or_default().to_owned();
 
         let start = Arc::new(tokio::sync::Barrier::new(students));
@@ -222,14 +231,7 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             latencies[i].as_secs_f64() * 1000.0
         };
 
-        let board: serde_json::Value = teacher
-            .post(format!("{base}/api/live_state"))
-            .form(&[("session_id", id.as_str())])
-            .send()
-            .await?
-            .text()
-            .await?
-            .parse()?;
+        let board = live_board(&teacher, base, &id).await?;
         let listed = board["records"].as_array().map_or(0, Vec::len);
         let present = board["attended"].as_u64().unwrap_or(0);
         println!(

@@ -180,7 +180,7 @@ fn peak_memory_mib() -> Option<f64> {
 }
 
 async fn face(rounds: usize) -> Result<(), BoxError> {
-    use attn::face::{Described, FaceChecker, FaceModels, decode};
+    use attn::face::{FaceChecker, FaceModels, decode};
     let dir = std::path::PathBuf::from(
         std::env::var("ATTN_MODELS_DIR").unwrap_or_else(|_| "models".into()),
     );
@@ -219,12 +219,8 @@ async fn face(rounds: usize) -> Result<(), BoxError> {
             detect_ms.push((t2 - t1).as_secs_f64() * 1000.0);
             embed_ms.push((t3 - t2).as_secs_f64() * 1000.0);
             if round == 0 {
-                // The pipeline the service runs (shrunk for detection), for the distances.
-                if let Described::One(d) = models.describe(&image)? {
-                    descriptors.push((file.clone(), who.clone(), d));
-                }
+                descriptors.push((file.clone(), who.clone(), descriptor));
             }
-            let _ = descriptor;
         }
     }
     for i in 0..decode_ms.len() {
