@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use attn_types::{AuditAction, FailReason, Presence, Role, SecurityLevel};
+
 use crate::error::{Error, Problem, Result};
 
 /// A university school number (or a demo account name): 1-32 of `[A-Za-z0-9_]`.
@@ -88,78 +90,6 @@ pub fn parse_session_id(input: &str) -> Result<Uuid> {
     Uuid::parse_str(input.trim()).map_err(|_| Error::invalid("session_id", Problem::Malformed))
 }
 
-/// What a user may do. Admins are named in configuration; the portal knows only the other two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Checks in to sessions.
-    Student,
-    /// Runs sessions.
-    Teacher,
-    /// Reviews and restores deleted data.
-    Admin,
-}
-
-impl Role {
-    /// The value stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Student => "student",
-            Role::Teacher => "teacher",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Reads a stored value.
-    pub fn from_db(s: &str) -> Option<Self> {
-        match s {
-            "student" => Some(Role::Student),
-            "teacher" => Some(Role::Teacher),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
-/// How strictly a session checks students. The numbers are the original system's, so its data
-/// can be imported as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "i16", into = "i16")]
-pub enum SecurityLevel {
-    /// Anyone with the link may check in.
-    None = 1,
-    /// The student must be on the classroom network.
-    Network = 2,
-    /// Network, plus a selfie that matches the portal photo.
-    NetworkAndFace = 3,
-}
-
-impl SecurityLevel {
-    /// The stored number.
-    pub fn as_i16(self) -> i16 {
-        self as i16
-    }
-}
-
-impl From<SecurityLevel> for i16 {
-    fn from(level: SecurityLevel) -> i16 {
-        level.as_i16()
-    }
-}
-
-impl TryFrom<i16> for SecurityLevel {
-    type Error = Error;
-
-    fn try_from(n: i16) -> Result<Self> {
-        match n {
-            1 => Ok(SecurityLevel::None),
-            2 => Ok(SecurityLevel::Network),
-            3 => Ok(SecurityLevel::NetworkAndFace),
-            _ => Err(Error::invalid("security_option", Problem::Malformed)),
-        }
-    }
-}
-
 /// A person as the database knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -222,15 +152,23 @@ pub struct LiveRecord {
     /// When the student checked in (or was added).
     #[serde(with = "chrono::serde::ts_milliseconds_option", default)]
     pub attendance_time: Option<DateTime<Utc>>,
-    /// Stable reason code when a check failed (e.g. `WIFI_FAILED`).
+    /// Why a check failed, when it did.
     #[serde(default)]
-    pub fail_reason: Option<String>,
+    pub fail_reason: Option<FailReason>,
     /// Set when the teacher removed the student; persisted as a soft delete.
     #[serde(default)]
     pub deletion: Option<Deletion>,
     /// The selfie's distance from the portal photo, in thousandths, when faces were compared.
     #[serde(default)]
     pub face_distance_milli: Option<u16>,
+}
+
+impl LiveRecord {
+    /// True while a face check for this record is still running (and the teacher has not
+    /// removed the student meanwhile).
+    pub fn is_pending(&self) -> bool {
+        self.deletion.is_none() && self.fail_reason.is_some_and(FailReason::is_pending)
+    }
 }
 
 /// Who removed something, when and why.
@@ -290,17 +228,6 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn security_levels_keep_the_original_numbers() {
-        assert_eq!(
-            SecurityLevel::try_from(3).unwrap(),
-            SecurityLevel::NetworkAndFace
-        );
-        assert_eq!(serde_json::to_string(&SecurityLevel::Network).unwrap(), "2");
-        assert!(SecurityLevel::try_from(4).is_err());
-        assert!(serde_json::from_str::<SecurityLevel>("0").is_err());
     }
 
     #[test]

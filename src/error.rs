@@ -47,9 +47,12 @@ pub enum Error {
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
-    /// A check on the student failed; the code is stored and shown translated.
-    #[error("verification failed: {0}")]
-    VerificationFailed(String),
+    /// Refused, nothing recorded: the join code is older than the previous 15-second slot.
+    #[error("join code expired")]
+    CodeExpired,
+    /// Refused, nothing recorded: the session has ended.
+    #[error("session ended")]
+    SessionEnded,
     /// The database could not be reached or refused the operation.
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),

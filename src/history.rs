@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::db::{Attendance, AttendanceRecord, Page, RecordCounts};
+pub use crate::domain::Presence;
 use crate::domain::{Reason, Role, SchoolNumber, User, parse_session_id};
 use crate::error::{Entity, Error, Result};
 use crate::identity::Lesson;
@@ -96,7 +97,7 @@ pub async fn past_session(
 }
 
 /// Counts a student present in a past session. Its owner only.
-pub async fn add_student(
+pub async fn add_past_student(
     ctx: &Ctx,
     caller: Option<&Caller>,
     session_id: &str,
@@ -121,7 +122,7 @@ pub async fn add_student(
 
 /// Removes a student from a past session, with a reason of at least 10 characters (a soft
 /// delete the admin can undo). Its owner only.
-pub async fn remove_student(
+pub async fn remove_past_student(
     ctx: &Ctx,
     caller: Option<&Caller>,
     session_id: &str,
@@ -144,7 +145,7 @@ pub async fn remove_student(
 
 /// Deletes a whole past session, with a reason of at least 10 characters (a soft delete the
 /// admin can undo). Its owner only.
-pub async fn delete_session(
+pub async fn delete_past_session(
     ctx: &Ctx,
     caller: Option<&Caller>,
     session_id: &str,
@@ -204,17 +205,6 @@ fn same_teacher(timetable_teachers: &str, teacher_name: &str) -> bool {
     let (a, b) = (core(timetable_teachers), core(teacher_name));
     !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
         || loosely_contains(timetable_teachers, teacher_name)
-}
-
-/// How a student did in one past session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presence {
-    /// Counted present.
-    Attended,
-    /// Checked in but failed a check that was not accepted (the reason code).
-    Failed(Option<String>),
-    /// No record: did not check in.
-    Missed,
 }
 
 /// One past session in a student's history.
@@ -300,7 +290,7 @@ pub async fn my_attendance(
         }
         let presence = match by_session.get(&a.id) {
             Some(r) if r.is_attended => Presence::Attended,
-            Some(r) => Presence::Failed(r.fail_reason.clone()),
+            Some(r) => Presence::Failed(r.fail_reason),
             None => Presence::Missed,
         };
         let lesson = lessons.entry(key).or_insert_with(|| LessonAttendance {

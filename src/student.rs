@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Caller;
 use crate::context::Ctx;
-use crate::domain::{SecurityLevel, parse_session_id};
+use crate::domain::{FailReason, LiveRecord, LiveSession, SecurityLevel, parse_session_id};
 use crate::error::{Error, Result};
 use crate::live::existing_session;
 use crate::network::same_network;
@@ -23,7 +23,7 @@ pub struct SessionOverview {
     /// How students are checked.
     pub security: SecurityLevel,
     /// The caller's own record in it, if they checked in.
-    pub my_record: Option<crate::domain::LiveRecord>,
+    pub my_record: Option<LiveRecord>,
 }
 
 /// The live session behind a join link. Anyone logged in; `NotFound` for an unknown or
@@ -47,26 +47,6 @@ pub async fn session_overview(
     })
 }
 
-/// Reason codes of check-ins that failed and are kept for the teacher to judge (the original
-/// system's names where it had one).
-pub mod reasons {
-    /// Not on the classroom network.
-    pub const WIFI_FAILED: &str = "WIFI_FAILED";
-    /// This browser already checked in another student in this session.
-    pub const DEVICE_ALREADY_USED: &str = "DEVICE_ALREADY_USED";
-    /// The session asks for a face check, and this server has no face-check models.
-    pub const FACE_CHECK_UNAVAILABLE: &str = "FACE_CHECK_UNAVAILABLE";
-    /// The face check is still running (every worker was busy); the outcome follows.
-    pub const FACE_CHECK_PENDING: &str = "FACE_CHECK_PENDING";
-    /// The session was persisted before a pending face check finished.
-    pub const FACE_CHECK_TIMEOUT: &str = "FACE_CHECK_TIMEOUT";
-    pub use crate::face::reasons::*;
-    /// Refused, not recorded: the code was older than the previous 15-second slot.
-    pub const CODE_EXPIRED: &str = "CODE_EXPIRED";
-    /// Refused, not recorded: the session had ended.
-    pub const SESSION_ENDED: &str = "SESSION_ENDED";
-}
-
 /// A student's attempt to check in.
 #[derive(Debug, Clone, Copy)]
 pub struct JoinAttempt<'a> {
@@ -86,10 +66,10 @@ pub struct JoinAttempt<'a> {
 
 /// The record that stands after a check-in: attended, or failed with a reason code the
 /// teacher sees (and may accept anyway).
-pub type CheckInOutcome = crate::domain::LiveRecord;
+pub type CheckInOutcome = LiveRecord;
 
-/// Checks a student in. Refusals that change nothing come back as `VerificationFailed` with
-/// `CODE_EXPIRED` or `SESSION_ENDED`; checks that fail are recorded (the student may retry while
+/// Checks a student in. Refusals that change nothing come back as `CodeExpired` or
+/// `SessionEnded`; checks that fail are recorded (the student may retry while
 /// the session is open); the first success stands. Students only.
 #[tracing::instrument(skip(ctx, caller, attempt), fields(session = attempt.session_id, ip = %attempt.client_ip))]
 pub async fn check_in(
@@ -117,13 +97,13 @@ pub async fn check_in(
 
     let session = existing_session(ctx.live.as_ref(), id).await?;
     if !session.is_open(now) {
-        return Err(Error::VerificationFailed(reasons::SESSION_ENDED.into()));
+        return Err(Error::SessionEnded);
     }
     if !ctx
         .codes
         .accepts(session.id, session.rotate_code, attempt.code, now)
     {
-        return Err(Error::VerificationFailed(reasons::CODE_EXPIRED.into()));
+        return Err(Error::CodeExpired);
     }
     if let Some(standing) = ctx.live.record(session.id, &student.school_number).await?
         && (standing.is_attended || standing.deletion.is_some())
@@ -145,15 +125,15 @@ pub async fn check_in(
 fn new_record(
     student: &Caller,
     now: DateTime<Utc>,
-    failure: Option<&str>,
+    failure: Option<FailReason>,
     distance: Option<f32>,
-) -> crate::domain::LiveRecord {
-    crate::domain::LiveRecord {
+) -> LiveRecord {
+    LiveRecord {
         student_number: student.school_number.clone(),
         student_full_name: student.full_name.clone(),
         is_attended: failure.is_none(),
         attendance_time: Some(now),
-        fail_reason: failure.map(str::to_owned),
+        fail_reason: failure,
         deletion: None,
         face_distance_milli: distance.map(|d| (d * 1000.0).round().clamp(0.0, 65535.0) as u16),
     }
@@ -164,29 +144,29 @@ fn new_record(
 /// outcome replaces it when ready (pushed to the teacher's page like any change).
 async fn face_check(
     ctx: &Ctx,
-    session: &crate::domain::LiveSession,
+    session: &LiveSession,
     student: &Caller,
     attempt: JoinAttempt<'_>,
     now: DateTime<Utc>,
 ) -> Result<CheckInOutcome> {
     let Some(checker) = ctx.face.clone() else {
-        let record = new_record(student, now, Some(reasons::FACE_CHECK_UNAVAILABLE), None);
+        let record = new_record(student, now, Some(FailReason::FaceCheckUnavailable), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     let Some(selfie) = attempt.selfie.filter(|s| !s.is_empty()) else {
-        let missing = reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING;
+        let missing = FailReason::FaceVerificationRequiredButImageMissing;
         let record = new_record(student, now, Some(missing), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     crate::face::decode::check_header(selfie).map_err(selfie_error)?;
     let Some(reference) = attempt.reference.filter(|r| !r.is_empty()) else {
-        let missing = reasons::REFERENCE_IMAGE_NOT_FOUND;
+        let missing = FailReason::ReferenceImageNotFound;
         let record = new_record(student, now, Some(missing), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     let (selfie, reference) = (selfie.to_vec(), reference.to_vec());
     // Recorded as pending first, so a sweep that comes while the check runs waits for it.
-    let pending = new_record(student, now, Some(reasons::FACE_CHECK_PENDING), None);
+    let pending = new_record(student, now, Some(FailReason::FaceCheckPending), None);
     let pending = ctx.live.record_check_in(session.id, &pending).await?;
     if pending.is_attended || pending.deletion.is_some() {
         return Ok(pending);
@@ -205,7 +185,7 @@ async fn face_check(
     let record = match outcome {
         Ok(crate::face::FaceOutcome::SelfieRejected(problem)) => {
             // Not an image after all: the pending mark goes, nothing else is recorded.
-            let missing = reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING;
+            let missing = FailReason::FaceVerificationRequiredButImageMissing;
             let record = new_record(student, now, Some(missing), None);
             ctx.live.record_check_in(session.id, &record).await?;
             return Err(selfie_error(problem));
@@ -213,7 +193,7 @@ async fn face_check(
         Ok(outcome) => new_record(student, now, outcome.reason(), outcome.distance()),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
-            new_record(student, now, Some(reasons::FACE_CHECK_UNAVAILABLE), None)
+            new_record(student, now, Some(FailReason::FaceCheckUnavailable), None)
         }
     };
     ctx.live.record_check_in(session.id, &record).await
@@ -232,9 +212,7 @@ async fn finish_pending(
         return Ok(());
     }
     let standing = ctx.live.record(session_id, &student.school_number).await?;
-    let still_pending = standing.as_ref().is_some_and(|r| {
-        r.deletion.is_none() && r.fail_reason.as_deref() == Some(reasons::FACE_CHECK_PENDING)
-    });
+    let still_pending = standing.as_ref().is_some_and(LiveRecord::is_pending);
     if !still_pending {
         return Ok(());
     }
@@ -242,13 +220,13 @@ async fn finish_pending(
         Ok(crate::face::FaceOutcome::SelfieRejected(_)) => new_record(
             student,
             at,
-            Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING),
+            Some(FailReason::FaceVerificationRequiredButImageMissing),
             None,
         ),
         Ok(outcome) => new_record(student, at, outcome.reason(), outcome.distance()),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
-            new_record(student, at, Some(reasons::FACE_CHECK_UNAVAILABLE), None)
+            new_record(student, at, Some(FailReason::FaceCheckUnavailable), None)
         }
     };
     // Keeps what the teacher did meanwhile (accepted or removed), atomically.
@@ -272,16 +250,16 @@ fn selfie_error(problem: crate::face::decode::DecodeError) -> Error {
 /// The reason the student fails the session's checks other than the face, if any.
 async fn check(
     ctx: &Ctx,
-    session: &crate::domain::LiveSession,
+    session: &LiveSession,
     student: &Caller,
     attempt: JoinAttempt<'_>,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<FailReason>> {
     let device_owner = ctx
         .live
         .claim_device(session.id, attempt.device, &student.school_number)
         .await?;
     if device_owner != student.school_number {
-        return Ok(Some(reasons::DEVICE_ALREADY_USED));
+        return Ok(Some(FailReason::DeviceAlreadyUsed));
     }
     if session.security == SecurityLevel::None {
         return Ok(None);
@@ -290,7 +268,7 @@ async fn check(
         same_network(teacher, attempt.client_ip, &ctx.config.classroom_networks)
     });
     if !on_network {
-        return Ok(Some(reasons::WIFI_FAILED));
+        return Ok(Some(FailReason::WifiFailed));
     }
     Ok(None)
 }
@@ -319,7 +297,7 @@ pub async fn find_sessions(
     caller: Option<&Caller>,
     lesson_name: &str,
     teacher_name: &str,
-) -> Result<Vec<crate::domain::LiveSession>> {
+) -> Result<Vec<LiveSession>> {
     Caller::require_any(caller)?;
     for (field, text) in [("lesson_name", lesson_name), ("teacher_name", teacher_name)] {
         if text.chars().count() > MAX_SEARCH {

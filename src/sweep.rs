@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::domain::{FailReason, LiveRecord};
 use crate::error::Result;
 use crate::live::LiveStore;
 
@@ -96,18 +97,14 @@ impl Sweeper {
             return Ok(Persisted::NotMine);
         };
         let mut records = self.live.records(id).await?;
-        let pending = |r: &crate::domain::LiveRecord| {
-            r.deletion.is_none()
-                && r.fail_reason.as_deref() == Some(crate::student::reasons::FACE_CHECK_PENDING)
-        };
-        if records.iter().any(pending) {
+        if records.iter().any(LiveRecord::is_pending) {
             if now < session.end_time + PENDING_GRACE {
                 // A face check still runs: wait for it (the next sweep comes back).
                 self.live.release(id, &self.owner).await?;
                 return Ok(Persisted::NotMine);
             }
-            for r in records.iter_mut().filter(|r| pending(r)) {
-                r.fail_reason = Some(crate::student::reasons::FACE_CHECK_TIMEOUT.into());
+            for r in records.iter_mut().filter(|r| r.is_pending()) {
+                r.fail_reason = Some(FailReason::FaceCheckTimeout);
             }
         }
         let written = async {

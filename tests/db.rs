@@ -15,6 +15,7 @@ on_both_backends!(
     records_are_upserted_in_bulk,
     soft_deleted_rows_are_hidden_listed_for_admins_and_restorable,
     deleting_twice_or_restoring_what_is_not_deleted_is_not_found,
+    a_stored_code_that_does_not_parse_is_an_error_not_a_default,
 );
 
 fn teacher() -> User {
@@ -42,7 +43,7 @@ fn attendance(id: Uuid, minutes_after_start: i64) -> Attendance {
         ip_address: "10.0.0.1".into(),
         start_time: start,
         end_time: start + Duration::minutes(10),
-        security_option: 2,
+        security_option: attn::domain::SecurityLevel::Network,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -56,7 +57,7 @@ fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
         student_number: format!("130620{n:04}"),
         is_attended: attended,
         attendance_time: Some(monday_morning() + Duration::minutes(1)),
-        fail_reason: (!attended).then(|| "WIFI_FAILED".into()),
+        fail_reason: (!attended).then_some(attn::domain::FailReason::WifiFailed),
         face_distance_milli: None,
         is_deleted: false,
         deletion_reason: None,
@@ -241,7 +242,7 @@ async fn soft_deleted_rows_are_hidden_listed_for_admins_and_restorable(env: Test
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.action, e.reason))
+        .map(|e| (e.action.as_str().to_owned(), e.reason))
         .collect();
     log.sort();
     assert_eq!(
@@ -286,4 +287,35 @@ async fn deleting_twice_or_restoring_what_is_not_deleted_is_not_found(env: TestE
             .await,
         Err(Error::NotFound(Entity::Record))
     ));
+}
+
+async fn a_stored_code_that_does_not_parse_is_an_error_not_a_default(env: TestEnv) {
+    use attn::db::entity::user;
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::Query;
+
+    let now = monday_morning();
+    let insert = Query::insert()
+        .into_table(user::Entity)
+        .columns([
+            user::Column::SchoolNumber,
+            user::Column::FullName,
+            user::Column::Role,
+            user::Column::CreatedAt,
+            user::Column::UpdatedAt,
+        ])
+        .values_panic([
+            "X1".into(),
+            "Bozuk Kayıt".into(),
+            "superuser".into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    env.db.connection().execute(&insert).await.unwrap();
+    // Before, an unknown role was read as a student; now the read fails and says why.
+    match env.db.users_by_numbers(&["X1".into()]).await {
+        Err(Error::Database(e)) => assert!(e.to_string().contains("superuser"), "{e}"),
+        other => panic!("expected a database error, got {other:?}"),
+    }
 }

@@ -11,9 +11,9 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use attn::domain::FailReason;
 use attn::face::decode::{self, DecodeError, MAX_UPLOAD_BYTES};
 use attn::face::{FaceChecker, FaceOutcome};
-use attn::student::reasons;
 use image::{ImageFormat, RgbImage};
 
 fn models_dir() -> PathBuf {
@@ -117,7 +117,7 @@ async fn another_person_fails_with_face_mismatch() {
             matches!(outcome, FaceOutcome::Mismatch { distance } if distance > 0.65),
             "{selfie}: {outcome:?}"
         );
-        assert_eq!(outcome.reason(), Some(reasons::FACE_MISMATCH));
+        assert_eq!(outcome.reason(), Some(FailReason::FaceMismatch));
     }
 }
 
@@ -132,11 +132,11 @@ async fn a_photo_without_a_face_asks_for_a_new_one() {
         return;
     };
     assert_eq!(outcome, FaceOutcome::NoFace);
-    assert_eq!(outcome.reason(), Some(reasons::NO_FACE_FOUND));
+    assert_eq!(outcome.reason(), Some(FailReason::NoFaceFound));
     // A reference photo without a face leaves the decision to the teacher.
     let outcome = compare(&no_face, &photo("obama2.jpg")).await.unwrap();
     assert_eq!(outcome, FaceOutcome::ReferenceUnusable);
-    assert_eq!(outcome.reason(), Some(reasons::REFERENCE_IMAGE_NOT_FOUND));
+    assert_eq!(outcome.reason(), Some(FailReason::ReferenceImageNotFound));
 }
 
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn two_faces_in_the_selfie_ask_for_a_new_one() {
         return;
     };
     assert_eq!(outcome, FaceOutcome::MoreThanOneFace);
-    assert_eq!(outcome.reason(), Some(reasons::MORE_THAN_ONE_FACE));
+    assert_eq!(outcome.reason(), Some(FailReason::MoreThanOneFace));
 }
 
 #[tokio::test]
@@ -203,7 +203,7 @@ async fn non_images_and_oversized_uploads_are_refused_before_decoding() {
     );
     assert_eq!(
         outcome.reason(),
-        Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
+        Some(FailReason::FaceVerificationRequiredButImageMissing)
     );
 }
 
@@ -302,7 +302,7 @@ async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: commo
         .await
         .unwrap();
     assert!(!other.is_attended);
-    assert_eq!(other.fail_reason.as_deref(), Some(reasons::FACE_MISMATCH));
+    assert_eq!(other.fail_reason, Some(FailReason::FaceMismatch));
     assert!(
         other.face_distance_milli.is_some_and(|d| d > 650),
         "{other:?}"
@@ -315,13 +315,13 @@ async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: commo
 
     let no_selfie = join(&ctx, &s, "1003", None, Some(&obama)).await.unwrap();
     assert_eq!(
-        no_selfie.fail_reason.as_deref(),
-        Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
+        no_selfie.fail_reason,
+        Some(FailReason::FaceVerificationRequiredButImageMissing)
     );
     let no_reference = join(&ctx, &s, "1004", Some(&obama), None).await.unwrap();
     assert_eq!(
-        no_reference.fail_reason.as_deref(),
-        Some(reasons::REFERENCE_IMAGE_NOT_FOUND)
+        no_reference.fail_reason,
+        Some(FailReason::ReferenceImageNotFound)
     );
     // Not an image, or too large: refused, nothing recorded.
     for bad in [
@@ -374,10 +374,7 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
     let pending = join(&ctx, &s, "2001", Some(&photo("obama2.jpg")), Some(&obama))
         .await
         .unwrap();
-    assert_eq!(
-        pending.fail_reason.as_deref(),
-        Some(reasons::FACE_CHECK_PENDING)
-    );
+    assert_eq!(pending.fail_reason, Some(FailReason::FaceCheckPending));
     assert!(!pending.is_attended);
     // Another student waits too, and the teacher removes them before the check ends.
     join(&ctx, &s, "2003", Some(&photo("obama3.jpg")), Some(&obama))
@@ -425,10 +422,7 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
     assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 1);
     let saved = ctx.db.session_records(s.id).await.unwrap();
     let late = saved.iter().find(|r| r.student_number == "2002").unwrap();
-    assert_eq!(
-        late.fail_reason.as_deref(),
-        Some(reasons::FACE_CHECK_TIMEOUT)
-    );
+    assert_eq!(late.fail_reason, Some(FailReason::FaceCheckTimeout));
     assert!(
         saved
             .iter()

@@ -7,7 +7,7 @@ mod common;
 use attn::Ctx;
 use attn::admin::{self, ReviewQuery};
 use attn::auth::Caller;
-use attn::domain::{LiveRecord, LiveSession, Role};
+use attn::domain::{FailReason, LiveRecord, LiveSession, Role};
 use attn::error::{Entity, Error, Problem};
 use attn::history::{self, Presence};
 use attn::identity::Lesson;
@@ -55,10 +55,10 @@ fn student(n: usize) -> Caller {
     )
 }
 
-fn failed(n: usize, reason: &str) -> LiveRecord {
+fn failed(n: usize, reason: FailReason) -> LiveRecord {
     LiveRecord {
         is_attended: false,
-        fail_reason: Some(reason.into()),
+        fail_reason: Some(reason),
         ..attended(n, monday_morning())
     }
 }
@@ -103,7 +103,7 @@ async fn past_sessions_come_newest_first_in_pages_with_counts(env: TestEnv) {
         let records = [
             attended(1, monday_morning()),
             attended(2, monday_morning()),
-            failed(3, "WIFI_FAILED"),
+            failed(3, FailReason::WifiFailed),
         ];
         let n = if day == 22 { 3 } else { 1 };
         ids.push(
@@ -152,15 +152,15 @@ async fn only_the_owner_sees_or_corrects_a_past_session(env: TestEnv) {
             Err(Error::Forbidden)
         ));
         assert!(matches!(
-            history::remove_student(&ctx, caller, &id, "1306200001", reason).await,
+            history::remove_past_student(&ctx, caller, &id, "1306200001", reason).await,
             Err(Error::Forbidden)
         ));
         assert!(matches!(
-            history::add_student(&ctx, caller, &id, "1306200009").await,
+            history::add_past_student(&ctx, caller, &id, "1306200009").await,
             Err(Error::Forbidden)
         ));
         assert!(matches!(
-            history::delete_session(&ctx, caller, &id, reason).await,
+            history::delete_past_session(&ctx, caller, &id, reason).await,
             Err(Error::Forbidden)
         ));
     }
@@ -206,7 +206,7 @@ async fn corrections_need_a_reason_of_ten_characters_and_change_nothing_without(
     let t = teacher("T100");
 
     for short in ["", "   ", "kısa ned"] {
-        let removed = history::remove_student(&ctx, Some(&t), &id, "1306200001", short).await;
+        let removed = history::remove_past_student(&ctx, Some(&t), &id, "1306200001", short).await;
         assert!(
             matches!(
                 removed,
@@ -219,14 +219,14 @@ async fn corrections_need_a_reason_of_ten_characters_and_change_nothing_without(
         );
     }
     assert!(matches!(
-        history::delete_session(&ctx, Some(&t), &id, "  dokuz ha ").await,
+        history::delete_past_session(&ctx, Some(&t), &id, "  dokuz ha ").await,
         Err(Error::InvalidInput {
             field: "reason",
             problem: Problem::TooShort { min: 10 }
         })
     ));
     assert!(matches!(
-        history::add_student(&ctx, Some(&t), &id, "13062<b>").await,
+        history::add_past_student(&ctx, Some(&t), &id, "13062<b>").await,
         Err(Error::InvalidInput {
             field: "school_number",
             ..
@@ -251,25 +251,29 @@ async fn a_teacher_adds_and_removes_students_after_the_session(env: TestEnv) {
         "T100",
         "Veri Yapıları",
         0,
-        &[attended(1, monday_morning()), failed(2, "WIFI_FAILED")],
+        &[
+            attended(1, monday_morning()),
+            failed(2, FailReason::WifiFailed),
+        ],
     )
     .await;
     let id = s.id.to_string();
     let t = teacher("T100");
 
-    let added = history::add_student(&ctx, Some(&t), &id, " 1306200009 ")
+    let added = history::add_past_student(&ctx, Some(&t), &id, " 1306200009 ")
         .await
         .unwrap();
     assert!(added.is_attended);
     // A failed student added by the teacher counts as present.
-    history::add_student(&ctx, Some(&t), &id, "1306200002")
+    history::add_past_student(&ctx, Some(&t), &id, "1306200002")
         .await
         .unwrap();
-    history::remove_student(&ctx, Some(&t), &id, "1306200001", "Arkadaşı için okuttu")
+    history::remove_past_student(&ctx, Some(&t), &id, "1306200001", "Arkadaşı için okuttu")
         .await
         .unwrap();
     assert!(matches!(
-        history::remove_student(&ctx, Some(&t), &id, "1306200001", "Arkadaşı için okuttu").await,
+        history::remove_past_student(&ctx, Some(&t), &id, "1306200001", "Arkadaşı için okuttu")
+            .await,
         Err(Error::NotFound(Entity::Record))
     ));
 
@@ -307,7 +311,11 @@ async fn a_teacher_adds_and_removes_students_after_the_session(env: TestEnv) {
         .into_iter()
         .map(|e| {
             assert_eq!(e.actor, "T100");
-            format!("{} {}", e.action, e.student_number.unwrap_or_default())
+            format!(
+                "{} {}",
+                e.action.as_str(),
+                e.student_number.unwrap_or_default()
+            )
         })
         .collect();
     actions.sort();
@@ -336,7 +344,7 @@ async fn an_admin_reviews_filters_and_restores_deletions(env: TestEnv) {
     .await;
     let s2 = past(&env, "T200", "Fizik", 0, &[attended(2, monday_morning())]).await;
     // Deletions on Monday (Istanbul) by T100, and on Wednesday by T200.
-    history::remove_student(
+    history::remove_past_student(
         &ctx,
         Some(&ali),
         &s1.id.to_string(),
@@ -346,7 +354,7 @@ async fn an_admin_reviews_filters_and_restores_deletions(env: TestEnv) {
     .await
     .unwrap();
     env.advance(Duration::days(2));
-    history::delete_session(
+    history::delete_past_session(
         &ctx,
         Some(&teacher("T200")),
         &s2.id.to_string(),
@@ -475,7 +483,7 @@ async fn an_admin_reviews_filters_and_restores_deletions(env: TestEnv) {
     let restores: Vec<(&str, &str)> = after
         .events
         .iter()
-        .filter(|e| e.event.action.ends_with("_restored"))
+        .filter(|e| e.event.action.as_str().ends_with("_restored"))
         .map(|e| (e.event.action.as_str(), e.actor_name.as_str()))
         .collect();
     assert_eq!(restores.len(), 2);
@@ -494,7 +502,7 @@ async fn a_student_sees_their_rate_per_lesson(env: TestEnv) {
         "T100",
         "Veri Yapıları",
         14,
-        &[failed(1, "WIFI_FAILED")],
+        &[failed(1, FailReason::WifiFailed)],
     )
     .await;
     past(&env, "T100", "Veri Yapıları", 21, &[attended(2, now)]).await;
@@ -504,7 +512,7 @@ async fn a_student_sees_their_rate_per_lesson(env: TestEnv) {
     past(&env, "T200", "Fizik", 2, &[attended(2, now)]).await;
     // A deleted session does not count.
     let gone = past(&env, "T100", "Veri Yapıları", 28, &[attended(2, now)]).await;
-    history::delete_session(
+    history::delete_past_session(
         &ctx,
         Some(&teacher("T100")),
         &gone.id.to_string(),
@@ -543,11 +551,11 @@ async fn a_student_sees_their_rate_per_lesson(env: TestEnv) {
     assert_eq!(
         veri.sessions
             .iter()
-            .map(|s| s.presence.clone())
+            .map(|s| s.presence)
             .collect::<Vec<_>>(),
         vec![
             Presence::Missed,
-            Presence::Failed(Some("WIFI_FAILED".into())),
+            Presence::Failed(Some(FailReason::WifiFailed)),
             Presence::Attended,
             Presence::Attended
         ],

@@ -76,7 +76,7 @@ async fn the_first_successful_check_in_stands(env: TestEnv) {
     env.live.create_session(&s, now).await.unwrap();
     let mut failed = attended(1, now);
     failed.is_attended = false;
-    failed.fail_reason = Some("WIFI_FAILED".into());
+    failed.fail_reason = Some(attn::domain::FailReason::WifiFailed);
     assert_eq!(
         env.live.record_check_in(s.id, &failed).await.unwrap(),
         failed
@@ -305,7 +305,7 @@ async fn records_are_added_updated_and_listed(env: TestEnv) {
     }
     let mut failed = attended(2, now);
     failed.is_attended = false;
-    failed.fail_reason = Some("WIFI_FAILED".into());
+    failed.fail_reason = Some(attn::domain::FailReason::WifiFailed);
     env.live.put_record(s.id, &failed).await.unwrap();
 
     let records = env.live.records(s.id).await.unwrap();

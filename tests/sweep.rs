@@ -33,7 +33,7 @@ async fn running_session(env: &TestEnv, teacher: &str, students: usize) -> LiveS
         let mut r = attended(n, now + Duration::seconds(n as i64));
         if n + 1 == students {
             r.is_attended = false;
-            r.fail_reason = Some("WIFI_FAILED".into());
+            r.fail_reason = Some(attn::domain::FailReason::WifiFailed);
         }
         if n == 0 {
             r.deletion = Some(Deletion {
@@ -64,12 +64,12 @@ async fn a_finished_session_is_persisted_with_every_record(env: TestEnv) {
         (saved.start_time, saved.end_time),
         (s.start_time, s.end_time)
     );
-    assert_eq!(saved.security_option, 2);
+    assert_eq!(saved.security_option.as_i16(), 2);
     // The removed student is kept, soft-deleted, with who and why.
     let visible = env.db.session_records(s.id).await.unwrap();
     assert_eq!(visible.len(), 29);
     let failed = visible.iter().find(|r| !r.is_attended).unwrap();
-    assert_eq!(failed.fail_reason.as_deref(), Some("WIFI_FAILED"));
+    assert_eq!(failed.fail_reason.map(|r| r.as_str()), Some("WIFI_FAILED"));
     let deleted = env
         .db
         .deleted_records(&attn::db::DeletedFilter {

@@ -205,8 +205,8 @@ impl From<attn::Error> for AppError {
             E::ActiveSessionExists(id) => AppError::ActiveSession {
                 session_id: id.to_string(),
             },
-            E::VerificationFailed(reason) if reason == "CODE_EXPIRED" => AppError::CodeExpired,
-            E::VerificationFailed(reason) if reason == "SESSION_ENDED" => AppError::SessionEnded,
+            E::CodeExpired => AppError::CodeExpired,
+            E::SessionEnded => AppError::SessionEnded,
             E::WrongCredentials => AppError::WrongCredentials,
             E::FaceCheckUnavailable => AppError::FaceUnavailable,
             E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },

@@ -1,15 +1,14 @@
 //! ATTN's web interface: pages (server-rendered, then hydrated) and the server functions they
-//! call. A server function extracts the caller's session, calls one service function in `attn`
-//! and maps its error; it never touches the database or Redis itself.
+//! call, one module per page in `pages/`, shared pieces in `components/`, and the server-only
+//! plumbing in `ssr`. A server function extracts the caller's login session, calls one service
+//! function in `attn` and maps its error; it never touches the database or Redis itself.
 
-pub mod api;
-#[cfg(feature = "ssr")]
-pub mod auth;
+pub mod components;
 pub mod error;
-pub mod history;
 pub mod i18n;
-mod pages;
-pub mod teach;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -18,7 +17,10 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+use components::header::Header;
+use components::user::{UserResource, current_user};
 use i18n::{Lang, Text};
+use pages::{admin, find, history, home, join, live, login, me, not_found, past_session, teach};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,7 +52,7 @@ pub fn request_lang() -> Lang {
         let Some(parts) = use_context::<http::request::Parts>() else {
             return Lang::default();
         };
-        let cookie = request_cookie(&parts, i18n::LANG_COOKIE);
+        let cookie = ssr::request_cookie(&parts, i18n::LANG_COOKIE);
         let accept = parts
             .headers
             .get_all(http::header::ACCEPT_LANGUAGE)
@@ -73,22 +75,6 @@ pub fn request_lang() -> Lang {
     }
 }
 
-/// The value of cookie `name` in a request, wherever among its Cookie headers it is (HTTP/2
-/// may send one header per cookie).
-#[cfg(feature = "ssr")]
-pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (key, value) = c.trim().split_once('=')?;
-            (key == name).then(|| value.to_owned())
-        })
-}
-
 /// The language chosen for this page, provided by [`App`].
 pub fn use_lang() -> Lang {
     use_context::<Lang>().unwrap_or_default()
@@ -100,27 +86,27 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let lang = request_lang();
     provide_context(lang);
-    let user: pages::UserResource = Resource::new(|| (), |_| api::current_user());
+    let user: UserResource = Resource::new(|| (), |_| current_user());
     provide_context(user);
     view! {
         <Stylesheet id="leptos" href="/pkg/attn.css"/>
         <Title formatter=|page: String| if page.is_empty() { "ATTN".to_string() } else { format!("{page} · ATTN") }/>
         <Router>
-            <pages::Header/>
+            <Header/>
             <main>
-                <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Routes fallback=|| view! { <not_found::NotFound/> }>
                     // Async: the whole answer is in the first HTML, for phones that have not
                     // loaded the script, and a redirect (to log in) can still be sent.
-                    <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=pages::LoginPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("join"), ParamSegment("id")) view=pages::JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("join"), ParamSegment("id")) view=join::JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("teach") view=teach::TeachPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("find") view=pages::FindPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("live"), ParamSegment("id")) view=teach::LivePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("find") view=find::FindPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("live"), ParamSegment("id")) view=live::LivePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("history"), ParamSegment("id")) view=history::PastSessionPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("me") view=history::MyAttendancePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("admin") view=history::AdminPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("history"), ParamSegment("id")) view=past_session::PastSessionPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("me") view=me::MyAttendancePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=admin::AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

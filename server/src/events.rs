@@ -12,7 +12,7 @@ use tower_sessions::Session;
 
 /// `GET /api/live_events/{id}`: the session's owner only.
 pub async fn live_events(ctx: Ctx, session: Session, Path(id): Path<String>) -> Response {
-    let caller = match app::auth::caller(&ctx, &session).await {
+    let caller = match app::ssr::caller(&ctx, &session).await {
         Ok(caller) => caller,
         Err(error) => return (error.status(), error.code()).into_response(),
     };

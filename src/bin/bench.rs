@@ -126,7 +126,7 @@ async fn sweep_on(
                 student_full_name: format!("Öğrenci {r}"),
                 is_attended: r % 10 != 0,
                 attendance_time: Some(start + chrono::Duration::seconds(r as i64)),
-                fail_reason: (r % 10 == 0).then(|| "WIFI_FAILED".into()),
+                fail_reason: (r % 10 == 0).then_some(attn::domain::FailReason::WifiFailed),
                 deletion: None,
                 face_distance_milli: None,
             };

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ort::session::Session;
 use ort::value::Tensor;
 
+use crate::domain::FailReason;
 use crate::error::{Error, Result};
 use decode::DecodeError;
 use mtcnn::{Face, Networks, Proposals};
@@ -45,21 +46,6 @@ pub const MODEL_FILES: [&str; 5] = [
 /// ONNX Runtime's shared library, as `scripts/models` puts it in the models folder.
 pub const RUNTIME_LIBRARY: &str = "libonnxruntime.so.1.31.1";
 
-/// Stable reason codes of face-check outcomes (the original system's names).
-pub mod reasons {
-    /// The selfie is someone else.
-    pub const FACE_MISMATCH: &str = "FACE_MISMATCH";
-    /// No face in the selfie.
-    pub const NO_FACE_FOUND: &str = "NO_FACE_FOUND";
-    /// More than one face in the selfie.
-    pub const MORE_THAN_ONE_FACE: &str = "MORE_THAN_ONE_FACE";
-    /// The portal has no usable photo of the student.
-    pub const REFERENCE_IMAGE_NOT_FOUND: &str = "REFERENCE_IMAGE_NOT_FOUND";
-    /// The session asks for a selfie and none (or no image) came.
-    pub const FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING: &str =
-        "FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING";
-}
-
 /// The outcome of comparing a selfie with a reference photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FaceOutcome {
@@ -84,16 +70,16 @@ pub enum FaceOutcome {
 }
 
 impl FaceOutcome {
-    /// The reason code to store, or `None` for a match.
-    pub fn reason(self) -> Option<&'static str> {
+    /// The reason to store, or `None` for a match.
+    pub fn reason(self) -> Option<FailReason> {
         match self {
             FaceOutcome::Match { .. } => None,
-            FaceOutcome::Mismatch { .. } => Some(reasons::FACE_MISMATCH),
-            FaceOutcome::NoFace => Some(reasons::NO_FACE_FOUND),
-            FaceOutcome::MoreThanOneFace => Some(reasons::MORE_THAN_ONE_FACE),
-            FaceOutcome::ReferenceUnusable => Some(reasons::REFERENCE_IMAGE_NOT_FOUND),
+            FaceOutcome::Mismatch { .. } => Some(FailReason::FaceMismatch),
+            FaceOutcome::NoFace => Some(FailReason::NoFaceFound),
+            FaceOutcome::MoreThanOneFace => Some(FailReason::MoreThanOneFace),
+            FaceOutcome::ReferenceUnusable => Some(FailReason::ReferenceImageNotFound),
             FaceOutcome::SelfieRejected(_) => {
-                Some(reasons::FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING)
+                Some(FailReason::FaceVerificationRequiredButImageMissing)
             }
         }
     }

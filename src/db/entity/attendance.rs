@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::SecurityLevel;
+
 /// A row of `attendances`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "attendances")]
@@ -20,7 +22,7 @@ pub struct Model {
     /// Closed.
     pub end_time: DateTimeUtc,
     /// 1 none, 2 network, 3 network + face (the original system's numbers).
-    pub security_option: i16,
+    pub security_option: SecurityLevel,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::FailReason;
+
 /// A row of `attendance_records`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "attendance_records")]
@@ -17,7 +19,7 @@ pub struct Model {
     /// When the student checked in or was added.
     pub attendance_time: Option<DateTimeUtc>,
     /// Stable reason code of a failed check.
-    pub fail_reason: Option<String>,
+    pub fail_reason: Option<FailReason>,
     /// The selfie's distance from the portal photo, in thousandths (face-checked sessions).
     pub face_distance_milli: Option<i32>,
     /// Soft-deleted: hidden from normal reads, shown to admins.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AuditAction;
+
 /// A row of `audit_events`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_events")]
@@ -13,8 +15,8 @@ pub struct Model {
     pub at: DateTimeUtc,
     /// Who did it (school number).
     pub actor: String,
-    /// What was done (see `crate::db::AuditAction`).
-    pub action: String,
+    /// What was done (see `AuditAction`).
+    pub action: AuditAction,
     /// The session concerned.
     pub attendance_id: Uuid,
     /// The student concerned, for record changes.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 /// A row of `users`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -12,7 +14,7 @@ pub struct Model {
     /// Name as the portal spells it.
     pub full_name: String,
     /// `student`, `teacher` or `admin`.
-    pub role: String,
+    pub role: Role,
     /// First seen.
     pub created_at: DateTimeUtc,
     /// Last changed.

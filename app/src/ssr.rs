@@ -1,5 +1,6 @@
-//! Server-side helpers of the server functions: the context, the login session, the caller
-//! (with expiry by role on the injected clock) and the client's address.
+//! Server-side helpers shared by the pages' server functions: the context, the login session
+//! and its caller (with expiry by role on the injected clock), the client's address, cookies,
+//! redirects after a form post, and times in the configured zone.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -23,7 +24,7 @@ pub fn ctx() -> Result<Ctx, AppError> {
 }
 
 /// The login session of this request.
-pub async fn session() -> Result<Session, AppError> {
+pub async fn login_session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await
         .map_err(|_| AppError::Unavailable)
@@ -64,7 +65,7 @@ pub async fn caller(ctx: &Ctx, session: &Session) -> Result<Option<Caller>, AppE
 /// The context, the session and the caller, in one step.
 pub async fn current() -> Result<(Ctx, Session, Option<Caller>), AppError> {
     let ctx = ctx()?;
-    let session = session().await?;
+    let session = login_session().await?;
     let caller = caller(&ctx, &session).await?;
     Ok((ctx, session, caller))
 }
@@ -143,4 +144,55 @@ pub fn fail(error: impl Into<AppError>) -> AppError {
         response.set_status(error.status());
     }
     error
+}
+
+/// The value of cookie `name` in this request, wherever among its Cookie headers it is (HTTP/2
+/// may send one header per cookie).
+pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// Sets a cookie for a year: whole site, HttpOnly, SameSite=Lax, Secure when served over https.
+pub fn set_cookie(name: &'static str, value: &str) {
+    let secure = use_context::<Ctx>().is_some_and(|ctx| ctx.config.secure_cookies);
+    let cookie = cookie::Cookie::build((name, value.to_owned()))
+        .path("/")
+        .max_age(cookie::time::Duration::days(365))
+        .same_site(cookie::SameSite::Lax)
+        .http_only(true)
+        .secure(secure)
+        .build();
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie.to_string()),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// After a plain form post: on success to `done`, on failure back to `page` with the error's
+/// code in the address, where the page shows it translated.
+pub fn redirect_after(result: Result<(), AppError>, done: &str, page: &str) {
+    match result {
+        Ok(()) => leptos_axum::redirect(done),
+        Err(error) => leptos_axum::redirect(&format!("{page}?error={}", error.code())),
+    }
+}
+
+/// "23.11.2026 09:30": a date and time as lists show them.
+pub const DATE_TIME: &str = "%d.%m.%Y %H:%M";
+
+/// `at` in the configured zone, in `format`.
+pub fn local(ctx: &Ctx, at: DateTime<Utc>, format: &str) -> String {
+    at.with_timezone(&ctx.config.timezone)
+        .format(format)
+        .to_string()
 }

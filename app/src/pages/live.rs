@@ -1,17 +1,20 @@
-//! The teacher's pages: the dashboard that starts a session, and the live page made to be
-//! projected (QR code, code typed by hand, countdown, the students as they arrive, and the
-//! teacher's actions). Every action is a plain form, so it works before the script loads; with
-//! the script the live page refreshes itself every two seconds.
+//! The live page of a running session, made to be projected: QR code, code typed by hand,
+//! countdown, the students as they arrive, and the teacher's actions on them. Every action is a
+//! plain form, so it works before the script loads; with the script the page refetches its data
+//! on every change the server pushes.
 
+use attn_types::FailReason;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use crate::components::notices::{error_from_query, failure};
+use crate::components::reasons::failed_text;
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::t;
 
 /// One student on the live page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +25,8 @@ pub struct RecordView {
     pub name: String,
     /// Counted present.
     pub attended: bool,
-    /// Reason code of a failed check.
-    pub reason: Option<String>,
+    /// Why a check failed.
+    pub reason: Option<FailReason>,
     /// Removed by the teacher, with the reason given.
     pub removed: Option<String>,
     /// "09:03".
@@ -55,76 +58,17 @@ pub struct LiveBoardView {
     pub failed: usize,
 }
 
-/// Starts a session and opens its live page. Teachers only. A plain form post.
-#[server(endpoint = "start_session")]
-pub async fn start_session(
-    lesson_name: String,
-    duration: String,
-    security: String,
-    #[server(default)] rotate: String,
-) -> Result<(), AppError> {
-    use crate::auth;
-    use attn::domain::SecurityLevel;
-
-    let (ctx, _, caller) = auth::current().await?;
-    let duration_minutes = duration.trim().parse().unwrap_or(0);
-    let security = security
-        .trim()
-        .parse::<i16>()
-        .ok()
-        .and_then(|n| SecurityLevel::try_from(n).ok())
-        .unwrap_or(SecurityLevel::Network);
-    let request = attn::teacher::StartSession {
-        lesson_name,
-        duration_minutes,
-        security,
-        rotate_code: !rotate.is_empty(),
-    };
-    let ip = auth::client_ip(&ctx).await;
-    match attn::teacher::start_session(&ctx, caller.as_ref(), request, ip).await {
-        Ok(session) => leptos_axum::redirect(&format!("/live/{}", session.id)),
-        Err(attn::Error::ActiveSessionExists(id)) => {
-            leptos_axum::redirect(&format!("/teach?error=active_session&session={id}"))
-        }
-        Err(error) => {
-            let error = AppError::from(error);
-            leptos_axum::redirect(&format!("/teach?error={}", error.code()))
-        }
-    }
-    Ok(())
-}
-
-/// Whether this server can check faces (level 3). Teachers only.
-#[server(endpoint = "face_check_available")]
-pub async fn face_check_available() -> Result<bool, AppError> {
-    use crate::auth;
-    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
-    attn::auth::Caller::require_teacher(caller.as_ref()).map_err(auth::fail)?;
-    Ok(ctx.face.is_some())
-}
-
-/// The teacher's running session, if any (its id). Teachers only.
-#[server(endpoint = "active_session")]
-pub async fn active_session() -> Result<Option<String>, AppError> {
-    use crate::auth;
-    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
-    let session = attn::teacher::active_session(&ctx, caller.as_ref())
-        .await
-        .map_err(auth::fail)?;
-    Ok(session.map(|s| s.id.to_string()))
-}
-
 /// The live page's content. The session's owner only.
 #[server(endpoint = "live_state")]
 pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
-    use crate::auth;
+    use crate::ssr;
 
-    let (ctx, _, caller) = auth::current().await.map_err(auth::fail)?;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
     let board = attn::teacher::live_board(&ctx, caller.as_ref(), &session_id)
         .await
-        .map_err(auth::fail)?;
+        .map_err(ssr::fail)?;
     let tz = ctx.config.timezone;
-    let base = public_base(&ctx);
+    let base = self::ssr::public_base(&ctx);
     let join_url = format!("{base}/join/{}?c={}", board.session.id, board.code);
     let records = board
         .records
@@ -133,7 +77,7 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             number: r.student_number.clone(),
             name: r.student_full_name.clone(),
             attended: r.is_attended,
-            reason: r.fail_reason.clone(),
+            reason: r.fail_reason,
             removed: r.deletion.as_ref().map(|d| d.reason.clone()),
             time: r
                 .attendance_time
@@ -158,51 +102,60 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn public_base(ctx: &attn::Ctx) -> String {
-    if let Some(url) = &ctx.config.public_url {
-        return url.clone();
-    }
-    let host = use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        })
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or_else(|| "localhost".into());
-    let scheme = if ctx.config.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
+mod ssr {
+    use crate::error::AppError;
+    use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn back_to_live(session_id: &str, result: Result<(), AppError>) {
-    let page = format!("/live/{}", crate::api::encode_component(session_id));
-    crate::api::redirect_after(result, &page, &page);
+    /// Where students reach this server: `ATTN_PUBLIC_URL`, else the host the teacher used.
+    pub fn public_base(ctx: &attn::Ctx) -> String {
+        if let Some(url) = &ctx.config.public_url {
+            return url.clone();
+        }
+        let host = use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or_else(|| "localhost".into());
+        let scheme = if ctx.config.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
+    }
+
+    /// Back to the live page, with the error's code when the action was refused.
+    pub fn back_to_live(session_id: &str, result: Result<(), AppError>) {
+        let page = format!(
+            "/live/{}",
+            crate::components::paths::encode_component(session_id)
+        );
+        crate::ssr::redirect_after(result, &page, &page);
+    }
 }
 
 /// Ends the session now. The owner only.
 #[server(endpoint = "finish_session")]
 pub async fn finish_session(session_id: String) -> Result<(), AppError> {
-    let (ctx, _, caller) = crate::auth::current().await?;
+    let (ctx, _, caller) = crate::ssr::current().await?;
     let result = attn::teacher::finish_session(&ctx, caller.as_ref(), &session_id).await;
-    back_to_live(&session_id, result.map_err(Into::into));
+    self::ssr::back_to_live(&session_id, result.map_err(Into::into));
     Ok(())
 }
 
 /// Accepts a student whose check failed. The owner only.
 #[server(endpoint = "accept_student")]
 pub async fn accept_student(session_id: String, student: String) -> Result<(), AppError> {
-    let (ctx, _, caller) = crate::auth::current().await?;
+    let (ctx, _, caller) = crate::ssr::current().await?;
     let result = attn::teacher::accept_student(&ctx, caller.as_ref(), &session_id, &student).await;
-    back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
     Ok(())
 }
 
@@ -213,100 +166,21 @@ pub async fn remove_student(
     student: String,
     reason: String,
 ) -> Result<(), AppError> {
-    let (ctx, _, caller) = crate::auth::current().await?;
+    let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::teacher::remove_student(&ctx, caller.as_ref(), &session_id, &student, &reason).await;
-    back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
     Ok(())
 }
 
 /// Adds a student by school number. The owner only.
 #[server(endpoint = "add_student")]
 pub async fn add_student(session_id: String, school_number: String) -> Result<(), AppError> {
-    let (ctx, _, caller) = crate::auth::current().await?;
+    let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::teacher::add_student(&ctx, caller.as_ref(), &session_id, &school_number).await;
-    back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
     Ok(())
-}
-
-fn error_from_query() -> impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static {
-    let query = use_query_map();
-    move || {
-        query
-            .read()
-            .get("error")
-            .and_then(|code| AppError::from_code(&code, None))
-    }
-}
-
-/// The dashboard: today's lessons and the form that starts a session.
-#[component]
-pub fn TeachPage() -> impl IntoView {
-    let error = error_from_query();
-    let active = Resource::new(|| (), |_| active_session());
-    view! {
-        <Title text=t(Text::Dashboard)/>
-        <section class="card">
-            <h1>{t(Text::Dashboard)}</h1>
-            {move || error().map(|e| view! { <p class="error" role="alert">{e.message(use_lang())}</p> })}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match active.await {
-                        Ok(Some(id)) => view! {
-                            <p class="notice" data-testid="active-session">
-                                {t(Text::ActiveSessionRunning)} " "
-                                <a href=format!("/live/{id}")>{t(Text::OpenIt)}</a>
-                            </p>
-                        }.into_any(),
-                        Ok(None) => view! { <StartForm/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
-#[component]
-fn StartForm() -> impl IntoView {
-    let lessons = Resource::new(|| (), |_| crate::api::todays_lessons());
-    let face = Resource::new(|| (), |_| face_check_available());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let lessons = lessons.await.unwrap_or_default();
-                let face = face.await.unwrap_or(false);
-                let suggested = lessons.iter().find(|l| l.suggested).map(|l| l.title.clone()).unwrap_or_default();
-                view! {
-                    <form class="stack" method="post" action=StartSession::url()>
-                        <label>
-                            {t(Text::LessonName)}
-                            <input name="lesson_name" required maxlength="200" value=suggested list="todays-lessons"/>
-                            <datalist id="todays-lessons">
-                                {lessons.into_iter().map(|l| view! { <option value=l.title/> }).collect_view()}
-                            </datalist>
-                        </label>
-                        <label>
-                            {t(Text::Duration)}
-                            <input name="duration" type="number" min="1" max="240" value="10" required inputmode="numeric"/>
-                        </label>
-                        <fieldset>
-                            <legend>{t(Text::Security)}</legend>
-                            <label class="choice"><input type="radio" name="security" value="1"/> {t(Text::SecurityNone)}</label>
-                            <label class="choice"><input type="radio" name="security" value="2" checked/> {t(Text::SecurityNetwork)}</label>
-                            <label class="choice">
-                                <input type="radio" name="security" value="3" disabled=!face/> {t(Text::SecurityFace)}
-                                {(!face).then(|| view! { " " <span class="muted small">{t(Text::FaceUnavailableNote)}</span> })}
-                            </label>
-                        </fieldset>
-                        <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t(Text::RotateCode)}</label>
-                        <button class="primary" type="submit">{t(Text::Start)}</button>
-                    </form>
-                }
-            })}
-        </Suspense>
-    }
 }
 
 /// The live page of a session, for its owner.
@@ -330,12 +204,12 @@ pub fn LivePage() -> impl IntoView {
     let state = Resource::new(move || (id(), tick.get()), |(id, _)| live_state(id));
     view! {
         <Title text=t(Text::Attendance)/>
-        {move || error().map(|e| view! { <p class="error" role="alert">{e.message(use_lang())}</p> })}
+        {move || error().map(failure)}
         <Transition fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match state.await {
                     Ok(s) => view! { <Board s/> }.into_any(),
-                    Err(e) => view! { <section class="card"><p class="error" role="alert">{e.message(use_lang())}</p></section> }.into_any(),
+                    Err(e) => view! { <section class="card">{failure(e)}</section> }.into_any(),
                 }
             })}
         </Transition>
@@ -348,7 +222,10 @@ fn listen_for_changes(id: &str, tick: RwSignal<u32>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
-    let url = format!("/api/live_events/{}", crate::api::encode_component(id));
+    let url = format!(
+        "/api/live_events/{}",
+        crate::components::paths::encode_component(id)
+    );
     let Ok(source) = web_sys::EventSource::new(&url) else {
         return;
     };
@@ -417,34 +294,56 @@ fn Board(s: LiveBoardView) -> impl IntoView {
     }
 }
 
+/// Where a student stands on the live page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Removed,
+    Attended,
+    Failed,
+}
+
+impl Standing {
+    fn of(r: &RecordView) -> Self {
+        match (&r.removed, r.attended) {
+            (Some(_), _) => Standing::Removed,
+            (None, true) => Standing::Attended,
+            (None, false) => Standing::Failed,
+        }
+    }
+
+    /// The row's class, for the style sheet and the tests.
+    fn class(self) -> &'static str {
+        match self {
+            Standing::Removed => "removed",
+            Standing::Attended => "attended",
+            Standing::Failed => "failed",
+        }
+    }
+}
+
 #[component]
 fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
-    let status = match (&r.removed, r.attended) {
-        (Some(_), _) => "removed",
-        (None, true) => "attended",
-        (None, false) => "failed",
-    };
-    let reason = r.reason.clone().map(|code| reason_text(&code));
+    let standing = Standing::of(&r);
     view! {
-        <li class=format!("student {status}") data-number=r.number.clone()>
+        <li class=format!("student {}", standing.class()) data-number=r.number.clone()>
             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
             <span class="when muted">{r.time.clone()}</span>
             {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{format!("{} {d}", t(Text::Distance))}</span> })}
             <span class="state">
-                {match status {
-                    "removed" => format!("{}: {}", t(Text::Removed), r.removed.clone().unwrap_or_default()),
-                    "attended" => t(Text::Attended).to_string(),
-                    _ => format!("{}: {}", t(Text::Failed), reason.unwrap_or_default()),
+                {match standing {
+                    Standing::Removed => format!("{}: {}", t(Text::Removed), r.removed.clone().unwrap_or_default()),
+                    Standing::Attended => t(Text::Attended).to_string(),
+                    Standing::Failed => failed_text(r.reason),
                 }}
             </span>
-            {(open && status == "failed").then(|| view! {
+            {(open && standing == Standing::Failed).then(|| view! {
                 <form class="inline" method="post" action=AcceptStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>
                     <button type="submit">{t(Text::Accept)}</button>
                 </form>
             })}
-            {(open && status != "removed").then(|| view! {
+            {(open && standing != Standing::Removed).then(|| view! {
                 <form class="inline" method="post" action=RemoveStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>
@@ -454,21 +353,4 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
             })}
         </li>
     }
-}
-
-/// A stored reason code, in words.
-pub fn reason_text(code: &str) -> &'static str {
-    t(match code {
-        "WIFI_FAILED" => Text::ReasonWifi,
-        "DEVICE_ALREADY_USED" => Text::ReasonDevice,
-        "FACE_CHECK_UNAVAILABLE" => Text::ReasonFace,
-        "FACE_MISMATCH" => Text::ReasonFaceMismatch,
-        "NO_FACE_FOUND" => Text::ReasonNoFace,
-        "MORE_THAN_ONE_FACE" => Text::ReasonManyFaces,
-        "REFERENCE_IMAGE_NOT_FOUND" => Text::ReasonNoReference,
-        "FACE_VERIFICATION_REQUIRED_BUT_IMAGE_MISSING" => Text::ReasonSelfieMissing,
-        "FACE_CHECK_PENDING" => Text::ReasonFacePending,
-        "FACE_CHECK_TIMEOUT" => Text::ReasonFaceTimeout,
-        _ => Text::ReasonOther,
-    })
 }

@@ -1,0 +1,296 @@
+//! The admin's review: everything soft-deleted (what, whose, who deleted it, when, why),
+//! filtered by teacher and by day of deletion, with restore, and the latest audit events.
+
+use attn_types::AuditAction;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::components::notices::{failure, outcome_from_query};
+use crate::error::AppError;
+use crate::i18n::Text;
+use crate::t;
+
+/// A deleted session on the admin's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedSessionRow {
+    /// Session id.
+    pub id: String,
+    /// Lesson.
+    pub lesson_name: String,
+    /// When it was held.
+    pub date: String,
+    /// Its teacher.
+    pub teacher_name: String,
+    /// Who deleted it.
+    pub deleted_by: String,
+    /// When.
+    pub deleted_at: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A deleted record on the admin's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedRecordRow {
+    /// Session id.
+    pub session_id: String,
+    /// School number.
+    pub number: String,
+    /// Student's name.
+    pub name: String,
+    /// Lesson.
+    pub lesson_name: String,
+    /// When the session was held.
+    pub date: String,
+    /// The session's teacher.
+    pub teacher_name: String,
+    /// Who deleted it.
+    pub deleted_by: String,
+    /// When.
+    pub deleted_at: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// When.
+    pub at: String,
+    /// Who (name).
+    pub actor: String,
+    /// What was done.
+    pub action: AuditAction,
+    /// The session.
+    pub session_id: String,
+    /// The student, for record changes.
+    pub student: Option<String>,
+    /// The reason given.
+    pub reason: Option<String>,
+}
+
+/// The admin's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewData {
+    /// Deleted sessions.
+    pub sessions: Vec<DeletedSessionRow>,
+    /// Deleted records.
+    pub records: Vec<DeletedRecordRow>,
+    /// The latest corrections and restores.
+    pub events: Vec<EventRow>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+
+    /// A day typed as `YYYY-MM-DD`; empty is no bound.
+    pub fn parse_day(
+        field: &'static str,
+        text: &str,
+    ) -> Result<Option<chrono::NaiveDate>, AppError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::Invalid {
+                field: field.into(),
+            })
+    }
+
+    /// Back to the review, with a notice or the error's code.
+    pub fn back_to_review(result: attn::Result<()>) {
+        crate::ssr::redirect_after(
+            result.map_err(AppError::from),
+            "/admin?done=restored",
+            "/admin",
+        );
+    }
+}
+
+/// Everything soft-deleted, filtered by teacher (name or number) and day of deletion
+/// (`YYYY-MM-DD`), with the latest audit events. Admins only.
+#[server(endpoint = "deleted_items")]
+pub async fn deleted_items(
+    #[server(default)] teacher: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+) -> Result<ReviewData, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let query = attn::admin::ReviewQuery {
+        teacher: &teacher,
+        from: self::ssr::parse_day("from", &from).map_err(ssr::fail)?,
+        to: self::ssr::parse_day("to", &to).map_err(ssr::fail)?,
+    };
+    let review = attn::admin::review(&ctx, caller.as_ref(), query)
+        .await
+        .map_err(ssr::fail)?;
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| ssr::local(&ctx, t, ssr::DATE_TIME))
+            .unwrap_or_default()
+    };
+    Ok(ReviewData {
+        sessions: review
+            .sessions
+            .iter()
+            .map(|s| DeletedSessionRow {
+                id: s.attendance.id.to_string(),
+                lesson_name: s.attendance.lesson_name.clone(),
+                date: when(Some(s.attendance.start_time)),
+                teacher_name: s.teacher_name.clone(),
+                deleted_by: s.deleted_by_name.clone(),
+                deleted_at: when(s.attendance.deletion_time),
+                reason: s.attendance.deletion_reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        records: review
+            .records
+            .iter()
+            .map(|r| DeletedRecordRow {
+                session_id: r.record.attendance_id.to_string(),
+                number: r.record.student_number.clone(),
+                name: r.student_name.clone(),
+                lesson_name: r.lesson_name.clone(),
+                date: when(r.session_start),
+                teacher_name: r.teacher_name.clone(),
+                deleted_by: r.deleted_by_name.clone(),
+                deleted_at: when(r.record.deletion_time),
+                reason: r.record.deletion_reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        events: review
+            .events
+            .iter()
+            .map(|e| EventRow {
+                at: when(Some(e.event.at)),
+                actor: e.actor_name.clone(),
+                action: e.event.action,
+                session_id: e.event.attendance_id.to_string(),
+                student: e.event.student_number.clone(),
+                reason: e.event.reason.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Restores a deleted session. Admins only; recorded in the audit log.
+#[server(endpoint = "restore_session")]
+pub async fn restore_session(session_id: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    self::ssr::back_to_review(
+        attn::admin::restore_session(&ctx, caller.as_ref(), &session_id).await,
+    );
+    Ok(())
+}
+
+/// Restores a deleted record. Admins only; recorded in the audit log.
+#[server(endpoint = "restore_record")]
+pub async fn restore_record(session_id: String, student: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    self::ssr::back_to_review(
+        attn::admin::restore_record(&ctx, caller.as_ref(), &session_id, &student).await,
+    );
+    Ok(())
+}
+
+/// The admin's review of deletions, with restore.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |name: &'static str| move || query.read().get(name).unwrap_or_default();
+    let (teacher, from, to) = (field("teacher"), field("from"), field("to"));
+    let data = Resource::new(
+        move || (teacher(), from(), to()),
+        |(teacher, from, to)| deleted_items(teacher, from, to),
+    );
+    view! {
+        <Title text=t(Text::Review)/>
+        <section class="card">
+            <h1>{t(Text::Review)}</h1>
+            {outcome_from_query()}
+            <form class="filters" method="get" action="/admin">
+                <label>{t(Text::Teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
+                <label>{t(Text::FromDate)} <input name="from" type="date" value=from/></label>
+                <label>{t(Text::ToDate)} <input name="to" type="date" value=to/></label>
+                <button type="submit">{t(Text::Filter)}</button>
+            </form>
+        </section>
+        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <ReviewView d/> }.into_any(),
+                    Err(e) => view! { <section class="card">{failure(e)}</section> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ReviewView(d: ReviewData) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>{t(Text::DeletedSessions)}</h2>
+            {d.sessions.is_empty().then(|| view! { <p class="muted">{t(Text::NothingDeleted)}</p> })}
+            <ul class="deleted" data-testid="deleted-sessions">
+                {d.sessions.into_iter().map(|s| { let key = s.id.clone(); view! {
+                    <li data-id=key>
+                        <p><strong>{s.lesson_name}</strong> " · " {s.date} " · " {s.teacher_name}</p>
+                        <p class="muted">{format!("{}: {} · {}: {}", t(Text::DeletedBy), s.deleted_by, t(Text::DeletedAt), s.deleted_at)}</p>
+                        <p>{t(Text::Reason)} ": " <q>{s.reason}</q></p>
+                        <form method="post" action=RestoreSession::url()>
+                            <input type="hidden" name="session_id" value=s.id/>
+                            <button type="submit">{t(Text::Restore)}</button>
+                        </form>
+                    </li>
+                }}).collect_view()}
+            </ul>
+        </section>
+        <section class="card">
+            <h2>{t(Text::DeletedRecords)}</h2>
+            {d.records.is_empty().then(|| view! { <p class="muted">{t(Text::NothingDeleted)}</p> })}
+            <ul class="deleted" data-testid="deleted-records">
+                {d.records.into_iter().map(|r| { let (key, shown) = (r.number.clone(), r.number.clone()); view! {
+                    <li data-number=key>
+                        <p><strong>{r.name}</strong> " " <span class="muted">{shown}</span></p>
+                        <p>{r.lesson_name} " · " {r.date} " · " {r.teacher_name}</p>
+                        <p class="muted">{format!("{}: {} · {}: {}", t(Text::DeletedBy), r.deleted_by, t(Text::DeletedAt), r.deleted_at)}</p>
+                        <p>{t(Text::Reason)} ": " <q>{r.reason}</q></p>
+                        <form method="post" action=RestoreRecord::url()>
+                            <input type="hidden" name="session_id" value=r.session_id/>
+                            <input type="hidden" name="student" value=r.number/>
+                            <button type="submit">{t(Text::Restore)}</button>
+                        </form>
+                    </li>
+                }}).collect_view()}
+            </ul>
+        </section>
+        <section class="card">
+            <h2>{t(Text::RecentChanges)}</h2>
+            <ul class="events" data-testid="events">
+                {d.events.into_iter().map(|e| {
+                    let action = t(match e.action {
+                        AuditAction::SessionDeleted => Text::ActSessionDeleted,
+                        AuditAction::RecordDeleted => Text::ActRecordDeleted,
+                        AuditAction::RecordAdded => Text::ActRecordAdded,
+                        AuditAction::SessionRestored => Text::ActSessionRestored,
+                        AuditAction::RecordRestored => Text::ActRecordRestored,
+                    });
+                    view! {
+                        <li data-action=e.action.as_str()>
+                            <span class="muted">{e.at}</span> " " <strong>{e.actor}</strong> " " {action}
+                            {e.student.map(|s| view! { " " <span>{s}</span> })}
+                            {e.reason.map(|r| view! { " · " <q>{r}</q> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}

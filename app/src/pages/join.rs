@@ -1,0 +1,346 @@
+//! Where a QR code leads: the session's lesson, teacher and time left, one button to check in
+//! (a plain form, so it works before the script loads; a multipart form with a selfie when the
+//! session checks faces) and the outcome in plain words. Someone not logged in is sent to the
+//! login page and comes back here after it.
+
+use attn_types::FailReason;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use crate::components::paths::encode_component;
+use crate::components::reasons::reason_text;
+use crate::error::AppError;
+use crate::i18n::Text;
+use crate::{t, use_lang};
+
+/// A live session as its join link shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinView {
+    /// Lesson title.
+    pub lesson_name: String,
+    /// Teacher's name.
+    pub teacher_name: String,
+    /// Seconds until it closes.
+    pub seconds_left: i64,
+    /// The caller is a student (only students check in).
+    pub is_student: bool,
+    /// The caller's own check-in: attended, failed (with the reason) or removed.
+    pub mine: Option<MyCheckIn>,
+    /// The session asks for a selfie (network + face).
+    pub selfie: bool,
+}
+
+/// A student's own check-in, as the join page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyCheckIn {
+    /// Counted present.
+    pub attended: bool,
+    /// Why a check failed.
+    pub reason: Option<FailReason>,
+    /// Removed by the teacher.
+    pub removed: bool,
+}
+
+/// The live session behind a join link. Anyone logged in.
+#[server(endpoint = "join_info")]
+pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
+    use crate::ssr;
+    use attn_types::{Role, SecurityLevel};
+
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let overview = attn::student::session_overview(&ctx, caller.as_ref(), &session_id)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(JoinView {
+        lesson_name: overview.lesson_name,
+        teacher_name: overview.teacher_name,
+        seconds_left: overview.seconds_left,
+        is_student: caller.is_some_and(|c| c.role == Role::Student),
+        selfie: overview.security == SecurityLevel::NetworkAndFace,
+        mine: overview.my_record.map(|r| MyCheckIn {
+            attended: r.is_attended,
+            reason: r.fail_reason,
+            removed: r.deletion.is_some(),
+        }),
+    })
+}
+
+/// Checks the caller in to a session with the code from the QR link or typed by hand, then
+/// shows the join page with the outcome. A plain form post. Students only; limited per
+/// student and per address.
+#[server(endpoint = "check_in")]
+pub async fn check_in(session_id: String, #[server(default)] code: String) -> Result<(), AppError> {
+    use crate::ssr;
+
+    let (ctx, _, caller) = ssr::current().await?;
+    let device = self::ssr::device_id();
+    let attempt = attn::student::JoinAttempt {
+        session_id: &session_id,
+        code: &code,
+        client_ip: ssr::client_ip(&ctx).await,
+        device: &device,
+        selfie: None,
+        reference: None,
+    };
+    let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
+    self::ssr::back_to_join(&session_id, result.map(|_| ()));
+    Ok(())
+}
+
+/// Checks the caller in to a session that asks for a selfie: a multipart form with
+/// `session_id`, `code` and the photo in `selfie` (JPEG, PNG or WebP, at most 8 MB), which
+/// works before the script loads. The selfie is compared with the portal photo kept in the
+/// login session; neither is stored. Students only; limited like `check_in`.
+#[server(endpoint = "check_in_selfie", input = MultipartFormData)]
+pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
+    use self::ssr::{back_to_join, device_id, read_selfie_form};
+
+    let (ctx, session, caller) = crate::ssr::current().await?;
+    // Who may send a photo is settled before a byte of it is read.
+    if let Err(error) = attn::auth::Caller::require_student(caller.as_ref()) {
+        leptos_axum::redirect(&format!("/?error={}", AppError::from(error).code()));
+        return Ok(());
+    }
+    let form = read_selfie_form(data).await;
+    let session_id = form.session_id.clone().unwrap_or_default();
+    let Some(selfie) = form.selfie else {
+        back_to_join(
+            &session_id,
+            Err(attn::Error::invalid(
+                "selfie",
+                attn::error::Problem::TooLong {
+                    max: attn::face::decode::MAX_UPLOAD_BYTES,
+                },
+            )),
+        );
+        return Ok(());
+    };
+    let reference = crate::ssr::portal_photo(&session).await?;
+    let device = device_id();
+    let attempt = attn::student::JoinAttempt {
+        session_id: &session_id,
+        code: form.code.as_deref().unwrap_or_default(),
+        client_ip: crate::ssr::client_ip(&ctx).await,
+        device: &device,
+        selfie: Some(&selfie),
+        reference: reference.as_deref(),
+    };
+    let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
+    back_to_join(&session_id, result.map(|_| ()));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::*;
+    use leptos::server_fn::codec::MultipartData;
+
+    use crate::components::paths::encode_component;
+    use crate::error::AppError;
+
+    /// Name of the cookie that marks a browser, for the one-student-per-device rule.
+    pub const DEVICE_COOKIE: &str = "attn_device";
+
+    /// Sends the browser back to the join page, with the reason when the check-in was refused.
+    pub fn back_to_join(session_id: &str, result: attn::Result<()>) {
+        let page = format!("/join/{}", encode_component(session_id.trim()));
+        crate::ssr::redirect_after(result.map_err(AppError::from), &page, &page);
+    }
+
+    /// The browser's device id from its cookie, or a new one (and the cookie that keeps it).
+    pub fn device_id() -> String {
+        let known = use_context::<http::request::Parts>()
+            .and_then(|parts| crate::ssr::request_cookie(&parts, DEVICE_COOKIE))
+            .filter(|v| !v.is_empty() && v.len() <= 64);
+        known.unwrap_or_else(|| {
+            let id = attn::domain::new_device_id();
+            crate::ssr::set_cookie(DEVICE_COOKIE, &id);
+            id
+        })
+    }
+
+    /// The fields of the selfie form. `selfie` is `None` when the photo was larger than allowed
+    /// (reading stops there); an absent photo is empty.
+    pub struct SelfieForm {
+        pub session_id: Option<String>,
+        pub code: Option<String>,
+        pub selfie: Option<Vec<u8>>,
+    }
+
+    /// Reads the selfie form, each text field up to 200 bytes and the photo up to the upload
+    /// limit.
+    pub async fn read_selfie_form(data: MultipartData) -> SelfieForm {
+        const MAX_TEXT: usize = 200;
+        let max = attn::face::decode::MAX_UPLOAD_BYTES;
+        let mut form = SelfieForm {
+            session_id: None,
+            code: None,
+            selfie: Some(Vec::new()),
+        };
+        let Some(mut multipart) = data.into_inner() else {
+            return form;
+        };
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            let limit = if name == "selfie" { max } else { MAX_TEXT };
+            let mut bytes = Vec::new();
+            let mut too_large = false;
+            while let Ok(Some(chunk)) = field.chunk().await {
+                if bytes.len() + chunk.len() > limit {
+                    too_large = true;
+                    break;
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            match name.as_str() {
+                "selfie" if too_large => {
+                    form.selfie = None;
+                    break;
+                }
+                "selfie" => form.selfie = Some(bytes),
+                "session_id" => form.session_id = String::from_utf8(bytes).ok(),
+                "code" => form.code = String::from_utf8(bytes).ok(),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// The join page.
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let code = move || query.read().get("c").unwrap_or_default();
+    let refused = move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|e| AppError::from_code(&e, None))
+    };
+    let info = Resource::new(id, join_info);
+    view! {
+        <Title text=t(Text::Attendance)/>
+        <section class="card narrow">
+            <h1>{t(Text::Attendance)}</h1>
+            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(s) => {
+                            let open = s.seconds_left > 0;
+                            let outcome = s.mine.clone();
+                            let can_join = open && s.is_student
+                                && !outcome.as_ref().is_some_and(|m| m.attended || m.removed);
+                            view! {
+                                <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
+                                <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
+                                {if open {
+                                    view! { <p>{format!("{}: {} {}", t(Text::TimeLeft), s.seconds_left.div_euclid(60).max(1), t(Text::Minutes))}</p> }.into_any()
+                                } else {
+                                    view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
+                                }}
+                                {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome">{e.message(use_lang())}</p> })}
+                                {outcome.map(|m| view! { <Outcome m/> })}
+                                {(!s.is_student).then(|| view! { <p class="muted">{t(Text::StudentsOnly)}</p> })}
+                                {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
+                                {(can_join && !s.selfie).then(|| view! {
+                                    <form class="stack" method="post" action=CheckIn::url()>
+                                        <input type="hidden" name="session_id" value=id()/>
+                                        <label>
+                                            {t(Text::Code)}
+                                            <input name="code" value=code() inputmode="numeric" autocomplete="off" maxlength="6" required/>
+                                        </label>
+                                        <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+                                    </form>
+                                })}
+                            }.into_any()
+                        }
+                        Err(AppError::LoginRequired) => {
+                            let next = match code() {
+                                c if c.is_empty() => format!("/join/{}", id()),
+                                c => format!("/join/{}?c={c}", id()),
+                            };
+                            let path = format!("/login?next={}", encode_component(&next));
+                            view! { <Redirect path/> }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The check-in form of a session with a face check: the code and a selfie, sent as a
+/// multipart form (it works before the script loads; phones offer the front camera). With the
+/// script the chosen photo is shown before it is sent.
+#[component]
+fn SelfieForm(id: String, code: String) -> impl IntoView {
+    let preview = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    let on_change = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let url = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+            .and_then(|file| web_sys::Url::create_object_url_with_blob(&file).ok());
+        if let Some(old) = preview.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        preview.set(url);
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let on_change = move |_: leptos::ev::Event| {};
+    view! {
+        <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data">
+            <input type="hidden" name="session_id" value=id/>
+            <label>
+                {t(Text::Code)}
+                <input name="code" value=code inputmode="numeric" autocomplete="off" maxlength="6" required/>
+            </label>
+            <label>
+                {t(Text::Selfie)}
+                <input name="selfie" type="file" accept="image/*" capture="user" required on:change=on_change/>
+            </label>
+            {move || preview.get().map(|src| view! { <img class="selfie-preview" src=src alt=t(Text::Selfie)/> })}
+            <p class="muted small">{t(Text::SelfieHint)}</p>
+            <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+        </form>
+    }
+}
+
+/// The student's own outcome.
+#[component]
+fn Outcome(m: MyCheckIn) -> impl IntoView {
+    if m.removed {
+        return view! { <p class="error" data-testid="outcome">{t(Text::YouWereRemoved)}</p> }
+            .into_any();
+    }
+    if m.attended {
+        return view! { <p class="success" data-testid="outcome">{t(Text::YouAttended)}</p> }
+            .into_any();
+    }
+    if m.reason.is_some_and(FailReason::is_pending) {
+        // Without the script the page asks again by itself until the outcome is there.
+        return view! {
+            <leptos_meta::Meta http_equiv="refresh" content="2"/>
+            <p class="notice" data-testid="outcome">{t(Text::CheckingFace)}</p>
+        }
+        .into_any();
+    }
+    let reason = m.reason.map(reason_text).unwrap_or_default();
+    view! {
+        <p class="error" data-testid="outcome">{format!("{} {reason}", t(Text::YouFailed))}</p>
+        <p class="muted">{t(Text::RetryHint)}</p>
+    }
+    .into_any()
+}

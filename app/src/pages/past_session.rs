@@ -1,0 +1,203 @@
+//! One finished session of a teacher's: its students, and the corrections (add a student,
+//! remove one, delete the session, each with a reason and kept in the audit log). Every change
+//! is a plain form post that comes back here with the outcome in the address.
+
+use attn_types::FailReason;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::components::notices::{failure, outcome_from_query};
+use crate::components::reasons::failed_text;
+use crate::error::AppError;
+use crate::i18n::Text;
+use crate::t;
+
+/// A student in a past session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastRecordRow {
+    /// School number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Present.
+    pub attended: bool,
+    /// Why a check failed.
+    pub reason: Option<FailReason>,
+    /// "09:03".
+    pub time: String,
+}
+
+/// A past session with its students.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastDetail {
+    /// Session id.
+    pub id: String,
+    /// Lesson.
+    pub lesson_name: String,
+    /// "23.11.2026 09:30–09:40".
+    pub when: String,
+    /// Its students.
+    pub records: Vec<PastRecordRow>,
+}
+
+/// A past session and its students. Its owner only.
+#[server(endpoint = "past_session")]
+pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let detail = attn::history::past_session(&ctx, caller.as_ref(), &session_id)
+        .await
+        .map_err(ssr::fail)?;
+    let a = &detail.attendance;
+    Ok(PastDetail {
+        id: a.id.to_string(),
+        lesson_name: a.lesson_name.clone(),
+        when: format!(
+            "{}–{}",
+            ssr::local(&ctx, a.start_time, ssr::DATE_TIME),
+            ssr::local(&ctx, a.end_time, "%H:%M")
+        ),
+        records: detail
+            .records
+            .iter()
+            .map(|r| PastRecordRow {
+                number: r.record.student_number.clone(),
+                name: r.full_name.clone(),
+                attended: r.record.is_attended,
+                reason: r.record.fail_reason,
+                time: r
+                    .record
+                    .attendance_time
+                    .map(|t| ssr::local(&ctx, t, "%H:%M:%S"))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+
+    /// Back to the session, with a notice or the error's code.
+    pub fn back_to_past(session_id: &str, result: attn::Result<()>) {
+        let page = format!(
+            "/history/{}",
+            crate::components::paths::encode_component(session_id)
+        );
+        crate::ssr::redirect_after(
+            result.map_err(AppError::from),
+            &format!("{page}?done=saved"),
+            &page,
+        );
+    }
+}
+
+/// Counts a student present in a past session. Its owner only.
+#[server(endpoint = "add_past_student")]
+pub async fn add_past_student(session_id: String, school_number: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result =
+        attn::history::add_past_student(&ctx, caller.as_ref(), &session_id, &school_number).await;
+    self::ssr::back_to_past(&session_id, result.map(|_| ()));
+    Ok(())
+}
+
+/// Removes a student from a past session (reason of at least 10 characters). Its owner only.
+#[server(endpoint = "remove_past_student")]
+pub async fn remove_past_student(
+    session_id: String,
+    student: String,
+    reason: String,
+) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result =
+        attn::history::remove_past_student(&ctx, caller.as_ref(), &session_id, &student, &reason)
+            .await;
+    self::ssr::back_to_past(&session_id, result);
+    Ok(())
+}
+
+/// Deletes a past session (reason of at least 10 characters). Its owner only.
+#[server(endpoint = "delete_past_session")]
+pub async fn delete_past_session(session_id: String, reason: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    match attn::history::delete_past_session(&ctx, caller.as_ref(), &session_id, &reason).await {
+        Ok(()) => leptos_axum::redirect("/history?done=deleted"),
+        Err(e) => self::ssr::back_to_past(&session_id, Err(e)),
+    }
+    Ok(())
+}
+
+/// One past session: its students, and the corrections.
+#[component]
+pub fn PastSessionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, past_session);
+    view! {
+        <Title text=t(Text::History)/>
+        <p><a href="/history">{t(Text::BackToHistory)}</a></p>
+        {outcome_from_query()}
+        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <PastSessionView d/> }.into_any(),
+                    Err(e) => view! { <section class="card">{failure(e)}</section> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PastSessionView(d: PastDetail) -> impl IntoView {
+    let id = d.id.clone();
+    view! {
+        <section class="card">
+            <h1 class="lesson" data-testid="lesson">{d.lesson_name.clone()}</h1>
+            <p class="muted">{d.when.clone()}</p>
+            <h2>{t(Text::Students)}</h2>
+            {d.records.is_empty().then(|| view! { <p class="muted">{t(Text::NoStudentsYet)}</p> })}
+            <ul class="students" data-testid="students">
+                {d.records.into_iter().map(|r| {
+                    let state = if r.attended {
+                        t(Text::Attended).to_string()
+                    } else {
+                        failed_text(r.reason)
+                    };
+                    view! {
+                        <li class=if r.attended { "student attended" } else { "student failed" } data-number=r.number.clone()>
+                            <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
+                            <span class="when muted">{r.time.clone()}</span>
+                            <span class="state">{state}</span>
+                            <form class="inline" method="post" action=RemovePastStudent::url()>
+                                <input type="hidden" name="session_id" value=id.clone()/>
+                                <input type="hidden" name="student" value=r.number.clone()/>
+                                <input name="reason" required minlength="10" maxlength="500" aria-label=t(Text::Reason) placeholder=t(Text::ReasonMin10)/>
+                                <button type="submit">{t(Text::Remove)}</button>
+                            </form>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <form class="inline" method="post" action=AddPastStudent::url()>
+                <input type="hidden" name="session_id" value=id.clone()/>
+                <input name="school_number" required maxlength="32" aria-label=t(Text::SchoolNumber) placeholder=t(Text::SchoolNumber)/>
+                <button type="submit">{t(Text::AddStudent)}</button>
+            </form>
+        </section>
+        <section class="card danger">
+            <h2>{t(Text::DeleteSession)}</h2>
+            <p class="muted small">{t(Text::DeleteSessionHint)}</p>
+            <form class="inline" method="post" action=DeletePastSession::url()>
+                <input type="hidden" name="session_id" value=id/>
+                <input name="reason" required minlength="10" maxlength="500" aria-label=t(Text::Reason) placeholder=t(Text::ReasonMin10)/>
+                <button type="submit" class="danger">{t(Text::DeleteSession)}</button>
+            </form>
+        </section>
+    }
+}

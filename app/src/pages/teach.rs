@@ -1,0 +1,139 @@
+//! The teacher's dashboard: the form that starts a session (lesson, duration, security level,
+//! rotating code), or a link to the session already running. A plain form post.
+
+use attn_types::SecurityLevel;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+
+use crate::components::notices::{error_from_query, failure};
+use crate::error::AppError;
+use crate::i18n::Text;
+use crate::t;
+
+/// Starts a session and opens its live page. Teachers only. A plain form post.
+#[server(endpoint = "start_session")]
+pub async fn start_session(
+    lesson_name: String,
+    duration: String,
+    security: String,
+    #[server(default)] rotate: String,
+) -> Result<(), AppError> {
+    use crate::ssr;
+
+    let (ctx, _, caller) = ssr::current().await?;
+    let duration_minutes = duration.trim().parse().unwrap_or(0);
+    let security = security
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .and_then(|n| SecurityLevel::try_from(n).ok())
+        .unwrap_or(SecurityLevel::Network);
+    let request = attn::teacher::StartSession {
+        lesson_name,
+        duration_minutes,
+        security,
+        rotate_code: !rotate.is_empty(),
+    };
+    let ip = ssr::client_ip(&ctx).await;
+    match attn::teacher::start_session(&ctx, caller.as_ref(), request, ip).await {
+        Ok(session) => leptos_axum::redirect(&format!("/live/{}", session.id)),
+        Err(attn::Error::ActiveSessionExists(id)) => {
+            leptos_axum::redirect(&format!("/teach?error=active_session&session={id}"))
+        }
+        Err(error) => {
+            let error = AppError::from(error);
+            leptos_axum::redirect(&format!("/teach?error={}", error.code()))
+        }
+    }
+    Ok(())
+}
+
+/// Whether this server can check faces (level 3). Teachers only.
+#[server(endpoint = "face_check_available")]
+pub async fn face_check_available() -> Result<bool, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    attn::auth::Caller::require_teacher(caller.as_ref()).map_err(ssr::fail)?;
+    Ok(ctx.face.is_some())
+}
+
+/// The teacher's running session, if any (its id). Teachers only.
+#[server(endpoint = "active_session")]
+pub async fn active_session() -> Result<Option<String>, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let session = attn::teacher::active_session(&ctx, caller.as_ref())
+        .await
+        .map_err(ssr::fail)?;
+    Ok(session.map(|s| s.id.to_string()))
+}
+
+/// The dashboard.
+#[component]
+pub fn TeachPage() -> impl IntoView {
+    let error = error_from_query();
+    let active = Resource::new(|| (), |_| active_session());
+    view! {
+        <Title text=t(Text::Dashboard)/>
+        <section class="card">
+            <h1>{t(Text::Dashboard)}</h1>
+            {move || error().map(failure)}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match active.await {
+                        Ok(Some(id)) => view! {
+                            <p class="notice" data-testid="active-session">
+                                {t(Text::ActiveSessionRunning)} " "
+                                <a href=format!("/live/{id}")>{t(Text::OpenIt)}</a>
+                            </p>
+                        }.into_any(),
+                        Ok(None) => view! { <StartForm/> }.into_any(),
+                        Err(e) => failure(e),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn StartForm() -> impl IntoView {
+    let lessons = Resource::new(|| (), |_| crate::pages::home::todays_lessons());
+    let face = Resource::new(|| (), |_| face_check_available());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let lessons = lessons.await.unwrap_or_default();
+                let face = face.await.unwrap_or(false);
+                let suggested = lessons.iter().find(|l| l.suggested).map(|l| l.title.clone()).unwrap_or_default();
+                view! {
+                    <form class="stack" method="post" action=StartSession::url()>
+                        <label>
+                            {t(Text::LessonName)}
+                            <input name="lesson_name" required maxlength="200" value=suggested list="todays-lessons"/>
+                            <datalist id="todays-lessons">
+                                {lessons.into_iter().map(|l| view! { <option value=l.title/> }).collect_view()}
+                            </datalist>
+                        </label>
+                        <label>
+                            {t(Text::Duration)}
+                            <input name="duration" type="number" min="1" max="240" value="10" required inputmode="numeric"/>
+                        </label>
+                        <fieldset>
+                            <legend>{t(Text::Security)}</legend>
+                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::None.as_i16()/> {t(Text::SecurityNone)}</label>
+                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::Network.as_i16() checked/> {t(Text::SecurityNetwork)}</label>
+                            <label class="choice">
+                                <input type="radio" name="security" value=SecurityLevel::NetworkAndFace.as_i16() disabled=!face/> {t(Text::SecurityFace)}
+                                {(!face).then(|| view! { " " <span class="muted small">{t(Text::FaceUnavailableNote)}</span> })}
+                            </label>
+                        </fieldset>
+                        <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t(Text::RotateCode)}</label>
+                        <button class="primary" type="submit">{t(Text::Start)}</button>
+                    </form>
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,49 @@
+//! The audit log: every correction after the sweep and every restore, written in the same
+//! transaction as the change it describes. Only ever added to.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+use uuid::Uuid;
+
+use super::entity::audit_event;
+use super::{AuditEvent, Db};
+use crate::domain::{AuditAction, Reason};
+use crate::error::Result;
+
+/// One change to write in the log.
+pub(super) struct Change<'a> {
+    pub action: AuditAction,
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    pub attendance_id: Uuid,
+    pub student: Option<&'a str>,
+    pub reason: Option<&'a Reason>,
+}
+
+impl Db {
+    /// The latest audit events, newest first.
+    pub async fn audit_events(&self, limit: u64) -> Result<Vec<AuditEvent>> {
+        Ok(audit_event::Entity::find()
+            .order_by_desc(audit_event::Column::At)
+            .order_by_desc(audit_event::Column::Id)
+            .paginate(&self.conn, limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+}
+
+/// Writes `change` in the log, inside the caller's transaction.
+pub(super) async fn record(conn: &impl ConnectionTrait, change: Change<'_>) -> Result<()> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        at: Set(change.at),
+        actor: Set(change.actor.to_owned()),
+        action: Set(change.action),
+        attendance_id: Set(change.attendance_id),
+        student_number: Set(change.student.map(str::to_owned)),
+        reason: Set(change.reason.map(|r| r.as_str().to_owned())),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! Persisted records: one student in one session. Counts for the history, a student's own
+//! records, and the owner's corrections (add, remove), each written in the audit log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::entity::attendance_record;
+use super::users::insert_missing_user;
+use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete, found};
+use crate::domain::{AuditAction, LiveRecord, Reason, User};
+use crate::error::{Entity, Result};
+
+/// Students counted present and failed in one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    /// Present.
+    pub attended: u64,
+    /// Failed a check and not accepted.
+    pub failed: u64,
+}
+
+impl Db {
+    /// Adds records or overwrites them (keyed by session and student).
+    pub async fn upsert_records(&self, records: &[AttendanceRecord]) -> Result<()> {
+        upsert_records(&self.conn, records).await
+    }
+
+    /// A session's records that are not deleted, by student number.
+    pub async fn session_records(&self, attendance_id: Uuid) -> Result<Vec<AttendanceRecord>> {
+        Ok(attendance_record::Entity::find_kept()
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .order_by_asc(attendance_record::Column::StudentNumber)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// A student's records that are not deleted.
+    pub async fn student_records(&self, student: &str) -> Result<Vec<AttendanceRecord>> {
+        Ok(attendance_record::Entity::find_kept()
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// How many students each of `ids` counts present and failed (deleted records left out).
+    pub async fn record_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, RecordCounts>> {
+        let mut counts: HashMap<Uuid, RecordCounts> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(counts);
+        }
+        let rows: Vec<(Uuid, bool, i64)> = attendance_record::Entity::find_kept()
+            .select_only()
+            .column(attendance_record::Column::AttendanceId)
+            .column(attendance_record::Column::IsAttended)
+            .column_as(attendance_record::Column::StudentNumber.count(), "n")
+            .filter(attendance_record::Column::AttendanceId.is_in(ids.iter().copied()))
+            .group_by(attendance_record::Column::AttendanceId)
+            .group_by(attendance_record::Column::IsAttended)
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        for (id, attended, n) in rows {
+            let entry = counts.entry(id).or_default();
+            let n = u64::try_from(n).unwrap_or_default();
+            if attended {
+                entry.attended += n;
+            } else {
+                entry.failed += n;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Soft-deletes one student's record in a session and writes it in the audit log.
+    pub async fn delete_record(
+        &self,
+        attendance_id: Uuid,
+        student: &str,
+        reason: &Reason,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.conn.begin().await?;
+        let done = attendance_record::Entity::mark_deleted(reason, by, at)
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .exec(&txn)
+            .await?;
+        found(done.rows_affected, Entity::Record)?;
+        let change = Change {
+            action: AuditAction::RecordDeleted,
+            actor: by,
+            at,
+            attendance_id,
+            student: Some(student),
+            reason: Some(reason),
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Counts a student present in a persisted session (a correction after the fact), adding
+    /// the student as a user named `name` when unknown, and writes it in the audit log. A
+    /// record that was there is overwritten: present, not deleted.
+    pub async fn add_record(
+        &self,
+        attendance_id: Uuid,
+        student: &User,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AttendanceRecord> {
+        let txn = self.conn.begin().await?;
+        insert_missing_user(&txn, student, at).await?;
+        let row = AttendanceRecord {
+            attendance_id,
+            student_number: student.school_number.clone(),
+            is_attended: true,
+            attendance_time: Some(at),
+            fail_reason: None,
+            face_distance_milli: None,
+            is_deleted: false,
+            deletion_reason: None,
+            deletion_time: None,
+            deleted_by: None,
+        };
+        upsert_records(&txn, std::slice::from_ref(&row)).await?;
+        let change = Change {
+            action: AuditAction::RecordAdded,
+            actor: by,
+            at,
+            attendance_id,
+            student: Some(student.school_number.as_str()),
+            reason: None,
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+}
+
+/// The database row of a live record.
+pub(super) fn record_row(attendance_id: Uuid, r: &LiveRecord) -> AttendanceRecord {
+    AttendanceRecord {
+        attendance_id,
+        student_number: r.student_number.clone(),
+        is_attended: r.is_attended,
+        attendance_time: r.attendance_time,
+        fail_reason: r.fail_reason,
+        face_distance_milli: r.face_distance_milli.map(i32::from),
+        is_deleted: r.deletion.is_some(),
+        deletion_reason: r.deletion.as_ref().map(|d| d.reason.clone()),
+        deletion_time: r.deletion.as_ref().map(|d| d.at),
+        deleted_by: r.deletion.as_ref().map(|d| d.by.clone()),
+    }
+}
+
+/// Adds records or overwrites every column but the key, in statements of [`INSERT_CHUNK`].
+pub(super) async fn upsert_records(
+    conn: &impl ConnectionTrait,
+    records: &[AttendanceRecord],
+) -> Result<()> {
+    for chunk in records.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(attendance_record::ActiveModel::from);
+        attendance_record::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    attendance_record::Column::AttendanceId,
+                    attendance_record::Column::StudentNumber,
+                ])
+                .update_columns([
+                    attendance_record::Column::IsAttended,
+                    attendance_record::Column::AttendanceTime,
+                    attendance_record::Column::FailReason,
+                    attendance_record::Column::FaceDistanceMilli,
+                    attendance_record::Column::IsDeleted,
+                    attendance_record::Column::DeletionReason,
+                    attendance_record::Column::DeletionTime,
+                    attendance_record::Column::DeletedBy,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}

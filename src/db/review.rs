@@ -1,0 +1,121 @@
+//! The admin's review: deleted sessions and records, and their restore (each written in the
+//! audit log).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::entity::{attendance, attendance_record};
+use super::{Attendance, AttendanceRecord, Db, SoftDelete, found};
+use crate::domain::AuditAction;
+use crate::error::{Entity, Result};
+
+/// What the admin lists show: deletions by the given teachers' sessions (all when `None`),
+/// deleted in `[from, until)`, at most `limit` of each kind.
+#[derive(Debug, Clone, Default)]
+pub struct DeletedFilter {
+    /// School numbers of the session owners to keep.
+    pub teachers: Option<Vec<String>>,
+    /// Deleted at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Deleted before.
+    pub until: Option<DateTime<Utc>>,
+    /// Most rows of each kind.
+    pub limit: u64,
+}
+
+impl Db {
+    /// Deleted sessions matching `filter`, most recently deleted first.
+    pub async fn deleted_attendances(&self, filter: &DeletedFilter) -> Result<Vec<Attendance>> {
+        let mut query = attendance::Entity::find_deleted();
+        if let Some(teachers) = &filter.teachers {
+            query = query.filter(attendance::Column::TeacherSchoolNumber.is_in(teachers.clone()));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(attendance::Column::DeletionTime.gte(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(attendance::Column::DeletionTime.lt(until));
+        }
+        Ok(query
+            .order_by_desc(attendance::Column::DeletionTime)
+            .paginate(&self.conn, filter.limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+
+    /// Deleted records matching `filter` (the teacher is the session's), most recently deleted
+    /// first.
+    pub async fn deleted_records(&self, filter: &DeletedFilter) -> Result<Vec<AttendanceRecord>> {
+        let mut query = attendance_record::Entity::find_deleted();
+        if let Some(teachers) = &filter.teachers {
+            let sessions = sea_orm::sea_query::Query::select()
+                .column(attendance::Column::Id)
+                .from(attendance::Entity)
+                .and_where(attendance::Column::TeacherSchoolNumber.is_in(teachers.clone()))
+                .to_owned();
+            query = query.filter(attendance_record::Column::AttendanceId.in_subquery(sessions));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(attendance_record::Column::DeletionTime.gte(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(attendance_record::Column::DeletionTime.lt(until));
+        }
+        Ok(query
+            .order_by_desc(attendance_record::Column::DeletionTime)
+            .paginate(&self.conn, filter.limit.max(1))
+            .fetch_page(0)
+            .await?)
+    }
+
+    /// Brings a deleted session back and writes the restore in the audit log.
+    pub async fn restore_attendance(&self, id: Uuid, by: &str, at: DateTime<Utc>) -> Result<()> {
+        let txn = self.conn.begin().await?;
+        let done = attendance::Entity::mark_restored()
+            .filter(attendance::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        found(done.rows_affected, Entity::Session)?;
+        let change = Change {
+            action: AuditAction::SessionRestored,
+            actor: by,
+            at,
+            attendance_id: id,
+            student: None,
+            reason: None,
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Brings a deleted record back and writes the restore in the audit log.
+    pub async fn restore_record(
+        &self,
+        attendance_id: Uuid,
+        student: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.conn.begin().await?;
+        let done = attendance_record::Entity::mark_restored()
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::StudentNumber.eq(student))
+            .exec(&txn)
+            .await?;
+        found(done.rows_affected, Entity::Record)?;
+        let change = Change {
+            action: AuditAction::RecordRestored,
+            actor: by,
+            at,
+            attendance_id,
+            student: Some(student),
+            reason: None,
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! Persisted attendance sessions: a teacher's history, a student's lessons, deletion by the
+//! owner, and the sweep's write of a finished live session.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::entity::attendance;
+use super::records::{record_row, upsert_records};
+use super::users::upsert_users;
+use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete, found};
+use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Role, User};
+use crate::error::{Entity, Result};
+
+impl Db {
+    /// Adds a session (idempotent: adding the same id again changes nothing).
+    pub async fn insert_attendance(&self, attendance: &Attendance) -> Result<()> {
+        insert_attendance(&self.conn, attendance).await
+    }
+
+    /// A session that is not deleted.
+    pub async fn attendance(&self, id: Uuid) -> Result<Option<Attendance>> {
+        Ok(attendance::Entity::find_kept()
+            .filter(attendance::Column::Id.eq(id))
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// A teacher's sessions, newest first; `page` counts from 0.
+    pub async fn teacher_attendances(
+        &self,
+        teacher: &str,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Page<Attendance>> {
+        let pages = attendance::Entity::find_kept()
+            .filter(attendance::Column::TeacherSchoolNumber.eq(teacher))
+            .order_by_desc(attendance::Column::StartTime)
+            .order_by_desc(attendance::Column::Id)
+            .paginate(&self.conn, per_page.max(1));
+        Ok(Page {
+            total: pages.num_items().await?,
+            items: pages.fetch_page(page).await?,
+        })
+    }
+
+    /// Sessions that are not deleted, among `ids`.
+    pub async fn attendances_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Attendance>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find_kept()
+            .filter(attendance::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Sessions (deleted ones included, for admins), among `ids`.
+    pub async fn attendances_by_ids_with_deleted(&self, ids: &[Uuid]) -> Result<Vec<Attendance>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find()
+            .filter(attendance::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Sessions that are not deleted and whose lesson is one of `lessons`, oldest first.
+    pub async fn attendances_of_lessons(&self, lessons: &[String]) -> Result<Vec<Attendance>> {
+        if lessons.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attendance::Entity::find_kept()
+            .filter(attendance::Column::LessonName.is_in(lessons.iter().cloned()))
+            .order_by_asc(attendance::Column::StartTime)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Soft-deletes a session and writes it in the audit log, in one transaction. Deleting what
+    /// is missing or already deleted is `NotFound`.
+    pub async fn delete_attendance(
+        &self,
+        id: Uuid,
+        reason: &Reason,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.conn.begin().await?;
+        let done = attendance::Entity::mark_deleted(reason, by, at)
+            .filter(attendance::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        found(done.rows_affected, Entity::Session)?;
+        let change = Change {
+            action: AuditAction::SessionDeleted,
+            actor: by,
+            at,
+            attendance_id: id,
+            student: None,
+            reason: Some(reason),
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a finished live session with all its records in one transaction: teacher and
+    /// students first (so no foreign key can fail), then the session, then the records. Every
+    /// write is an upsert, so persisting the same session again changes nothing.
+    #[tracing::instrument(skip_all, fields(session = %session.id, records = records.len()))]
+    pub async fn persist_live(
+        &self,
+        session: &LiveSession,
+        records: &[LiveRecord],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut people = BTreeMap::new();
+        for r in records {
+            people.insert(
+                r.student_number.clone(),
+                User {
+                    school_number: r.student_number.clone(),
+                    full_name: r.student_full_name.clone(),
+                    role: Role::Student,
+                },
+            );
+        }
+        // The teacher last, so a teacher who also checked in as a student keeps the teacher role.
+        people.insert(
+            session.teacher_school_number.clone(),
+            User {
+                school_number: session.teacher_school_number.clone(),
+                full_name: session.teacher_full_name.clone(),
+                role: Role::Teacher,
+            },
+        );
+        let people: Vec<User> = people.into_values().collect();
+        let rows: Vec<AttendanceRecord> =
+            records.iter().map(|r| record_row(session.id, r)).collect();
+
+        let txn = self.conn.begin().await?;
+        upsert_users(&txn, &people, now, false).await?;
+        insert_attendance(&txn, &attendance_row(session)).await?;
+        upsert_records(&txn, &rows).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn attendance_row(s: &LiveSession) -> Attendance {
+    Attendance {
+        id: s.id,
+        teacher_school_number: s.teacher_school_number.clone(),
+        lesson_name: s.lesson_name.clone(),
+        ip_address: s.ip_address.clone(),
+        start_time: s.start_time,
+        end_time: s.end_time,
+        security_option: s.security,
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
+    }
+}
+
+async fn insert_attendance(conn: &impl ConnectionTrait, a: &Attendance) -> Result<()> {
+    let row: attendance::ActiveModel = a.clone().into();
+    attendance::Entity::insert(row)
+        .on_conflict(
+            // Only the end time can move (a session finished early); the rest is fixed at start.
+            OnConflict::column(attendance::Column::Id)
+                .update_column(attendance::Column::EndTime)
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
