@@ -185,3 +185,48 @@ async fn fresh_postgres_database(server_url: &str) -> String {
         .await
         .expect("create the test database")
 }
+
+/// Runs a test, failing it (rather than the whole run hanging) if it takes over a minute.
+pub async fn within_a_minute(test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), test)
+        .await
+        .expect("the test finished within a minute");
+}
+
+/// Runs async tests on both backends, as `<name>::embedded` and `<name>::services`. Each test
+/// takes what `setup(backend)` gives (`Option<_>`, `None` when the services are not
+/// configured): `on_both_backends!(setup; first_test, second_test)`. The embedded backend is
+/// always there; without the services their half is skipped (or fails, with
+/// `ATTN_TEST_REQUIRE_SERVICES=1`, inside `setup`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:path; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    $crate::testing::within_a_minute(async {
+                        let fixture = $setup($crate::testing::Backend::Embedded)
+                            .await
+                            .expect("the embedded backend is always there");
+                        super::$name(fixture).await;
+                    })
+                    .await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn services() {
+                    $crate::testing::within_a_minute(async {
+                        if let Some(fixture) = $setup($crate::testing::Backend::Services).await {
+                            super::$name(fixture).await;
+                        }
+                    })
+                    .await;
+                }
+            }
+        )*
+    };
+}

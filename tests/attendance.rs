@@ -16,7 +16,8 @@ use attn::{Config, Ctx};
 use chrono::Duration;
 use common::TestEnv;
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     a_teacher_runs_one_session_at_a_time,
     only_the_owner_sees_or_changes_a_session,
     malformed_ids_and_bad_input_change_nothing,

@@ -16,7 +16,8 @@ use chrono::Duration;
 use common::TestEnv;
 use common::fake_portal::{self, FakePortal};
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     a_demo_teacher_logs_in_and_is_remembered,
     a_wrong_password_is_refused,
     too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_portal,

@@ -9,7 +9,8 @@ use chrono::Duration;
 use common::{TestEnv, monday_morning};
 use uuid::Uuid;
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     users_are_upserted_by_school_number,
     a_teachers_sessions_come_newest_first_in_pages,
     records_are_upserted_in_bulk,

@@ -209,7 +209,8 @@ async fn non_images_and_oversized_uploads_are_refused_before_decoding() {
 
 // The face check inside a check-in, on both backends.
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     a_level_3_session_checks_the_selfie_against_the_portal_photo,
     a_busy_face_check_answers_pending_and_the_outcome_follows,
 );

@@ -14,7 +14,8 @@ use attn::identity::Lesson;
 use chrono::{Duration, NaiveDate};
 use common::{TestEnv, attended, monday_morning, session};
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     past_sessions_come_newest_first_in_pages_with_counts,
     only_the_owner_sees_or_corrects_a_past_session,
     corrections_need_a_reason_of_ten_characters_and_change_nothing_without,
@@ -549,10 +550,7 @@ async fn a_student_sees_their_rate_per_lesson(env: TestEnv) {
     let veri = &lessons[1];
     assert_eq!(veri.teacher_name, "Dr. Öğr. Üyesi T100 İlker Şahin");
     assert_eq!(
-        veri.sessions
-            .iter()
-            .map(|s| s.presence)
-            .collect::<Vec<_>>(),
+        veri.sessions.iter().map(|s| s.presence).collect::<Vec<_>>(),
         vec![
             Presence::Missed,
             Presence::Failed(Some(FailReason::WifiFailed)),

@@ -11,7 +11,8 @@ use chrono::Duration;
 use common::{TestEnv, attended, session};
 use uuid::Uuid;
 
-on_both_backends!(
+attn::on_both_backends!(
+    common::env;
     a_created_session_reads_back_whole,
     a_teacher_has_at_most_one_active_session,
     concurrent_starts_by_one_teacher_let_exactly_one_through,

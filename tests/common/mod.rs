@@ -1,5 +1,5 @@
-//! Shared test support: the backends come from `attn::testing`; this adds the macro that runs
-//! a test on both, and sample data.
+//! Shared test support: the backends and the macro that runs a test on both come from
+//! `attn::testing`; this adds the logs and sample data.
 #![allow(dead_code)]
 
 pub mod fake_portal;
@@ -18,46 +18,10 @@ pub fn init_logs() {
         .try_init();
 }
 
-/// Runs a test, failing it (rather than the whole run hanging) if it takes over a minute.
-pub async fn within_a_minute(test: impl std::future::Future<Output = ()>) {
-    tokio::time::timeout(std::time::Duration::from_secs(60), test)
-        .await
-        .expect("the test finished within a minute");
-}
-
-/// Runs an async test body on both backends, as `<name>::embedded` and `<name>::services`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    $crate::common::init_logs();
-                    $crate::common::within_a_minute(async {
-                        let env = $crate::common::TestEnv::new($crate::common::Backend::Embedded)
-                            .await
-                            .expect("the embedded backend is always there");
-                        super::$name(env).await;
-                    })
-                    .await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn services() {
-                    $crate::common::init_logs();
-                    $crate::common::within_a_minute(async {
-                        if let Some(env) =
-                            $crate::common::TestEnv::new($crate::common::Backend::Services).await
-                        {
-                            super::$name(env).await;
-                        }
-                    })
-                    .await;
-                }
-            }
-        )*
-    };
+/// A fresh world on `backend` for one test, with the service layer's logs in the test output.
+pub async fn env(backend: Backend) -> Option<TestEnv> {
+    init_logs();
+    TestEnv::new(backend).await
 }
 
 /// A live session of `teacher` for `lesson`, opened at `start` for `minutes`.

@@ -1,5 +1,5 @@
 //! The bar at the top of every page: brand, links by role, who is logged in, log out, and the
-//! language switch (a plain form, so it works before the script loads).
+//! language switch. Both buttons are plain forms, so they work before the script loads.
 
 use attn_types::Role;
 use leptos::prelude::*;
@@ -9,7 +9,6 @@ use crate::components::paths::{encode_component, here};
 use crate::components::user::use_user;
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::pages::login::Logout;
 use crate::{t, use_lang};
 
 /// The header.
@@ -59,6 +58,15 @@ pub fn Header() -> impl IntoView {
             </nav>
         </header>
     }
+}
+
+/// Ends the login, here and in the session store, and goes home. Anyone may call it.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let session = crate::ssr::login_session().await?;
+    crate::ssr::end(&session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Remembers the interface language in a cookie and goes back to `return_to` (a path on this

@@ -54,15 +54,6 @@ pub async fn login(
     Ok(())
 }
 
-/// Ends the login, here and in the session store, and goes home. Anyone may call it.
-#[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), AppError> {
-    let session = crate::ssr::login_session().await?;
-    crate::ssr::end(&session).await?;
-    leptos_axum::redirect("/");
-    Ok(())
-}
-
 /// The login page.
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -1,0 +1,286 @@
+//! A live session over HTTP: a teacher starts it, students check in with plain forms, the live page hears of each check-in, old codes and other people are refused, user text stays text.
+
+mod common;
+
+use common::*;
+use reqwest::{StatusCode, header};
+
+attn::on_both_backends!(
+    spawn_app;
+    a_teacher_starts_a_session_and_students_check_in_with_plain_forms,
+    a_second_session_is_refused_with_a_link_to_the_running_one,
+    an_old_code_is_refused_with_scan_again,
+    other_teachers_and_students_cannot_touch_a_session,
+    the_live_page_is_told_of_each_check_in_as_it_happens,
+    a_student_finds_a_running_session_by_lesson_or_teacher,
+    user_text_is_shown_as_text,
+);
+
+async fn a_teacher_starts_a_session_and_students_check_in_with_plain_forms(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("<svg"), "a QR code rendered on the server");
+    let code = app.code(&id);
+    assert!(
+        live.contains(&format!(r#"data-testid="code">{code}<"#)),
+        "{live}"
+    );
+    assert!(live.contains(&format!("/join/{id}?c={code}")));
+    assert!(
+        live.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"),
+        "lesson names are text"
+    );
+    assert!(live.contains("Henüz katılan yok."));
+
+    let students: Vec<reqwest::Client> = (0..3).map(|_| app.new_browser()).collect();
+    for (n, browser) in students.iter().enumerate() {
+        let user = format!("demo_student_{}", n + 1);
+        let join = format!("/join/{id}?c={code}");
+        app.log_in_with(browser, &user, DEMO_PASSWORD, &join).await;
+        let page = app.page_as(browser, &join).await;
+        assert!(
+            page.contains(&format!(r#"name="code" value="{code}""#)),
+            "{page}"
+        );
+        let to = app
+            .post_form(browser, "check_in", &[("session_id", &id), ("code", &code)])
+            .await;
+        assert_eq!(to, format!("/join/{id}"));
+        let page = app.page_as(browser, &to).await;
+        assert!(page.contains("Yoklamaya katıldınız."), "{page}");
+        assert!(
+            !page.contains("Derse katıl<"),
+            "no second button once attended"
+        );
+    }
+
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    for n in 1..=3 {
+        assert!(live.contains(&format!("Demo Öğrenci {n}")), "{live}");
+    }
+    assert!(
+        live.contains(">Katıldı: 3<") && live.contains(">Başarısız: 0<"),
+        "{live}"
+    );
+
+    // The teacher removes one with a reason, adds one by number, finishes.
+    let back = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_2"),
+                ("reason", "Sınıfta değildi"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/live/{id}"));
+    let back = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_3"),
+                ("reason", "yok"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/live/{id}?error=reason_too_short"));
+    app.post_form(
+        &app.client,
+        "add_student",
+        &[("session_id", &id), ("school_number", "1306200099")],
+    )
+    .await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("Çıkarıldı: Sınıfta değildi"), "{live}");
+    assert!(live.contains("1306200099"));
+    let removed_page = app.page_as(&students[1], &format!("/join/{id}")).await;
+    assert!(removed_page.contains("Öğretim üyesi sizi bu yoklamadan çıkardı."));
+
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("Bu yoklama sona erdi."));
+    assert!(!live.contains("<svg"), "no code once ended");
+    let page = app.page_as(&students[0], &format!("/join/{id}")).await;
+    assert!(page.contains("Bu yoklama sona erdi."));
+}
+
+async fn a_second_session_is_refused_with_a_link_to_the_running_one(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_2").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Fizik"),
+                ("duration", "10"),
+                ("security", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/teach?error=active_session&session={id}"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(page.contains("Zaten süren bir yoklamanız var."), "{page}");
+    assert!(page.contains(&format!(r#"href="/live/{id}""#)), "{page}");
+}
+
+async fn an_old_code_is_refused_with_scan_again(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_3").await;
+    let old = app.code(&id);
+    app.env.clock.advance(chrono::Duration::seconds(31));
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_8", DEMO_PASSWORD, "/")
+        .await;
+    let to = app
+        .post_form(&student, "check_in", &[("session_id", &id), ("code", &old)])
+        .await;
+    assert_eq!(to, format!("/join/{id}?error=code_expired"));
+    let page = app.page_as(&student, &to).await;
+    assert!(
+        page.contains("Kodun süresi doldu, QR kodu yeniden okutun."),
+        "{page}"
+    );
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(
+        !live.contains("Demo Öğrenci 8"),
+        "a refused code records nothing"
+    );
+}
+
+async fn other_teachers_and_students_cannot_touch_a_session(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_4").await;
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_5", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, &format!("/live/{id}")).await;
+    assert!(page.contains("Bu işlem için yetkiniz yok."), "{page}");
+    assert!(!page.contains("<svg"));
+    let to = app
+        .post_form(&other, "finish_session", &[("session_id", &id)])
+        .await;
+    assert_eq!(to, format!("/live/{id}?error=forbidden"));
+    let res = other
+        .post(format!("{}/api/live_state", app.base))
+        .form(&[("session_id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_9", DEMO_PASSWORD, "/")
+        .await;
+    let to = app
+        .post_form(
+            &student,
+            "start_session",
+            &[
+                ("lesson_name", "Sahte"),
+                ("duration", "10"),
+                ("security", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/teach?error=forbidden");
+    let res = student
+        .post(format!("{}/api/live_state", app.base))
+        .form(&[("session_id", "not-a-uuid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the role is checked before the input"
+    );
+    // The session still runs, untouched.
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert!(live.contains("<svg"));
+}
+
+async fn the_live_page_is_told_of_each_check_in_as_it_happens(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_6").await;
+    let events = format!("{}/api/live_events/{id}", app.base);
+    let mut stream = app.client.get(&events).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()[header::CONTENT_TYPE], "text/event-stream");
+
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_30", DEMO_PASSWORD, "/")
+        .await;
+    let code = app.code(&id);
+    app.post_form(
+        &student,
+        "check_in",
+        &[("session_id", &id), ("code", &code)],
+    )
+    .await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("an event within seconds")
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&chunk).contains("data: changed"),
+        "{chunk:?}"
+    );
+
+    // Only the owner may listen.
+    let res = student.get(&events).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.new_browser().get(&events).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn a_student_finds_a_running_session_by_lesson_or_teacher(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_7").await;
+    let student = app.new_browser();
+    let res = student
+        .get(format!("{}/find?lesson=veri", app.base))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND, "log in first");
+    app.log_in_with(&student, "demo_student_40", DEMO_PASSWORD, "/")
+        .await;
+    // Typed without Turkish letters, in any case.
+    let page = app
+        .page_as(&student, "/find?lesson=VERI&teacher=ogretmen+7")
+        .await;
+    assert!(page.contains(&format!(r#"href="/join/{id}""#)), "{page}");
+    let page = app.page_as(&student, "/find?lesson=kimya").await;
+    assert!(page.contains("Süren bir yoklama bulunamadı."), "{page}");
+    assert!(!page.contains(&id));
+    // Overlong search text is refused.
+    let (status, body) = app
+        .call("find_sessions", &[("lesson", &"x".repeat(101))])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+async fn user_text_is_shown_as_text(app: TestApp) {
+    use attn::Clock;
+    let now = app.env.clock.now();
+    let session = attn::domain::LiveSession {
+        id: uuid::Uuid::new_v4(),
+        teacher_school_number: "demo_teacher_5".into(),
+        teacher_full_name: "<b>Hoca</b>".into(),
+        lesson_name: "<script>alert('x')</script>Fizik".into(),
+        ip_address: "127.0.0.1".into(),
+        start_time: now,
+        end_time: now + chrono::Duration::minutes(10),
+        security: attn::domain::SecurityLevel::None,
+        rotate_code: true,
+    };
+    app.env.live.create_session(&session, now).await.unwrap();
+    app.log_in("demo_student_7", DEMO_PASSWORD, "/").await;
+    let (_, html) = app.page(&format!("/join/{}", session.id), &[]).await;
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert"), "{html}");
+    assert!(!html.contains("<b>Hoca</b>"));
+}

@@ -1,0 +1,188 @@
+//! After the sweep, over HTTP: a teacher corrects the history, an admin reviews and restores, a student sees their rate.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+attn::on_both_backends!(
+    spawn_app;
+    after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores,
+    a_student_sees_their_attendance_rate,
+);
+
+async fn after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores(app: TestApp) {
+    let id = past_session(&app, "demo_teacher_6", &[11, 12]).await;
+    let list = app.page("/history", &[]).await.1;
+    assert!(list.contains(&format!(r#"href="/history/{id}""#)), "{list}");
+    assert!(list.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"), "{list}");
+    assert!(
+        list.contains(r#"data-testid="past-attended" class="num">2<"#),
+        "{list}"
+    );
+    let page = app.page(&format!("/history/{id}"), &[]).await.1;
+    assert!(page.contains("Demo Öğrenci 11") && page.contains("Demo Öğrenci 12"));
+
+    // A reason under 10 characters changes nothing.
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_past_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_12"),
+                ("reason", "yoktu"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?error=reason_too_short"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(page.contains("Gerekçe çok kısa.") && page.contains("Demo Öğrenci 12"));
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_past_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_12"),
+                ("reason", "Derste yoktu, arkadaşı okuttu"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?done=saved"));
+    let page = app.page(&to, &[]).await.1;
+    assert!(!page.contains("Demo Öğrenci 12"), "{page}");
+    app.post_form(
+        &app.client,
+        "add_past_student",
+        &[("session_id", &id), ("school_number", "1306200055")],
+    )
+    .await;
+    assert!(
+        app.page(&format!("/history/{id}"), &[])
+            .await
+            .1
+            .contains("1306200055")
+    );
+
+    // Another teacher, a student, a malformed id: refused, nothing changes.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_5", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, &format!("/history/{id}")).await;
+    assert!(page.contains("Bu işlem için yetkiniz yok.") && !page.contains("Demo Öğrenci 11"));
+    let to = app
+        .post_form(
+            &other,
+            "delete_past_session",
+            &[
+                ("session_id", &id),
+                ("reason", "Başkasının oturumunu siliyorum"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?error=forbidden"));
+    assert!(
+        app.page_as(&other, "/admin")
+            .await
+            .contains("Bu işlem için yetkiniz yok.")
+    );
+    let res = other
+        .post(format!("{}/api/past_session", app.base))
+        .form(&[("session_id", "../../etc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_11", DEMO_PASSWORD, "/")
+        .await;
+    let res = student
+        .post(format!("{}/api/past_sessions", app.base))
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The admin sees who removed whom, when and why; filters; restores.
+    let admin = app.new_browser();
+    app.log_in_with(&admin, ADMIN, DEMO_PASSWORD, "/").await;
+    let review = app.page_as(&admin, "/admin").await;
+    assert!(review.contains("Demo Öğrenci 12") && review.contains("Derste yoktu, arkadaşı okuttu"));
+    assert!(review.contains("DEMO ÖĞRETMEN 6"), "{review}");
+    let filtered = app.page_as(&admin, "/admin?teacher=ogretmen+5").await;
+    assert!(!filtered.contains("Demo Öğrenci 12"), "{filtered}");
+    let filtered = app
+        .page_as(&admin, "/admin?teacher=demo_teacher_6&from=2026-01-01")
+        .await;
+    assert!(filtered.contains("Demo Öğrenci 12"), "{filtered}");
+    let bad = app.page_as(&admin, "/admin?from=yesterday").await;
+    assert!(bad.contains("Girdiğiniz bilgi geçerli değil."), "{bad}");
+    let to = app
+        .post_form(
+            &admin,
+            "restore_record",
+            &[("session_id", &id), ("student", "demo_student_12")],
+        )
+        .await;
+    assert_eq!(to, "/admin?done=restored");
+    let review = app.page_as(&admin, &to).await;
+    assert!(
+        review.contains(r#"data-action="record_restored""#),
+        "{review}"
+    );
+    assert!(
+        app.page(&format!("/history/{id}"), &[])
+            .await
+            .1
+            .contains("Demo Öğrenci 12")
+    );
+
+    // The owner deletes the whole session; the admin brings it back.
+    let to = app
+        .post_form(
+            &app.client,
+            "delete_past_session",
+            &[
+                ("session_id", &id),
+                ("reason", "Yanlış derse açılmış oturum"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/history?done=deleted");
+    assert!(
+        !app.page(&to, &[])
+            .await
+            .1
+            .contains(&format!("/history/{id}"))
+    );
+    let to = app
+        .post_form(&admin, "restore_session", &[("session_id", &id)])
+        .await;
+    assert_eq!(to, "/admin?done=restored");
+    assert!(
+        app.page("/history", &[])
+            .await
+            .1
+            .contains(&format!("/history/{id}"))
+    );
+}
+
+async fn a_student_sees_their_attendance_rate(app: TestApp) {
+    past_session(&app, "demo_teacher_8", &[21]).await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_21", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&student, "/me").await;
+    assert!(page.contains("Veri &lt;b&gt;Yapıları&lt;/b&gt;"), "{page}");
+    assert!(
+        page.contains(r#"data-testid="rate" class="rate">%100<"#),
+        "{page}"
+    );
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_student_22", DEMO_PASSWORD, "/")
+        .await;
+    let page = app.page_as(&other, "/me").await;
+    assert!(page.contains("Henüz kayıtlı yoklamanız yok."), "{page}");
+}

@@ -1,0 +1,269 @@
+//! Logging in and out with plain forms, login sessions (new id at login, removed at logout, idle limits by role), the role every server function needs, and the login limits.
+
+mod common;
+
+use common::*;
+use reqwest::{StatusCode, header};
+
+attn::on_both_backends!(
+    spawn_app;
+    a_demo_teacher_logs_in_sees_todays_lessons_and_logs_out,
+    a_wrong_password_shows_the_reason_on_the_login_page,
+    each_login_gets_a_new_session_id_and_logout_removes_it_server_side,
+    a_student_login_ends_after_10_idle_minutes_a_teacher_login_after_60,
+    every_server_function_checks_the_role_it_needs,
+    too_many_wrong_passwords_say_when_to_try_again,
+    a_forged_forwarded_for_header_does_not_dodge_the_limit,
+    a_join_link_visited_logged_out_comes_back_after_login,
+);
+
+async fn a_demo_teacher_logs_in_sees_todays_lessons_and_logs_out(app: TestApp) {
+    // The demo timetable is built around the real time of the login.
+    app.env.clock.set(chrono::Utc::now());
+    assert_eq!(app.log_in("demo_teacher_1", DEMO_PASSWORD, "/").await, "/");
+    let home = app.home().await;
+    assert!(home.contains("DEMO ÖĞRETMEN 1"), "{home}");
+    assert!(home.contains("Öğretim üyesi"));
+    assert!(home.contains("Bugünkü dersleriniz"));
+    assert!(
+        home.contains("Demo Dersi 1"),
+        "today's lesson is listed: {home}"
+    );
+    assert!(home.contains(r#"class="badge""#), "and suggested: {home}");
+
+    let res = app
+        .client
+        .post(format!("{}/api/logout", app.base))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let home = app.home().await;
+    assert!(home.contains("Giriş yapmadınız."));
+    assert!(!home.contains("DEMO ÖĞRETMEN 1"));
+}
+
+async fn a_wrong_password_shows_the_reason_on_the_login_page(app: TestApp) {
+    let to = app.log_in("demo_student_4", "yanlış", "/join/abc").await;
+    assert_eq!(to, "/login?error=wrong_credentials&next=/join/abc");
+    let (status, html) = app.page(&to, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Kullanıcı adı ya da şifre yanlış."), "{html}");
+    assert!(html.contains(r#"name="next" value="/join/abc""#), "{html}");
+    let (_, html) = app.page(&to, &[("accept-language", "en")]).await;
+    assert!(html.contains("Wrong username or password."));
+    assert!(app.home().await.contains("Giriş yapmadınız."));
+}
+
+async fn each_login_gets_a_new_session_id_and_logout_removes_it_server_side(app: TestApp) {
+    let login = |user: &'static str| {
+        let client = app.client.clone();
+        let base = app.base.clone();
+        async move {
+            client
+                .post(format!("{base}/api/login"))
+                .header(header::ACCEPT, "text/html")
+                .form(&[
+                    ("school_number", user),
+                    ("password", DEMO_PASSWORD),
+                    ("next", "/"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = session_cookie(&login("demo_student_1").await).expect("a session cookie");
+    assert!(first.contains("HttpOnly"), "{first}");
+    assert!(first.contains("SameSite=Lax"), "{first}");
+    assert!(
+        !first.contains("Secure"),
+        "not over plain http unless configured"
+    );
+    let second = session_cookie(&login("demo_student_2").await).expect("a session cookie");
+    let id = |c: &str| c.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&first), id(&second), "a new id at every login");
+
+    // A copy of the cookie is useless once logged out.
+    let stolen = id(&second);
+    app.call("logout", &[]).await;
+    let other = app.new_browser();
+    let html = other
+        .get(format!("{}/", app.base))
+        .header(header::COOKIE, &stolen)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Giriş yapmadınız."), "{html}");
+}
+
+async fn a_student_login_ends_after_10_idle_minutes_a_teacher_login_after_60(app: TestApp) {
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_9", DEMO_PASSWORD, "/")
+        .await;
+    app.log_in("demo_teacher_2", DEMO_PASSWORD, "/").await;
+    let home_of = |client: &reqwest::Client| {
+        let req = client.get(format!("{}/", app.base));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let minutes = |m| app.env.clock.advance(chrono::Duration::minutes(m));
+
+    minutes(9);
+    assert!(
+        home_of(&student).await.contains("Demo Öğrenci 9"),
+        "9 minutes idle: still in"
+    );
+    minutes(9);
+    assert!(
+        home_of(&student).await.contains("Demo Öğrenci 9"),
+        "activity restarts the count"
+    );
+    minutes(10);
+    assert!(
+        home_of(&student).await.contains("Giriş yapmadınız."),
+        "10 idle minutes: out"
+    );
+
+    // The teacher was idle 28 minutes so far.
+    minutes(31);
+    assert!(
+        app.home().await.contains("DEMO ÖĞRETMEN 2"),
+        "59 minutes idle: still in"
+    );
+    minutes(60);
+    assert!(
+        app.home().await.contains("Giriş yapmadınız."),
+        "60 idle minutes: out"
+    );
+}
+
+async fn every_server_function_checks_the_role_it_needs(app: TestApp) {
+    let id = uuid::Uuid::new_v4().to_string();
+    // Anonymous.
+    assert_eq!(
+        app.call("current_user", &[]).await,
+        (StatusCode::OK, "null".into())
+    );
+    let (status, body) = app.call("todays_lessons", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::UNAUTHORIZED, r#""LoginRequired""#)
+    );
+    let (status, _) = app.call("join_info", &[("session_id", &id)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A student.
+    app.log_in("demo_student_3", DEMO_PASSWORD, "/").await;
+    let (status, body) = app.call("current_user", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""role":"student""#), "{body}");
+    let (status, body) = app.call("todays_lessons", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::FORBIDDEN, r#""Forbidden""#)
+    );
+    let (status, body) = app.call("join_info", &[("session_id", &id)]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::NOT_FOUND, r#""SessionNotFound""#)
+    );
+    let (status, body) = app.call("join_info", &[("session_id", "1 OR 1=1")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A teacher.
+    app.log_in("demo_teacher_3", DEMO_PASSWORD, "/").await;
+    let (status, body) = app.call("todays_lessons", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn too_many_wrong_passwords_say_when_to_try_again(app: TestApp) {
+    for _ in 0..5 {
+        let to = app.log_in("demo_student_5", "yanlış", "/").await;
+        assert!(to.starts_with("/login?error=wrong_credentials"), "{to}");
+    }
+    let to = app.log_in("demo_student_5", DEMO_PASSWORD, "/").await;
+    assert_eq!(to, "/login?error=rate_limited&retry=600&next=/");
+    let (_, html) = app.page(&to, &[("accept-language", "en")]).await;
+    assert!(
+        html.contains("Too many attempts. Try again in (seconds): 600"),
+        "{html}"
+    );
+    app.env.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(app.log_in("demo_student_5", DEMO_PASSWORD, "/").await, "/");
+}
+
+async fn a_forged_forwarded_for_header_does_not_dodge_the_limit(app: TestApp) {
+    // Eight failures from this address (the per-address limit here), each claiming another.
+    for n in 1..=8 {
+        let res = app
+            .client
+            .post(format!("{}/api/login", app.base))
+            .header(header::ACCEPT, "text/html")
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .form(&[
+                ("school_number", format!("demo_student_{n}").as_str()),
+                ("password", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(to.contains("wrong_credentials"), "{to}");
+    }
+    let res = app
+        .client
+        .post(format!("{}/api/login", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header("x-forwarded-for", "203.0.113.77")
+        .form(&[
+            ("school_number", "demo_student_20"),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = res.headers()[header::LOCATION].to_str().unwrap();
+    assert!(to.contains("error=rate_limited"), "{to}");
+}
+
+async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
+    use attn::Clock;
+    let now = app.env.clock.now();
+    let session = attn::domain::LiveSession {
+        id: uuid::Uuid::new_v4(),
+        teacher_school_number: "demo_teacher_4".into(),
+        teacher_full_name: "DEMO ÖĞRETMEN 4".into(),
+        lesson_name: "Veri Yapıları".into(),
+        ip_address: "127.0.0.1".into(),
+        start_time: now,
+        end_time: now + chrono::Duration::minutes(10),
+        security: attn::domain::SecurityLevel::Network,
+        rotate_code: true,
+    };
+    app.env.live.create_session(&session, now).await.unwrap();
+    let join = format!("/join/{}", session.id);
+
+    let res = app.get(&join, &[]).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/login?next={join}"));
+    let (_, html) = app.page(&to, &[]).await;
+    assert!(
+        html.contains(&format!(r#"name="next" value="{join}""#)),
+        "{html}"
+    );
+
+    assert_eq!(
+        app.log_in("demo_student_6", DEMO_PASSWORD, &join).await,
+        join
+    );
+    let (status, html) = app.page(&join, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Veri Yapıları"), "{html}");
+    assert!(html.contains("DEMO ÖĞRETMEN 4"));
+    assert!(html.contains("10 dk"), "{html}");
+}

@@ -1,0 +1,190 @@
+//! Health, readiness, the home page in both languages before any script runs, the language switch, unknown pages, and how the site's files and pages travel (compressed, revalidated).
+
+mod common;
+
+use common::*;
+use reqwest::{StatusCode, header};
+
+attn::on_both_backends!(
+    spawn_app;
+    health_and_readiness_answer,
+    readiness_names_a_database_that_is_down,
+    the_home_page_is_turkish_by_default_and_says_you_are_not_logged_in,
+    the_browser_language_is_followed,
+    the_language_switch_works_without_scripts_and_is_remembered,
+    the_language_switch_never_redirects_off_site,
+    an_unknown_page_is_a_translated_404,
+    pages_travel_compressed_to_browsers_that_accept_it,
+    the_sites_files_come_precompressed_and_are_revalidated,
+);
+
+async fn health_and_readiness_answer(app: TestApp) {
+    let (status, body) = app.page("/healthz", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    let (status, body) = app.page("/readyz", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let face = if face_checker().is_some() {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    assert_eq!(
+        body,
+        format!(r#"{{"database":"ok","face_check":"{face}","live_store":"ok"}}"#)
+    );
+    // Without the face-check models the server is still ready, and says what it lacks.
+    use axum::response::IntoResponse;
+    let bare = app.env.ctx(attn::Config::default());
+    let answer = server::readyz(bare).await.into_response();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(answer.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        r#"{"database":"ok","face_check":"unavailable","live_store":"ok"}"#.as_bytes()
+    );
+}
+
+async fn readiness_names_a_database_that_is_down(app: TestApp) {
+    app.env.db.close().await;
+    let (status, body) = app.page("/readyz", &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body.starts_with(r#"{"database":"unavailable","face_check":"#),
+        "{body}"
+    );
+    let (status, _) = app.page("/healthz", &[]).await;
+    assert_eq!(status, StatusCode::OK, "the process itself is still up");
+}
+
+async fn the_home_page_is_turkish_by_default_and_says_you_are_not_logged_in(app: TestApp) {
+    let (status, html) = app.page("/", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<html lang="tr">"#), "{html}");
+    // In the first HTML, not filled in later by a script: phones without the script see it.
+    let before_scripts = html.split("<template").next().unwrap();
+    assert!(before_scripts.contains("Giriş yapmadınız."), "{html}");
+    assert!(html.contains(">English</button>"));
+    assert!(!html.contains("not logged in"));
+}
+
+async fn the_browser_language_is_followed(app: TestApp) {
+    let (_, html) = app
+        .page("/", &[("accept-language", "en-GB,en;q=0.9,tr;q=0.5")])
+        .await;
+    assert!(html.contains(r#"<html lang="en">"#));
+    assert!(html.contains("You are not logged in."));
+    assert!(html.contains(">Türkçe</button>"));
+    let (_, html) = app
+        .page("/", &[("accept-language", "de-DE,de;q=0.9")])
+        .await;
+    assert!(
+        html.contains("Giriş yapmadınız."),
+        "unsupported languages fall back to Turkish"
+    );
+}
+
+async fn the_language_switch_works_without_scripts_and_is_remembered(app: TestApp) {
+    let res = app.switch_language("en", "/").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()[header::LOCATION], "/");
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("attn_lang=en;"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let (_, html) = app
+        .page(
+            "/",
+            &[("cookie", "attn_lang=en"), ("accept-language", "tr-TR")],
+        )
+        .await;
+    assert!(
+        html.contains("You are not logged in."),
+        "the choice beats the browser"
+    );
+}
+
+async fn the_language_switch_never_redirects_off_site(app: TestApp) {
+    for target in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
+        let res = app.switch_language("en", target).await;
+        assert_eq!(res.headers()[header::LOCATION], "/", "{target}");
+    }
+}
+
+async fn an_unknown_page_is_a_translated_404(app: TestApp) {
+    let (status, html) = app.page("/no/such/page", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Sayfa bulunamadı."));
+    let (_, html) = app
+        .page("/no/such/page", &[("accept-language", "en")])
+        .await;
+    assert!(html.contains("Page not found."));
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("a gzip body");
+    text
+}
+
+async fn pages_travel_compressed_to_browsers_that_accept_it(app: TestApp) {
+    let plain = app.get("/login", &[]).await;
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let plain = plain.text().await.unwrap();
+    let packed = app.get("/login", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(packed.status(), StatusCode::OK);
+    assert_eq!(packed.headers()[header::CONTENT_ENCODING], "gzip");
+    let bytes = packed.bytes().await.unwrap();
+    assert!(
+        bytes.len() < plain.len(),
+        "{} bytes compressed, {} plain",
+        bytes.len(),
+        plain.len()
+    );
+    assert!(gunzip(&bytes).contains(r#"name="school_number""#));
+}
+
+async fn the_sites_files_come_precompressed_and_are_revalidated(app: TestApp) {
+    let url = format!("{}/pkg/attn.css", app.base);
+    let res = app
+        .client
+        .get(&url)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+    let modified = res.headers()[header::LAST_MODIFIED].clone();
+    // The file made at build time, byte for byte: nothing is compressed per request.
+    let sent = res.bytes().await.unwrap();
+    let built = std::fs::read(site_root().join("pkg/attn.css.gz")).unwrap();
+    assert_eq!(sent.as_ref(), built.as_slice());
+    assert_eq!(gunzip(&sent), STYLE.repeat(50));
+
+    let again = app
+        .client
+        .get(&url)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::IF_MODIFIED_SINCE, modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+}
