@@ -2,13 +2,16 @@
 //! transaction as the change it describes. Only ever added to.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, TransactionTrait,
+    UpdateMany,
+};
 use uuid::Uuid;
 
 use super::entity::audit_event;
 use super::{AuditEvent, Db};
 use crate::domain::{AuditAction, Reason};
-use crate::error::Result;
+use crate::error::{Entity, Error, Result};
 
 /// One change to write in the log.
 pub(super) struct Change<'a> {
@@ -29,6 +32,24 @@ impl Db {
             .paginate(&self.conn, limit.max(1))
             .fetch_page(0)
             .await?)
+    }
+
+    /// Runs `update` (a soft delete or a restore of `what`) and writes `change` in the log, in
+    /// one transaction. `NotFound(what)` when the update touched no row; then nothing is written.
+    pub(super) async fn update_audited<E: EntityTrait>(
+        &self,
+        update: UpdateMany<E>,
+        what: Entity,
+        change: Change<'_>,
+    ) -> Result<()> {
+        let txn = self.conn.begin().await?;
+        let done = update.exec(&txn).await?;
+        if done.rows_affected == 0 {
+            return Err(Error::NotFound(what));
+        }
+        record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(())
     }
 }
 

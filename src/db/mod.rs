@@ -20,7 +20,7 @@ use sea_orm::{
 };
 
 use crate::domain::Reason;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Error, Result};
 use entity::{attendance, attendance_record};
 
 pub use records::RecordCounts;
@@ -192,15 +192,6 @@ impl SoftDelete for attendance_record::Entity {
     }
     fn deleted_by() -> Self::Column {
         attendance_record::Column::DeletedBy
-    }
-}
-
-/// `NotFound(what)` when an update touched no row.
-fn found(rows_affected: u64, what: Entity) -> Result<()> {
-    if rows_affected == 0 {
-        Err(Error::NotFound(what))
-    } else {
-        Ok(())
     }
 }
 

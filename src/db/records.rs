@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::entity::attendance_record;
 use super::users::insert_missing_user;
-use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete, found};
+use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
 use crate::domain::{AuditAction, LiveRecord, Reason, User};
 use crate::error::{Entity, Result};
 
@@ -88,13 +88,9 @@ impl Db {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.conn.begin().await?;
-        let done = attendance_record::Entity::mark_deleted(reason, by, at)
+        let update = attendance_record::Entity::mark_deleted(reason, by, at)
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
-            .filter(attendance_record::Column::StudentNumber.eq(student))
-            .exec(&txn)
-            .await?;
-        found(done.rows_affected, Entity::Record)?;
+            .filter(attendance_record::Column::StudentNumber.eq(student));
         let change = Change {
             action: AuditAction::RecordDeleted,
             actor: by,
@@ -103,9 +99,7 @@ impl Db {
             student: Some(student),
             reason: Some(reason),
         };
-        audit::record(&txn, change).await?;
-        txn.commit().await?;
-        Ok(())
+        self.update_audited(update, Entity::Record, change).await
     }
 
     /// Counts a student present in a persisted session (a correction after the fact), adding

@@ -2,12 +2,12 @@
 //! audit log).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::audit::{self, Change};
+use super::audit::Change;
 use super::entity::{attendance, attendance_record};
-use super::{Attendance, AttendanceRecord, Db, SoftDelete, found};
+use super::{Attendance, AttendanceRecord, Db, SoftDelete};
 use crate::domain::AuditAction;
 use crate::error::{Entity, Result};
 
@@ -72,12 +72,7 @@ impl Db {
 
     /// Brings a deleted session back and writes the restore in the audit log.
     pub async fn restore_attendance(&self, id: Uuid, by: &str, at: DateTime<Utc>) -> Result<()> {
-        let txn = self.conn.begin().await?;
-        let done = attendance::Entity::mark_restored()
-            .filter(attendance::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        found(done.rows_affected, Entity::Session)?;
+        let update = attendance::Entity::mark_restored().filter(attendance::Column::Id.eq(id));
         let change = Change {
             action: AuditAction::SessionRestored,
             actor: by,
@@ -86,9 +81,7 @@ impl Db {
             student: None,
             reason: None,
         };
-        audit::record(&txn, change).await?;
-        txn.commit().await?;
-        Ok(())
+        self.update_audited(update, Entity::Session, change).await
     }
 
     /// Brings a deleted record back and writes the restore in the audit log.
@@ -99,13 +92,9 @@ impl Db {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.conn.begin().await?;
-        let done = attendance_record::Entity::mark_restored()
+        let update = attendance_record::Entity::mark_restored()
             .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
-            .filter(attendance_record::Column::StudentNumber.eq(student))
-            .exec(&txn)
-            .await?;
-        found(done.rows_affected, Entity::Record)?;
+            .filter(attendance_record::Column::StudentNumber.eq(student));
         let change = Change {
             action: AuditAction::RecordRestored,
             actor: by,
@@ -114,8 +103,6 @@ impl Db {
             student: Some(student),
             reason: None,
         };
-        audit::record(&txn, change).await?;
-        txn.commit().await?;
-        Ok(())
+        self.update_audited(update, Entity::Record, change).await
     }
 }

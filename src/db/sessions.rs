@@ -11,11 +11,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::audit::{self, Change};
+use super::audit::Change;
 use super::entity::attendance;
 use super::records::{record_row, upsert_records};
 use super::users::upsert_users;
-use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete, found};
+use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete};
 use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Role, User};
 use crate::error::{Entity, Result};
 
@@ -94,12 +94,8 @@ impl Db {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.conn.begin().await?;
-        let done = attendance::Entity::mark_deleted(reason, by, at)
-            .filter(attendance::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        found(done.rows_affected, Entity::Session)?;
+        let update =
+            attendance::Entity::mark_deleted(reason, by, at).filter(attendance::Column::Id.eq(id));
         let change = Change {
             action: AuditAction::SessionDeleted,
             actor: by,
@@ -108,9 +104,7 @@ impl Db {
             student: None,
             reason: Some(reason),
         };
-        audit::record(&txn, change).await?;
-        txn.commit().await?;
-        Ok(())
+        self.update_audited(update, Entity::Session, change).await
     }
 
     /// Writes a finished live session with all its records in one transaction: teacher and
