@@ -53,35 +53,33 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
                 move || shell(options.clone())
             },
         )
-        // The site's own files (wasm, script, style sheet) straight from the folder, so a
-        // browser's "has it changed?" gets its 304.
-        .route_service(
-            &leptos_axum::site_pkg_dir_service_route_path(&leptos_options),
-            leptos_axum::site_pkg_dir_service(&leptos_options),
-        )
+        .merge(site_files(&leptos_options))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
-        .layer(axum::middleware::map_response(revalidate_assets))
         // Pages and API answers are compressed on the fly; the site's files come precompressed
         // (`cargo leptos build --release --precompress`) and are sent as they are.
         .layer(tower_http::compression::CompressionLayer::new());
     sessions::layer(router, &ctx.config).await
 }
 
-/// The site's files keep their names from build to build, so browsers may keep them but must
-/// ask whether they changed (a 304 costs a few bytes) before using them.
-async fn revalidate_assets(mut response: axum::response::Response) -> axum::response::Response {
-    let is_asset = response
-        .headers()
-        .get(axum::http::header::LAST_MODIFIED)
-        .is_some();
-    if is_asset {
+/// The site's own files (wasm, script, style sheet), straight from the folder with their
+/// precompressed copies, so a browser's "has it changed?" gets its 304 (Leptos's fallback file
+/// handler drops that question). Their names stay the same from build to build, so browsers
+/// may keep them but must ask before using them.
+fn site_files(options: &LeptosOptions) -> Router<LeptosOptions> {
+    async fn revalidate(mut response: axum::response::Response) -> axum::response::Response {
         response.headers_mut().insert(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-cache"),
         );
+        response
     }
-    response
+    Router::new()
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(options),
+            leptos_axum::site_pkg_dir_service(options),
+        )
+        .layer(axum::middleware::map_response(revalidate))
 }
 
 /// 200 when the database and the live store answer, 503 (naming what is down) otherwise. It
