@@ -1,10 +1,18 @@
 import { defineConfig, devices } from '@playwright/test';
+import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 
-// The server under test: the release build that `cargo leptos build --release` made, on the
-// embedded default with a database file of its own.
-const port = Number(process.env.ATTN_E2E_PORT ?? 3100);
+// A port nobody listens on, chosen once by the runner; its workers read it from the environment
+// they inherit, so every process agrees on it.
+if (!process.env.ATTN_E2E_PORT) {
+  const probe = "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })";
+  process.env.ATTN_E2E_PORT = execFileSync(process.execPath, ['-e', probe]).toString().trim();
+}
+
+// The server under test: the release build that `cargo leptos build --release` made, with its
+// hashed asset names, on the embedded default with a database file of its own.
+const port = Number(process.env.ATTN_E2E_PORT);
 const serverBin = process.env.ATTN_SERVER_BIN ?? path.resolve(__dirname, '../target/release/server');
 const siteRoot = process.env.ATTN_SITE_ROOT ?? path.resolve(__dirname, '../target/site');
 const dataDir = path.join(os.tmpdir(), `attn-e2e-${process.pid}`);
@@ -51,6 +59,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: 'PROD',
+      LEPTOS_HASH_FILES: 'true',
       ATTN_DATABASE_URL: `sqlite://${dataDir}/attn.db?mode=rwc`,
       ATTN_REDIS_URL: '',
       ATTN_DEMO_ACCOUNTS: 'true',

@@ -207,3 +207,45 @@ pub async fn restore_record(
         .restore_record(id, student.as_str(), &admin.school_number, ctx.clock.now())
         .await
 }
+
+/// A finished session the sweep set aside because the database refused it, with what the
+/// admin needs to judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StuckSession {
+    /// Why and since when.
+    pub set_aside: crate::live::SetAside,
+    /// The session as it is live (gone if someone removed it meanwhile).
+    pub session: Option<crate::domain::LiveSession>,
+    /// Its records, still live.
+    pub records: usize,
+}
+
+/// The sessions the sweep set aside, oldest first. Admins only.
+pub async fn stuck_sessions(ctx: &Ctx, caller: Option<&Caller>) -> Result<Vec<StuckSession>> {
+    Caller::require_admin(caller)?;
+    let mut stuck = Vec::new();
+    for set_aside in ctx.live.set_aside().await? {
+        let id = set_aside.session_id;
+        stuck.push(StuckSession {
+            session: ctx.live.session(id).await?,
+            records: ctx.live.records(id).await?.len(),
+            set_aside,
+        });
+    }
+    Ok(stuck)
+}
+
+/// Sends a session the sweep set aside back to it, with a fresh count of tries. Admins only.
+pub async fn retry_stuck_session(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+) -> Result<()> {
+    let admin = Caller::require_admin(caller)?;
+    let id = parse_session_id(session_id)?;
+    if !ctx.live.retry_set_aside(id).await? {
+        return Err(Error::NotFound(crate::error::Entity::Session));
+    }
+    tracing::info!(%id, admin = %admin.school_number, "set-aside session sent back to the sweep");
+    Ok(())
+}

@@ -20,6 +20,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `ATTN_REDIS_PREFIX`: first part of every Redis key, so several deployments can share one Redis.
     pub redis_prefix: String,
+    /// `ATTN_REDIS_ALLOW_VOLATILE`: accept a Redis that would lose acknowledged check-ins on a
+    /// restart (no append-only file, or eviction on). Off: ATTN refuses to start on one.
+    pub redis_allow_volatile: bool,
     /// `ATTN_SWEEP_INTERVAL_SECS`: how often finished sessions are moved to the database.
     pub sweep_interval: Duration,
     /// `ATTN_SWEEP_LEASE_SECS`: how long one instance may hold a session it is persisting.
@@ -188,6 +191,10 @@ impl Config {
             database_url,
             redis_url,
             redis_prefix: get("ATTN_REDIS_PREFIX").unwrap_or_else(|| "attn".into()),
+            redis_allow_volatile: parse_bool(
+                "ATTN_REDIS_ALLOW_VOLATILE",
+                get("ATTN_REDIS_ALLOW_VOLATILE"),
+            )?,
             sweep_interval: secs("ATTN_SWEEP_INTERVAL_SECS", 30)?,
             sweep_lease: secs("ATTN_SWEEP_LEASE_SECS", 60)?,
             timezone,

@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::face::FaceChecker;
 use crate::identity::{AksisClient, DemoAccounts, Identity, IdentityProvider};
-use crate::live::{LiveStore, MemoryLiveStore, RedisLiveStore};
+use crate::live::{Durability, LiveStore, MemoryLiveStore, RedisLiveStore};
 use crate::sweep::Sweeper;
 
 /// Configuration plus a handle to each port.
@@ -31,20 +31,28 @@ pub struct Ctx {
     pub face: Option<FaceChecker>,
 }
 
+/// How long `/readyz` waits for each store.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Whether each dependency answers, for `/readyz`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
     /// The database answered a ping.
     pub database: bool,
     /// The live store answered a ping.
     pub live_store: bool,
+    /// What the live store keeps across its own restart (`None`: in this process, or not
+    /// readable just now).
+    pub live_store_durability: Option<Durability>,
+    /// Finished sessions the sweep set aside (the database refused them); they need an admin.
+    pub sessions_set_aside: usize,
     /// The face-check models are loaded (not needed to serve; level 3 needs them).
     pub face_check: bool,
 }
 
 impl Readiness {
     /// True when everything answered.
-    pub fn is_ready(self) -> bool {
+    pub fn is_ready(&self) -> bool {
         self.database && self.live_store
     }
 }
@@ -54,14 +62,22 @@ impl Ctx {
     pub async fn connect(config: Config) -> Result<Self> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
-        let live: Arc<dyn LiveStore> = match &config.redis_url {
-            Some(url) => Arc::new(RedisLiveStore::connect(url, &config.redis_prefix).await?),
-            None => Arc::new(MemoryLiveStore::new()),
+        let (live, codes): (Arc<dyn LiveStore>, JoinCodes) = match &config.redis_url {
+            Some(url) => {
+                let redis = RedisLiveStore::connect(url, &config.redis_prefix).await?;
+                check_durability(&redis, &config).await?;
+                let codes = match &config.join_secret {
+                    Some(_) => codes_for(&config),
+                    None => JoinCodes::new(redis.shared_join_secret().await?.into_bytes()),
+                };
+                (Arc::new(redis), codes)
+            }
+            None => (Arc::new(MemoryLiveStore::new()), codes_for(&config)),
         };
         let face = load_face_checker(&config);
         Ok(Self {
             face,
-            codes: codes_for(&config),
+            codes,
             identity: Arc::new(identity_for(&config)),
             config: Arc::new(config),
             db,
@@ -82,13 +98,58 @@ impl Ctx {
 
     /// Pings every dependency.
     pub async fn readiness(&self) -> Readiness {
-        let (database, live_store) = tokio::join!(self.db.ping(), self.live.ping());
+        // Each check answers within its time-out, so a store that hangs shows as down instead
+        // of holding up the load balancer's probe.
+        use tokio::time::timeout as within;
+        let (database, live_store, durability, set_aside) = tokio::join!(
+            within(READINESS_TIMEOUT, self.db.ping()),
+            within(READINESS_TIMEOUT, self.live.ping()),
+            within(READINESS_TIMEOUT, self.live.durability()),
+            within(READINESS_TIMEOUT, self.live.set_aside())
+        );
+        let (database, live_store) = (database.map(|r| r.is_ok()), live_store.map(|r| r.is_ok()));
+        let durability = durability.ok().and_then(|d| d.ok().flatten());
+        let set_aside = set_aside.ok().and_then(|s| s.ok());
         Readiness {
-            database: database.is_ok(),
-            live_store: live_store.is_ok(),
+            sessions_set_aside: set_aside.map_or(0, |s| s.len()),
+            database: database.unwrap_or(false),
+            live_store: live_store.unwrap_or(false),
+            live_store_durability: durability,
             face_check: self.face.is_some(),
         }
     }
+}
+
+/// Refuses a Redis that would lose acknowledged check-ins on a restart, unless the operator
+/// allowed it (`ATTN_REDIS_ALLOW_VOLATILE=true`, for tests and demos); either way the log says
+/// what is missing.
+async fn check_durability(redis: &RedisLiveStore, config: &Config) -> Result<()> {
+    let durability = redis.durability().await?.unwrap_or(Durability {
+        append_only: None,
+        fsync: None,
+        eviction: None,
+    });
+    if durability.keeps_acknowledged_writes() {
+        tracing::info!(
+            ?durability,
+            "Redis keeps acknowledged check-ins across a restart"
+        );
+        return Ok(());
+    }
+    let missing = durability.shortfalls().join(", ");
+    if config.redis_allow_volatile {
+        tracing::warn!(
+            %missing,
+            "this Redis loses running sessions and their check-ins when it restarts (allowed by ATTN_REDIS_ALLOW_VOLATILE)"
+        );
+        return Ok(());
+    }
+    Err(crate::error::Error::Config {
+        variable: "ATTN_REDIS_URL",
+        problem: format!(
+            "this Redis would lose acknowledged check-ins when it restarts; set {missing} (docs/OPERATIONS.md), or ATTN_REDIS_ALLOW_VOLATILE=true for tests and demos"
+        ),
+    })
 }
 
 /// The face check from the configured models folder, or `None` (logged) when it cannot load.

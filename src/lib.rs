@@ -20,6 +20,7 @@ pub mod network;
 pub mod student;
 pub mod sweep;
 pub mod teacher;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 

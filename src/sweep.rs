@@ -4,6 +4,10 @@
 //! is claimed with a lease (so two instances never persist it at the same time), written in one
 //! transaction of upserts, and only then removed from the live store. If the database is down
 //! nothing is removed and the next step tries again: no record is ever lost.
+//!
+//! A session the database refuses while it is up (data it will not take) goes to a queue of
+//! retries, behind every other finished session, and after [`MAX_TRIES`] refusals it is set
+//! aside, still live, with its error, for an admin to look at and send back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +21,17 @@ use crate::domain::{FailReason, LiveRecord};
 use crate::error::Result;
 use crate::live::LiveStore;
 
-/// Sessions handled per step; the rest wait for the next one.
+/// Sessions read from the live store at a time.
 const BATCH: usize = 100;
+
+/// Batches per step at most; what is left waits for the next step.
+const BATCHES_PER_STEP: usize = 50;
+
+/// Refusals by a database that is up before a session is set aside.
+pub const MAX_TRIES: u32 = 5;
+
+/// How long a refused session waits before its next try.
+pub const RETRY_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
 /// What one sweep step did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +42,11 @@ pub struct SweepOutcome {
     pub records: usize,
     /// Sessions another instance was already handling, or that were already gone.
     pub skipped: usize,
-    /// Sessions that could not be written; they stay live for the next step.
+    /// Sessions that could not be written; they stay live for the next step (the database
+    /// was unreachable) or for a retry (it refused them).
     pub failed: usize,
+    /// Sessions set aside in this step after their last try.
+    pub set_aside: usize,
 }
 
 /// How long after its end a session waits for its running face checks.
@@ -47,8 +63,12 @@ pub struct Sweeper {
 }
 
 enum Persisted {
-    Done { records: usize },
+    Done {
+        records: usize,
+    },
     NotMine,
+    /// The database did not take it.
+    Failed(crate::Error),
 }
 
 impl Sweeper {
@@ -63,27 +83,77 @@ impl Sweeper {
         }
     }
 
-    /// Persists every session that has ended (up to one batch). A session with a face check
+    /// Persists every session that has ended, batch after batch (up to
+    /// `BATCHES_PER_STEP` batches). A session with a face check
     /// still running is left for a later sweep, up to [`PENDING_GRACE`] after its end; then
     /// the unfinished checks are recorded as failed with `FACE_CHECK_TIMEOUT`.
     #[tracing::instrument(skip(self), fields(owner = %self.owner))]
     pub async fn sweep_once(&self) -> Result<SweepOutcome> {
         let now = self.clock.now();
         let mut outcome = SweepOutcome::default();
-        for id in self.live.expired_sessions(now, BATCH).await? {
-            match self.persist_session(id).await {
-                Ok(Persisted::Done { records }) => {
-                    outcome.persisted += 1;
-                    outcome.records += records;
-                }
-                Ok(Persisted::NotMine) => outcome.skipped += 1,
-                Err(error) => {
-                    tracing::warn!(%id, %error, "session not persisted; it stays live for the next sweep");
-                    outcome.failed += 1;
-                }
+        // Batch after batch, so sessions that fail (and leave the queue) never hide the ones
+        // behind them; a session seen once in this step is not tried twice.
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = Vec::new();
+        for _ in 0..BATCHES_PER_STEP {
+            let batch = self.live.expired_sessions(now, BATCH).await?;
+            let full = batch.len() == BATCH;
+            let before = todo.len();
+            todo.extend(batch.into_iter().filter(|id| seen.insert(*id)));
+            if todo.len() == before {
+                break;
+            }
+            for id in todo.drain(..) {
+                self.sweep_one(id, &mut outcome).await?;
+            }
+            if !full {
+                break;
             }
         }
         Ok(outcome)
+    }
+
+    async fn sweep_one(&self, id: Uuid, outcome: &mut SweepOutcome) -> Result<()> {
+        match self.persist_session(id).await {
+            Ok(Persisted::Done { records }) => {
+                outcome.persisted += 1;
+                outcome.records += records;
+            }
+            Ok(Persisted::NotMine) => outcome.skipped += 1,
+            Ok(Persisted::Failed(error)) => {
+                outcome.failed += 1;
+                if self.refused(id, &error).await? {
+                    outcome.set_aside += 1;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%id, %error, "session not persisted; it stays live for the next sweep");
+                outcome.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed write against the session unless the database is simply unreachable
+    /// (then every session waits for it, however long, and none is set aside). True when this
+    /// was its last try.
+    async fn refused(&self, id: Uuid, error: &crate::Error) -> Result<bool> {
+        if self.db.ping().await.is_err() {
+            tracing::warn!(%id, %error, "database unreachable; the session stays live for the next sweep");
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        let tries = self
+            .live
+            .persist_failed(id, &error.to_string(), now + RETRY_AFTER, MAX_TRIES, now)
+            .await?;
+        if tries >= MAX_TRIES {
+            tracing::error!(%id, %error, tries, "session set aside: the database refuses it; an admin can send it back from the review page");
+            Ok(true)
+        } else {
+            tracing::warn!(%id, %error, tries, "the database refused the session; it is tried again later, after the others");
+            Ok(false)
+        }
     }
 
     async fn persist_session(&self, id: Uuid) -> Result<Persisted> {
@@ -122,7 +192,7 @@ impl Sweeper {
                 if let Err(release) = self.live.release(id, &self.owner).await {
                     tracing::warn!(%id, %release, "could not release the sweep lease");
                 }
-                Err(error)
+                Ok(Persisted::Failed(error))
             }
         }
     }
@@ -144,6 +214,7 @@ impl Sweeper {
                     persisted = o.persisted,
                     records = o.records,
                     failed = o.failed,
+                    set_aside = o.set_aside,
                     "sweep"
                 ),
                 Ok(_) => {}

@@ -143,6 +143,19 @@ impl TestEnv {
         })
     }
 
+    /// A fresh world on PostgreSQL (from `ATTN_TEST_DATABASE_URL`) and the Redis at `redis_url`
+    /// (a private one a fault test started), or `None` when PostgreSQL is not configured.
+    pub async fn on_redis(redis_url: &str) -> Option<Self> {
+        let mut env = Self::services().await?;
+        let prefix = format!("attn-test-{}", Uuid::new_v4().simple());
+        let live = RedisLiveStore::connect(redis_url, &prefix)
+            .await
+            .expect("connect to the private Redis");
+        env.live = Arc::new(live);
+        env.redis = Some((redis_url.to_owned(), prefix));
+        Some(env)
+    }
+
     /// A second, independent handle on the same live store (another "server instance").
     pub async fn second_live_handle(&self) -> Arc<dyn LiveStore> {
         match &self.redis {
@@ -229,4 +242,93 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// A `redis-server` of a test's own on a free port, with or without an append-only file, that
+/// the test may kill (`SIGKILL`) and start again on the same port and data folder.
+pub struct RedisServer {
+    port: u16,
+    aof: bool,
+    dir: TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one; `None` (with a note) when `redis-server` is not installed and the services
+    /// are not required.
+    pub async fn start(aof: bool) -> Option<Self> {
+        let which = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output();
+        if which.is_err() {
+            assert!(
+                !services_required(),
+                "redis-server is required for the fault tests"
+            );
+            eprintln!("skipped: redis-server is not installed");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("attn-redis-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("the Redis data folder");
+        let mut server = Self {
+            port,
+            aof,
+            dir: TempDir(dir),
+            child: None,
+        };
+        server.restart().await;
+        Some(server)
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server at once (`SIGKILL`), as a crash or an OOM kill would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again (killing it first if it runs) and waits until it answers.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", if self.aof { "yes" } else { "no" }])
+            .args(["--appendfsync", "everysec"])
+            .arg("--dir")
+            .arg(&self.dir.0)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        for _ in 0..200 {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                let pong: redis::RedisResult<String> =
+                    redis::cmd("PING").query_async(&mut conn).await;
+                // Right after start with an append-only file Redis answers LOADING a moment.
+                if pong.is_ok() {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("redis-server on port {} did not come up", self.port);
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

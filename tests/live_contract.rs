@@ -28,6 +28,7 @@ attn::on_both_backends!(
     the_first_successful_check_in_stands,
     a_device_belongs_to_the_first_student_who_used_it,
     watchers_hear_of_every_change_of_their_session_from_any_instance,
+    a_watcher_that_goes_away_lets_go_of_its_subscription,
 );
 
 async fn watchers_hear_of_every_change_of_their_session_from_any_instance(env: TestEnv) {
@@ -69,6 +70,35 @@ async fn watchers_hear_of_every_change_of_their_session_from_any_instance(env: T
         .await
         .expect("told of the end")
         .unwrap();
+}
+
+async fn a_watcher_that_goes_away_lets_go_of_its_subscription(env: TestEnv) {
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    let other = env.second_live_handle().await;
+    // Ten live pages open; the session ends and they are closed. Nothing is published after
+    // that: the subscriptions must go without a last message to notice it by.
+    let pages: Vec<_> = futures_util::future::join_all((0..10).map(|_| env.live.subscribe(s.id)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        other.watchers(s.id).await.unwrap(),
+        10,
+        "seen from any instance"
+    );
+    env.live.finish(s.id, now).await.unwrap();
+    drop(pages);
+    let released = async {
+        while other.watchers(s.id).await.unwrap() > 0 {
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(StdDuration::from_secs(5), released)
+        .await
+        .expect("every subscription released within 5 s");
 }
 
 async fn the_first_successful_check_in_stands(env: TestEnv) {

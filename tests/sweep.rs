@@ -19,6 +19,7 @@ attn::on_both_backends!(
     the_database_being_down_loses_nothing,
     two_sweepers_racing_persist_every_record_exactly_once,
     persisting_again_after_a_crash_duplicates_nothing,
+    sessions_the_database_refuses_never_hold_up_the_others_and_are_set_aside,
 );
 
 fn sweeper(env: &TestEnv, db: Db, live: Arc<dyn LiveStore>) -> Sweeper {
@@ -185,4 +186,72 @@ async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
         .await
         .unwrap();
     assert_eq!(outcome, SweepOutcome::default(), "nothing left to do");
+}
+
+/// A session whose data the database refuses while it is up: a NUL byte in the lesson name on
+/// PostgreSQL (it takes no NUL in text), the same refused by a trigger on SQLite (which would
+/// take it).
+async fn refused_session(env: &TestEnv, teacher: &str) -> LiveSession {
+    use sea_orm::ConnectionTrait;
+    let conn = env.db.connection();
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        conn.execute_unprepared(
+            "CREATE TRIGGER IF NOT EXISTS refuse_nul BEFORE INSERT ON attendances \
+             WHEN instr(NEW.lesson_name, char(0)) > 0 \
+             BEGIN SELECT RAISE(ABORT, 'invalid byte sequence: 0x00'); END",
+        )
+        .await
+        .unwrap();
+    }
+    let now = env.clock.now();
+    let s = session(teacher, "Fizik\0 Lab", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    env.live.put_record(s.id, &attended(1, now)).await.unwrap();
+    s
+}
+
+async fn sessions_the_database_refuses_never_hold_up_the_others_and_are_set_aside(env: TestEnv) {
+    // More refused sessions than one batch, all older than the good one.
+    let mut refused = Vec::new();
+    for n in 0..105 {
+        refused.push(refused_session(&env, &format!("R{n}")).await.id);
+    }
+    env.advance(Duration::minutes(1));
+    let good = running_session(&env, "T1", 3).await;
+    env.advance(Duration::minutes(11));
+
+    let sweeper = sweeper(&env, env.db.clone(), env.live.clone());
+    let first = sweeper.sweep_once().await.unwrap();
+    assert_eq!((first.persisted, first.records), (1, 3), "{first:?}");
+    assert_eq!(first.failed, 105);
+    assert!(env.db.attendance(good.id).await.unwrap().is_some());
+
+    // The refused ones are tried again later, each time after whatever else finished.
+    let mut set_aside = 0;
+    for _ in 1..attn::sweep::MAX_TRIES {
+        assert_eq!(sweeper.sweep_once().await.unwrap().failed, 0, "not due yet");
+        env.advance(attn::sweep::RETRY_AFTER);
+        let late = running_session(&env, "T2", 2).await;
+        env.advance(Duration::minutes(11));
+        let step = sweeper.sweep_once().await.unwrap();
+        assert_eq!(step.persisted, 1, "{step:?}");
+        assert!(env.db.attendance(late.id).await.unwrap().is_some());
+        set_aside += step.set_aside;
+    }
+    assert_eq!(set_aside, 105, "set aside at the last try");
+    let aside = env.live.set_aside().await.unwrap();
+    assert_eq!(aside.len(), 105);
+    assert!(aside.iter().all(|a| a.tries == attn::sweep::MAX_TRIES));
+    assert!(aside[0].error.contains("0x00"), "{}", aside[0].error);
+    // Still live, nothing lost; no longer swept.
+    assert_eq!(env.live.records(refused[0]).await.unwrap().len(), 1);
+    env.advance(Duration::hours(1));
+    assert_eq!(sweeper.sweep_once().await.unwrap(), SweepOutcome::default());
+
+    // An admin sends one back (say, after fixing the database): it is swept again.
+    assert!(env.live.retry_set_aside(refused[0]).await.unwrap());
+    assert!(!env.live.retry_set_aside(good.id).await.unwrap());
+    let again = sweeper.sweep_once().await.unwrap();
+    assert_eq!((again.failed, again.set_aside), (1, 0), "{again:?}");
+    assert_eq!(env.live.set_aside().await.unwrap().len(), 104);
 }

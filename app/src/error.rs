@@ -84,7 +84,7 @@ impl AppError {
             },
             AppError::WrongCredentials => Text::ErrWrongCredentials,
             AppError::RateLimited { retry_after_secs } => {
-                return format!("{} {retry_after_secs}", Text::ErrRateLimited.get(lang));
+                return Text::ErrRateLimited.fill(lang, &[("seconds", retry_after_secs)]);
             }
             AppError::PortalUnavailable => Text::ErrPortalUnavailable,
             AppError::PortalChanged => Text::ErrPortalChanged,
@@ -239,12 +239,16 @@ mod tests {
             assert_eq!(AppError::from_code(e.code(), Some(42)), Some(e));
         }
         assert_eq!(AppError::from_code("<script>", None), None);
-        assert!(
-            AppError::RateLimited {
-                retry_after_secs: 42
-            }
-            .message(Lang::En)
-            .ends_with("42")
+        let limited = AppError::RateLimited {
+            retry_after_secs: 42,
+        };
+        assert_eq!(
+            limited.message(Lang::En),
+            "Too many attempts. Try again in 42 seconds."
+        );
+        assert_eq!(
+            limited.message(Lang::Tr),
+            "Çok fazla deneme yapıldı. 42 saniye sonra yeniden deneyin."
         );
     }
 }

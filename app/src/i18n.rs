@@ -71,8 +71,9 @@ impl Lang {
     }
 }
 
-/// Every piece of interface text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every piece of interface text. A text with values in it names them (`{count}`), so each
+/// translation puts them where its grammar wants them; [`Text::fill`] puts them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum Text {
     /// Page title suffix and brand.
     AppName,
@@ -122,14 +123,14 @@ pub enum Text {
     Attendance,
     /// Join page label.
     Teacher,
-    /// Join page label.
-    TimeLeft,
+    /// Join page: "{minutes}" left, rounded up.
+    TimeLeftMinutes,
+    /// Live page countdown: "{time}" left (mm:ss).
+    TimeLeftClock,
     /// Join page: the session has ended.
     SessionEnded,
     /// Join page: what comes next.
     JoinComingSoon,
-    /// Minutes unit.
-    Minutes,
     /// Error: must log in.
     ErrLoginRequired,
     /// Error: role.
@@ -146,7 +147,7 @@ pub enum Text {
     ErrPasswordEmpty,
     /// Error: wrong credentials.
     ErrWrongCredentials,
-    /// Error: rate limited (followed by seconds).
+    /// Error: rate limited, to try again in "{seconds}".
     ErrRateLimited,
     /// Error: portal down.
     ErrPortalUnavailable,
@@ -184,8 +185,14 @@ pub enum Text {
     Attended,
     /// Count / status.
     Failed,
-    /// Status.
-    Removed,
+    /// "{count}" counted present.
+    AttendedCount,
+    /// "{count}" failed checks.
+    FailedCount,
+    /// A failed check and its "{reason}" (may be empty).
+    FailedBecause,
+    /// Removed by the teacher, with the "{reason}" given.
+    RemovedBecause,
     /// Button.
     Accept,
     /// Button.
@@ -204,7 +211,7 @@ pub enum Text {
     JoinButton,
     /// Outcome.
     YouAttended,
-    /// Outcome.
+    /// Outcome, with the "{reason}".
     YouFailed,
     /// Outcome.
     YouWereRemoved,
@@ -250,7 +257,7 @@ pub enum Text {
     Selfie,
     /// Under the selfie input.
     SelfieHint,
-    /// Face distance label.
+    /// The selfie's "{distance}" from the portal photo.
     Distance,
     /// Next to level 3 when unavailable.
     FaceUnavailableNote,
@@ -272,7 +279,7 @@ pub enum Text {
     Newer,
     /// Paging on.
     Older,
-    /// Between the page number and the page count.
+    /// Page "{page}" of "{pages}".
     PageOf,
     /// Column: when.
     Date,
@@ -294,8 +301,8 @@ pub enum Text {
     MyAttendance,
     /// A student with no past session.
     NoAttendanceYet,
-    /// Sessions held.
-    Held,
+    /// A lesson's sessions "{held}", "{attended}" and "{missed}".
+    LessonTally,
     /// Sessions missed.
     Missed,
     /// Attendance rate.
@@ -316,10 +323,18 @@ pub enum Text {
     Filter,
     /// Button.
     Restore,
-    /// Who deleted.
-    DeletedBy,
-    /// When deleted.
-    DeletedAt,
+    /// Deleted by "{who}" at "{when}".
+    DeletedByAt,
+    /// Admin: sessions the sweep set aside.
+    StuckSessions,
+    /// Admin: what a set-aside session is.
+    StuckHint,
+    /// Admin: a set-aside session's "{records}" and "{tries}".
+    StuckTally,
+    /// Admin: send a set-aside session back to the sweep.
+    RetryNow,
+    /// Notice: sent back to the sweep.
+    RetriedNotice,
     /// A session.
     Session,
     /// The audit log.
@@ -340,6 +355,47 @@ pub enum Text {
 
 impl Text {
     /// The text in `lang`.
+    /// The text with each `{name}` replaced by its value from `args`. A name missing from
+    /// `args` stays as it is written, so the slip shows on the page instead of a value
+    /// silently vanishing.
+    pub fn fill(self, lang: Lang, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut out = String::new();
+        let mut rest = self.get(lang);
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}') {
+                Some(close) => {
+                    let name = &after[..close];
+                    match args.iter().find(|(n, _)| *n == name) {
+                        Some((_, value)) => out.push_str(&value.to_string()),
+                        None => out.push_str(&rest[open..open + close + 2]),
+                    }
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The names of the values in this text, in the order the language writes them.
+    pub fn placeholders(self, lang: Lang) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        let mut rest = self.get(lang);
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            names.push(&after[..close]);
+            rest = &after[close + 1..];
+        }
+        names
+    }
+
     pub fn get(self, lang: Lang) -> &'static str {
         use Text::*;
         match (self, lang) {
@@ -408,14 +464,14 @@ impl Text {
             (SuggestedNow, Lang::En) => "now",
             (Attendance, Lang::Tr) => "Yoklama",
             (Attendance, Lang::En) => "Attendance",
-            (TimeLeft, Lang::Tr) => "Kalan süre",
-            (TimeLeft, Lang::En) => "Time left",
+            (TimeLeftMinutes, Lang::Tr) => "Kalan süre: {minutes} dk",
+            (TimeLeftMinutes, Lang::En) => "Time left: {minutes} min",
+            (TimeLeftClock, Lang::Tr) => "Kalan süre: {time}",
+            (TimeLeftClock, Lang::En) => "Time left: {time}",
             (SessionEnded, Lang::Tr) => "Bu yoklama sona erdi.",
             (SessionEnded, Lang::En) => "This attendance session has ended.",
             (JoinComingSoon, Lang::Tr) => "Yoklamaya katılma bu sayfadan yapılır.",
             (JoinComingSoon, Lang::En) => "You check in to this session from this page.",
-            (Minutes, Lang::Tr) => "dk",
-            (Minutes, Lang::En) => "min",
             (ErrLoginRequired, Lang::Tr) => "Önce giriş yapın.",
             (ErrLoginRequired, Lang::En) => "Please log in first.",
             (ErrForbidden, Lang::Tr) => "Bu işlem için yetkiniz yok.",
@@ -433,9 +489,9 @@ impl Text {
             (ErrWrongCredentials, Lang::Tr) => "Kullanıcı adı ya da şifre yanlış.",
             (ErrWrongCredentials, Lang::En) => "Wrong username or password.",
             (ErrRateLimited, Lang::Tr) => {
-                "Çok fazla deneme yapıldı. Yeniden denemek için bekleyin (saniye):"
+                "Çok fazla deneme yapıldı. {seconds} saniye sonra yeniden deneyin."
             }
-            (ErrRateLimited, Lang::En) => "Too many attempts. Try again in (seconds):",
+            (ErrRateLimited, Lang::En) => "Too many attempts. Try again in {seconds} seconds.",
             (ErrPortalUnavailable, Lang::Tr) => {
                 "AKSİS şu anda yanıt vermiyor. Biraz sonra yeniden deneyin."
             }
@@ -480,8 +536,14 @@ impl Text {
             (Attended, Lang::En) => "Attended",
             (Failed, Lang::Tr) => "Başarısız",
             (Failed, Lang::En) => "Failed",
-            (Removed, Lang::Tr) => "Çıkarıldı",
-            (Removed, Lang::En) => "Removed",
+            (AttendedCount, Lang::Tr) => "Katıldı: {count}",
+            (AttendedCount, Lang::En) => "Attended: {count}",
+            (FailedCount, Lang::Tr) => "Başarısız: {count}",
+            (FailedCount, Lang::En) => "Failed: {count}",
+            (FailedBecause, Lang::Tr) => "Başarısız: {reason}",
+            (FailedBecause, Lang::En) => "Failed: {reason}",
+            (RemovedBecause, Lang::Tr) => "Çıkarıldı: {reason}",
+            (RemovedBecause, Lang::En) => "Removed: {reason}",
             (Accept, Lang::Tr) => "Kabul et",
             (Accept, Lang::En) => "Accept",
             (Remove, Lang::Tr) => "Çıkar",
@@ -500,8 +562,8 @@ impl Text {
             (JoinButton, Lang::En) => "Check in",
             (YouAttended, Lang::Tr) => "Yoklamaya katıldınız.",
             (YouAttended, Lang::En) => "You are checked in.",
-            (YouFailed, Lang::Tr) => "Katılımınız doğrulanamadı:",
-            (YouFailed, Lang::En) => "Your check-in could not be confirmed:",
+            (YouFailed, Lang::Tr) => "Katılımınız doğrulanamadı: {reason}",
+            (YouFailed, Lang::En) => "Your check-in could not be confirmed: {reason}",
             (YouWereRemoved, Lang::Tr) => "Öğretim üyesi sizi bu yoklamadan çıkardı.",
             (YouWereRemoved, Lang::En) => "The teacher removed you from this session.",
             (RetryHint, Lang::Tr) => {
@@ -536,8 +598,8 @@ impl Text {
             (Newer, Lang::En) => "← Newer",
             (Older, Lang::Tr) => "Daha eski →",
             (Older, Lang::En) => "Older →",
-            (PageOf, Lang::Tr) => "/",
-            (PageOf, Lang::En) => "of",
+            (PageOf, Lang::Tr) => "{page} / {pages}",
+            (PageOf, Lang::En) => "page {page} of {pages}",
             (Date, Lang::Tr) => "Tarih",
             (Date, Lang::En) => "Date",
             (Open, Lang::Tr) => "Aç",
@@ -562,8 +624,10 @@ impl Text {
             (MyAttendance, Lang::En) => "My attendance",
             (NoAttendanceYet, Lang::Tr) => "Henüz kayıtlı yoklamanız yok.",
             (NoAttendanceYet, Lang::En) => "You have no recorded attendance yet.",
-            (Held, Lang::Tr) => "Yapılan",
-            (Held, Lang::En) => "Held",
+            (LessonTally, Lang::Tr) => {
+                "Yapılan: {held} · Katıldı: {attended} · Katılmadı: {missed}"
+            }
+            (LessonTally, Lang::En) => "Held: {held} · Attended: {attended} · Missed: {missed}",
             (Missed, Lang::Tr) => "Katılmadı",
             (Missed, Lang::En) => "Missed",
             (Rate, Lang::Tr) => "Katılım oranı",
@@ -586,10 +650,22 @@ impl Text {
             (Filter, Lang::En) => "Filter",
             (Restore, Lang::Tr) => "Geri al",
             (Restore, Lang::En) => "Restore",
-            (DeletedBy, Lang::Tr) => "Silen",
-            (DeletedBy, Lang::En) => "Deleted by",
-            (DeletedAt, Lang::Tr) => "Silinme",
-            (DeletedAt, Lang::En) => "Deleted at",
+            (DeletedByAt, Lang::Tr) => "Silen: {who} · Silinme: {when}",
+            (DeletedByAt, Lang::En) => "Deleted by: {who} · Deleted at: {when}",
+            (StuckSessions, Lang::Tr) => "Kaydedilemeyen yoklamalar",
+            (StuckSessions, Lang::En) => "Sessions that could not be saved",
+            (StuckHint, Lang::Tr) => {
+                "Veritabanı bu yoklamaları kabul etmedi. Kayıtlar kaybolmadı, canlı depoda bekliyor; sorun giderilince yeniden deneyin."
+            }
+            (StuckHint, Lang::En) => {
+                "The database refused these sessions. Their records are not lost: they wait in the live store; try again once the problem is fixed."
+            }
+            (StuckTally, Lang::Tr) => "{records} kayıt · {tries} deneme",
+            (StuckTally, Lang::En) => "{records} records · {tries} tries",
+            (RetryNow, Lang::Tr) => "Yeniden dene",
+            (RetryNow, Lang::En) => "Try again",
+            (RetriedNotice, Lang::Tr) => "Yoklama yeniden kaydedilecek.",
+            (RetriedNotice, Lang::En) => "The session will be saved again.",
             (Session, Lang::Tr) => "Oturum",
             (Session, Lang::En) => "Session",
             (RecentChanges, Lang::Tr) => "Son işlemler",
@@ -648,8 +724,8 @@ impl Text {
             (SelfieHint, Lang::En) => {
                 "Your face alone and clearly visible; the photo is not kept, only compared with your portal photo."
             }
-            (Distance, Lang::Tr) => "benzerlik mesafesi",
-            (Distance, Lang::En) => "face distance",
+            (Distance, Lang::Tr) => "benzerlik mesafesi {distance}",
+            (Distance, Lang::En) => "face distance {distance}",
             (FaceUnavailableNote, Lang::Tr) => "(bu sunucuda kullanılamıyor)",
             (FaceUnavailableNote, Lang::En) => "(not available on this server)",
             (ErrReasonTooShort, Lang::Tr) => "Gerekçe çok kısa.",
@@ -680,6 +756,34 @@ mod tests {
         assert_eq!(Lang::negotiate(None, Some("en;q=0.5,tr;q=0.8")), Lang::Tr);
         assert_eq!(Lang::negotiate(Some("en"), Some("tr-TR")), Lang::En);
         assert_eq!(Lang::negotiate(Some("xx"), Some("en")), Lang::En);
+    }
+
+    #[test]
+    fn both_languages_name_the_same_values_in_every_text() {
+        use strum::IntoEnumIterator;
+        for text in Text::iter() {
+            let mut tr = text.placeholders(Lang::Tr);
+            let mut en = text.placeholders(Lang::En);
+            tr.sort_unstable();
+            en.sort_unstable();
+            assert_eq!(tr, en, "{text:?}");
+        }
+        assert_eq!(
+            Text::LessonTally.placeholders(Lang::En),
+            ["held", "attended", "missed"]
+        );
+    }
+
+    #[test]
+    fn values_go_where_the_language_puts_them() {
+        let page: &dyn std::fmt::Display = &2;
+        let pages: &dyn std::fmt::Display = &7;
+        let args = [("pages", pages), ("page", page)];
+        assert_eq!(Text::PageOf.fill(Lang::Tr, &args), "2 / 7");
+        assert_eq!(Text::PageOf.fill(Lang::En, &args), "page 2 of 7");
+        // A value left out shows as its name, not as nothing.
+        assert_eq!(Text::PageOf.fill(Lang::En, &args[..1]), "page {page} of 7");
+        assert_eq!(Text::AppName.fill(Lang::Tr, &args), "ATTN");
     }
 
     #[test]

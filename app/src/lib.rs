@@ -11,7 +11,7 @@ pub mod pages;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -22,9 +22,12 @@ use components::user::{UserResource, current_user};
 use i18n::{Lang, Text};
 use pages::{admin, find, history, home, join, live, login, me, not_found, past_session, teach};
 
-/// The HTML document around the app (server only).
+/// The HTML document around the app (server only). Only pages that cannot work as plain
+/// forms load the browser build (see [`needs_script`]); every other page is complete as the
+/// server sends it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = request_lang();
+    let script = request_path().is_some_and(|path| needs_script(&path));
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>
@@ -33,14 +36,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
+                {script.then(|| view! {
+                    <AutoReload options=options.clone()/>
+                    <HydrationScripts options/>
+                })}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Whether the page at `path` loads the browser build (wasm). Only the live page does: it
+/// follows check-ins as the server pushes them. Every other page is made of links and plain
+/// forms, so a student's phone (QR code, login, check-in, own record) downloads no wasm at all.
+pub fn needs_script(path: &str) -> bool {
+    path.starts_with("/live/")
+}
+
+/// The path of the request being rendered (server only).
+fn request_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 
@@ -89,7 +114,6 @@ pub fn App() -> impl IntoView {
     let user: UserResource = Resource::new(|| (), |_| current_user());
     provide_context(user);
     view! {
-        <Stylesheet id="leptos" href="/pkg/attn.css"/>
         <Title formatter=|page: String| if page.is_empty() { "ATTN".to_string() } else { format!("{page} · ATTN") }/>
         <Router>
             <Header/>
@@ -116,6 +140,12 @@ pub fn App() -> impl IntoView {
 /// Text of `key` in the page's language.
 pub fn t(key: Text) -> &'static str {
     key.get(use_lang())
+}
+
+/// Text of `key` in the page's language with its named values filled in:
+/// `tf(Text::AttendedCount, &[("count", &3)])`.
+pub fn tf(key: Text, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    key.fill(use_lang(), args)
 }
 
 /// Entry point of the browser build: takes over the server-rendered page.

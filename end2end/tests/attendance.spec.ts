@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { logIn, newPerson } from './people';
+import { checkInNow, logIn, newPerson } from './people';
 
 test('a teacher runs a session: students check in and appear live, one removed, one added; after the sweep the history is corrected and an admin restores', async ({ browser }, info) => {
   // Each project (desktop, phone) has its own teacher and students.
@@ -21,7 +21,7 @@ test('a teacher runs a session: students check in and appear live, one removed, 
     await expect(student.page).toHaveURL(/\/login\?next=/);
     await logIn(student.page, `demo_student_${offset + n}`);
     await expect(student.page.getByTestId('lesson')).toHaveText('Veri Yapıları');
-    await student.page.getByRole('button', { name: 'Derse katıl' }).click();
+    await checkInNow(student.page, teacher.page);
     await expect(student.page.getByTestId('outcome')).toHaveText('Yoklamaya katıldınız.');
     await student.context.close();
   }

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import * as path from 'path';
-import { logIn, newPerson } from './people';
+import { checkInNow, logIn, newPerson } from './people';
 
 const photos = path.join(process.env.ATTN_MODELS_DIR ?? path.resolve(__dirname, '../../models'), 'testdata');
 
@@ -27,7 +27,7 @@ test('a level-3 session: students upload a selfie and the teacher sees the outco
     await expect(student.page.getByTestId('lesson')).toHaveText('Yüz Tanıma');
     await student.page.getByLabel('Özçekim').setInputFiles(path.join(photos, file));
     await expect(student.page.locator('img.selfie-preview')).toBeVisible();
-    await student.page.getByRole('button', { name: 'Derse katıl' }).click();
+    await checkInNow(student.page, teacher.page);
     await expect(student.page.getByTestId('outcome')).toContainText(outcome, { timeout: 20_000 });
     await student.context.close();
   }

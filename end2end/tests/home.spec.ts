@@ -1,17 +1,18 @@
 import { test, expect } from '@playwright/test';
 
 test.describe('home page', () => {
-  test('is Turkish by default, hydrates, and switches to English and back', async ({ page }) => {
+  test('is Turkish by default, complete without the wasm, and switches to English and back', async ({ page }) => {
     const errors: string[] = [];
+    const scripts: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
-    const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/attn.wasm'));
+    page.on('request', (r) => /\.wasm$|\.js$/.test(r.url()) && scripts.push(r.url()));
 
     await page.goto('/');
     await expect(page.locator('html')).toHaveAttribute('lang', 'tr');
     await expect(page.getByText('Giriş yapmadınız.')).toBeVisible();
-    expect((await wasm).status()).toBe(200);
+    await expect(page.locator('link[rel="stylesheet"]')).toHaveAttribute('href', /^\/pkg\/attn\.[\w-]+\.css$/);
 
     await page.getByRole('button', { name: 'English' }).click();
     await expect(page.getByText('You are not logged in.')).toBeVisible();
@@ -25,6 +26,7 @@ test.describe('home page', () => {
     await page.getByRole('button', { name: 'Türkçe' }).click();
     await expect(page.getByText('Giriş yapmadınız.')).toBeVisible();
     expect(errors).toEqual([]);
+    expect(scripts, 'the home page loads no script').toEqual([]);
   });
 
   test('follows an English-speaking browser', async ({ browser }) => {

@@ -15,3 +15,15 @@ export async function newPerson(browser: Browser) {
   const context = await browser.newContext({ locale: 'tr-TR' });
   return { context, page: await context.newPage() };
 }
+
+/** The code the teacher's live page shows right now (it changes every 15 seconds). */
+export async function codeOn(live: Page): Promise<string> {
+  return (await live.getByTestId('code').textContent())!.trim();
+}
+
+/** Checks in on the student's join page with the code the projector shows at this moment, as
+ * a student reading it off the wall would: a code read earlier may have expired meanwhile. */
+export async function checkInNow(student: Page, live: Page) {
+  await student.getByLabel('Kod', { exact: true }).fill(await codeOn(live));
+  await student.getByRole('button', { name: 'Derse katıl' }).click();
+}

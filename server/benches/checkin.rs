@@ -65,6 +65,8 @@ async fn start_server() -> Result<(String, String), BoxError> {
             let name = format!("attn_bench_{}", Uuid::new_v4().simple());
             config.database_url = attn::Db::create_postgres_database(&pg, &name).await?;
             config.redis_url = Some(redis);
+            // The machine's Redis may keep nothing on disk; a benchmark does not need it to.
+            config.redis_allow_volatile = true;
             config.redis_prefix = format!("attn-bench-{}", Uuid::new_v4().simple());
             "PostgreSQL + Redis".to_owned()
         }

@@ -34,13 +34,6 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
                 move |session, path| events::live_events(ctx.clone(), session, path)
             }),
         )
-        .route(
-            "/readyz",
-            get({
-                let ctx = ctx.clone();
-                move || readyz(ctx.clone())
-            }),
-        )
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -59,34 +52,76 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
         // Pages and API answers are compressed on the fly; the site's files come precompressed
         // (`cargo leptos build --release --precompress`) and are sent as they are.
         .layer(tower_http::compression::CompressionLayer::new());
-    sessions::layer(router, &ctx.config).await
+    let logins = sessions::connect(&ctx.config).await?;
+    let router = router.route(
+        "/readyz",
+        get({
+            let (ctx, logins) = (ctx.clone(), logins.clone());
+            move || readyz(ctx.clone(), logins.clone())
+        }),
+    );
+    sessions::layer(router, &logins, &ctx.config)
 }
 
 /// The site's own files (wasm, script, style sheet), straight from the folder with their
-/// precompressed copies, so a browser's "has it changed?" gets its 304 (Leptos's fallback file
-/// handler drops that question). Their names stay the same from build to build, so browsers
-/// may keep them but must ask before using them.
+/// precompressed copies (Leptos's fallback file handler would drop a browser's "has it
+/// changed?"). Built with hashed names (`LEPTOS_HASH_FILES=true`, as `cargo leptos` builds
+/// them), a name never changes content, so browsers keep the files for a year without asking;
+/// otherwise they keep them but ask (304) before each use.
 fn site_files(options: &LeptosOptions) -> Router<LeptosOptions> {
-    async fn revalidate(mut response: axum::response::Response) -> axum::response::Response {
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-cache"),
-        );
-        response
-    }
+    let policy = axum::http::HeaderValue::from_static(if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    let cache = move |mut response: axum::response::Response| {
+        let policy = policy.clone();
+        async move {
+            if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::CACHE_CONTROL, policy);
+            }
+            response
+        }
+    };
     Router::new()
         .route_service(
             &leptos_axum::site_pkg_dir_service_route_path(options),
             leptos_axum::site_pkg_dir_service(options),
         )
-        .layer(axum::middleware::map_response(revalidate))
+        .layer(axum::middleware::map_response(cache))
 }
 
-/// 200 when the database and the live store answer, 503 (naming what is down) otherwise. It
-/// also says whether the face check is there; without it the app serves, with no level 3.
-pub async fn readyz(ctx: Ctx) -> impl IntoResponse {
-    let r = ctx.readiness().await;
-    let status = if r.is_ready() {
+/// With hashed names on, the file that maps each asset to its hash (written by `cargo leptos
+/// build` beside the server binary, or named by `LEPTOS_HASH_FILE_NAME`) must be there: without
+/// it pages would link names that do not exist.
+pub fn check_site(options: &LeptosOptions) -> Result<(), BoxError> {
+    if !options.hash_files {
+        return Ok(());
+    }
+    let exe_dir = std::env::current_exe()?
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let path = exe_dir.join(options.hash_file.as_ref());
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "LEPTOS_HASH_FILES is on but {} is missing: copy the hash file `cargo leptos build` wrote beside the server binary, or set LEPTOS_HASH_FILE_NAME",
+            path.display()
+        )
+        .into())
+    }
+}
+
+/// 200 when the database, the live store and the login-session store answer, 503 (naming what
+/// is down) otherwise. It also says whether the face check is there; without it the app serves,
+/// with no level 3.
+pub async fn readyz(ctx: Ctx, logins: sessions::LoginStore) -> impl IntoResponse {
+    let (r, login_sessions) = tokio::join!(ctx.readiness(), logins.ping());
+    let status = if r.is_ready() && login_sessions {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -97,6 +132,14 @@ pub async fn readyz(ctx: Ctx) -> impl IntoResponse {
         Json(serde_json::json!({
             "database": state(r.database),
             "live_store": state(r.live_store),
+            "login_sessions": state(login_sessions),
+            "sessions_set_aside": r.sessions_set_aside,
+            "live_store_durability": match &r.live_store_durability {
+                None if ctx.config.redis_url.is_none() => "in-process".to_owned(),
+                None => "unknown".to_owned(),
+                Some(d) if d.keeps_acknowledged_writes() => "durable".to_owned(),
+                Some(d) => format!("volatile: needs {}", d.shortfalls().join(", ")),
+            },
             "face_check": state(r.face_check),
         })),
     )

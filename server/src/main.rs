@@ -53,6 +53,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     tracing::info!("{}", config.mode_description());
     let ctx = Ctx::connect(config).await?;
     let leptos_options = get_configuration(None)?.leptos_options;
+    server::check_site(&leptos_options)?;
     let addr = leptos_options.site_addr;
 
     let (stop_sweep, sweep_stopped) = watch::channel(false);

@@ -16,6 +16,12 @@ attn::on_both_backends!(
     an_unknown_page_is_a_translated_404,
     pages_travel_compressed_to_browsers_that_accept_it,
     the_sites_files_come_precompressed_and_are_revalidated,
+    only_the_live_page_loads_the_browser_build,
+);
+
+attn::on_both_backends!(
+    spawn_hashed_app;
+    hashed_files_are_linked_and_kept_for_a_year,
 );
 
 async fn health_and_readiness_answer(app: TestApp) {
@@ -28,22 +34,44 @@ async fn health_and_readiness_answer(app: TestApp) {
     } else {
         "unavailable"
     };
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let durability = match app.env.backend {
+        attn::testing::Backend::Embedded => "in-process".to_owned(),
+        // The machine's Redis of the test run keeps nothing on disk, and readiness says so.
+        attn::testing::Backend::Services => {
+            body["live_store_durability"].as_str().unwrap().to_owned()
+        }
+    };
     assert_eq!(
         body,
-        format!(r#"{{"database":"ok","face_check":"{face}","live_store":"ok"}}"#)
+        serde_json::json!({
+            "database": "ok",
+            "face_check": face,
+            "live_store": "ok",
+            "live_store_durability": durability,
+            "login_sessions": "ok",
+            "sessions_set_aside": 0,
+        })
+    );
+    assert!(
+        durability == "in-process"
+            || durability == "durable"
+            || durability.starts_with("volatile: needs appendonly yes"),
+        "{durability}"
     );
     // Without the face-check models the server is still ready, and says what it lacks.
     use axum::response::IntoResponse;
     let bare = app.env.ctx(attn::Config::default());
-    let answer = server::readyz(bare).await.into_response();
+    let logins = server::sessions::connect(&bare.config).await.unwrap();
+    let answer = server::readyz(bare, logins).await.into_response();
     assert_eq!(answer.status(), StatusCode::OK);
     let body = axum::body::to_bytes(answer.into_body(), 1024)
         .await
         .unwrap();
-    assert_eq!(
-        body,
-        r#"{"database":"ok","face_check":"unavailable","live_store":"ok"}"#.as_bytes()
-    );
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["face_check"], "unavailable");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["live_store"], "ok");
 }
 
 async fn readiness_names_a_database_that_is_down(app: TestApp) {
@@ -187,4 +215,92 @@ async fn the_sites_files_come_precompressed_and_are_revalidated(app: TestApp) {
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await.unwrap().is_empty());
+}
+
+/// The `<head>` of a page as sent.
+fn head(html: &str) -> &str {
+    &html[..html.find("</head>").expect("a head")]
+}
+
+fn loads_wasm(html: &str) -> bool {
+    let head = head(html);
+    head.contains(".wasm") || head.contains("/pkg/attn.js")
+}
+
+async fn only_the_live_page_loads_the_browser_build(app: TestApp) {
+    // What a student's phone opens: the QR link, the login page, the join page, their record.
+    let session = start_as_teacher(&app, "demo_teacher_1").await;
+    let live = app.page_as(&app.client, &format!("/live/{session}")).await;
+    assert!(live.contains(r#"data-testid="join-url""#), "{live}");
+    assert!(
+        loads_wasm(&live),
+        "the live page follows check-ins with the script"
+    );
+
+    let student = app.new_browser();
+    let join = format!("/join/{session}?c={}", app.code(&session));
+    let login = app.page_as(&student, &format!("/login?next={join}")).await;
+    assert!(login.contains(r#"name="school_number""#));
+    app.log_in_with(&student, "demo_student_1", DEMO_PASSWORD, &join)
+        .await;
+    let join_page = app.page_as(&student, &join).await;
+    assert!(join_page.contains(r#"data-testid="lesson""#), "{join_page}");
+    for (page, html) in [
+        ("home", app.home().await),
+        ("login", login),
+        ("join", join_page),
+        ("me", app.page_as(&student, "/me").await),
+    ] {
+        assert!(!loads_wasm(&html), "{page} loads no wasm: {}", head(&html));
+        assert!(
+            head(&html).contains(r#"href="/pkg/attn.css""#),
+            "{page} links the style sheet"
+        );
+    }
+}
+
+async fn hashed_files_are_linked_and_kept_for_a_year(app: TestApp) {
+    let name = format!("/pkg/attn.{STYLE_HASH}.css");
+    let (_, html) = app.page("/login", &[]).await;
+    assert!(
+        head(&html).contains(&format!(r#"href="{name}""#)),
+        "{}",
+        head(&html)
+    );
+    let session = start_as_teacher(&app, "demo_teacher_1").await;
+    let live = app.page_as(&app.client, &format!("/live/{session}")).await;
+    assert!(
+        head(&live).contains("/pkg/attn.0a1b2c.js"),
+        "{}",
+        head(&live)
+    );
+    assert!(
+        head(&live).contains("/pkg/attn.3d4e5f.wasm"),
+        "{}",
+        head(&live)
+    );
+
+    let res = app
+        .client
+        .get(format!("{}{name}", app.base))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(
+        res.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(gunzip(&res.bytes().await.unwrap()), STYLE.repeat(50));
+    // A name that was never built is a 404, not a page, and is not kept.
+    let missing = app
+        .client
+        .get(format!("{}/pkg/attn.000000.css", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.headers().get(header::CACHE_CONTROL).is_none());
 }

@@ -19,6 +19,39 @@ use crate::text::loosely_contains;
 pub struct MemoryLiveStore {
     state: Mutex<State>,
     events: tokio::sync::broadcast::Sender<Uuid>,
+    watchers: std::sync::Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+/// Counts one watcher of a session for as long as it lives.
+struct Watching {
+    watchers: std::sync::Arc<Mutex<HashMap<Uuid, usize>>>,
+    session_id: Uuid,
+}
+
+impl Watching {
+    fn new(watchers: std::sync::Arc<Mutex<HashMap<Uuid, usize>>>, session_id: Uuid) -> Self {
+        *watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(session_id)
+            .or_default() += 1;
+        Self {
+            watchers,
+            session_id,
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = watchers.get_mut(&self.session_id) {
+            *n -= 1;
+            if *n == 0 {
+                watchers.remove(&self.session_id);
+            }
+        }
+    }
 }
 
 impl Default for MemoryLiveStore {
@@ -26,6 +59,7 @@ impl Default for MemoryLiveStore {
         Self {
             state: Mutex::default(),
             events: tokio::sync::broadcast::channel(1024).0,
+            watchers: Default::default(),
         }
     }
 }
@@ -37,6 +71,9 @@ struct State {
     teacher_active: HashMap<String, Uuid>,
     by_end: BTreeSet<(DateTime<Utc>, Uuid)>,
     leases: HashMap<Uuid, (String, DateTime<Utc>)>,
+    retries: BTreeSet<(DateTime<Utc>, Uuid)>,
+    tries: HashMap<Uuid, u32>,
+    set_aside: HashMap<Uuid, super::SetAside>,
     counters: HashMap<String, Counter>,
     devices: HashMap<Uuid, HashMap<String, String>>,
 }
@@ -192,14 +229,72 @@ impl LiveStore for MemoryLiveStore {
     }
 
     async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>> {
-        Ok(self
-            .state()
-            .by_end
-            .iter()
-            .take_while(|(end, _)| *end <= now)
+        let st = self.state();
+        let due = |queue: &BTreeSet<(DateTime<Utc>, Uuid)>| {
+            queue
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .map(|(_, id)| *id)
+                .collect::<Vec<_>>()
+        };
+        Ok(due(&st.by_end)
+            .into_iter()
+            .chain(due(&st.retries))
             .take(limit)
-            .map(|(_, id)| *id)
             .collect())
+    }
+
+    async fn persist_failed(
+        &self,
+        session_id: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+        max_tries: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let mut st = self.state();
+        let Some(end) = st.sessions.get(&session_id).map(|s| s.end_time) else {
+            return Ok(0);
+        };
+        let tries = {
+            let tries = st.tries.entry(session_id).or_default();
+            *tries += 1;
+            *tries
+        };
+        st.by_end.remove(&(end, session_id));
+        st.retries.retain(|(_, id)| *id != session_id);
+        if tries >= max_tries {
+            st.set_aside.insert(
+                session_id,
+                super::SetAside {
+                    session_id,
+                    tries,
+                    error: error.to_owned(),
+                    at: now,
+                },
+            );
+        } else {
+            st.retries.insert((retry_at, session_id));
+        }
+        Ok(tries)
+    }
+
+    async fn set_aside(&self) -> Result<Vec<super::SetAside>> {
+        let mut all: Vec<_> = self.state().set_aside.values().cloned().collect();
+        all.sort_by_key(|s| (s.at, s.session_id));
+        Ok(all)
+    }
+
+    async fn retry_set_aside(&self, session_id: Uuid) -> Result<bool> {
+        let mut st = self.state();
+        if st.set_aside.remove(&session_id).is_none() {
+            return Ok(false);
+        }
+        st.tries.remove(&session_id);
+        if let Some(end) = st.sessions.get(&session_id).map(|s| s.end_time) {
+            st.by_end.insert((end, session_id));
+        }
+        Ok(true)
     }
 
     async fn claim(
@@ -239,6 +334,9 @@ impl LiveStore for MemoryLiveStore {
         st.records.remove(&session_id);
         st.devices.remove(&session_id);
         st.leases.remove(&session_id);
+        st.retries.retain(|(_, id)| *id != session_id);
+        st.tries.remove(&session_id);
+        st.set_aside.remove(&session_id);
         Ok(())
     }
 
@@ -288,25 +386,44 @@ impl LiveStore for MemoryLiveStore {
     }
 
     async fn subscribe(&self, session_id: Uuid) -> Result<tokio::sync::mpsc::Receiver<()>> {
+        use tokio::sync::broadcast::error::RecvError;
+        use tokio::sync::mpsc::error::TrySendError;
+
         let mut events = self.events.subscribe();
         let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        let watching = Watching::new(self.watchers.clone(), session_id);
+        // Ends as soon as the watcher goes away, whatever the other sessions do meanwhile.
         tokio::spawn(async move {
+            let _watching = watching;
             loop {
-                match events.recv().await {
+                let event = tokio::select! {
+                    _ = tx.closed() => break,
+                    event = events.recv() => event,
+                };
+                match event {
                     Ok(id) if id != session_id => continue,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        if tx.send(()).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    // A full buffer already says "read again".
+                    Ok(_) | Err(RecvError::Lagged(_)) => match tx.try_send(()) {
+                        Ok(()) | Err(TrySendError::Full(())) => {}
+                        Err(TrySendError::Closed(())) => break,
+                    },
+                    Err(RecvError::Closed) => break,
                 }
             }
         });
         Ok(rx)
     }
 
+    async fn watchers(&self, session_id: Uuid) -> Result<usize> {
+        let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(watchers.get(&session_id).copied().unwrap_or(0))
+    }
+
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+
+    async fn durability(&self) -> Result<Option<super::Durability>> {
+        Ok(None)
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::{LiveRecord, LiveSession};
 use crate::error::Result;
 
 pub use self::memory::MemoryLiveStore;
-pub use self::redis::RedisLiveStore;
+pub use self::redis::{Durability, RedisLiveStore};
 
 /// Live sessions and their records.
 ///
@@ -67,8 +67,30 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// Ends a session now: its end time becomes `now` and its data stays for the sweep.
     async fn finish(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<()>;
 
-    /// Up to `limit` sessions whose end time is not after `now`, oldest first.
+    /// Up to `limit` sessions for the sweep: those whose end time is not after `now`, oldest
+    /// first, then those whose retry (after a failed attempt) is due. Sessions set aside are
+    /// not among them.
     async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>>;
+
+    /// Records that persisting a finished session failed with `error`. It leaves the queue of
+    /// finished sessions for a queue of retries, due at `retry_at`, so failing sessions never
+    /// hold up the others; at the `max_tries`-th failure it is set aside with its error until an
+    /// admin sends it back. Returns the failures counted so far.
+    async fn persist_failed(
+        &self,
+        session_id: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+        max_tries: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u32>;
+
+    /// The sessions set aside by the sweep, oldest first.
+    async fn set_aside(&self) -> Result<Vec<SetAside>>;
+
+    /// Sends a session set aside back to the sweep, with its count of failures cleared. False
+    /// when it was not set aside.
+    async fn retry_set_aside(&self, session_id: Uuid) -> Result<bool>;
 
     /// Takes the right to persist a session for `lease`; false when someone else holds it.
     async fn claim(
@@ -101,8 +123,16 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// A channel that receives a message each time the session changes, until it is dropped.
     async fn subscribe(&self, session_id: Uuid) -> Result<tokio::sync::mpsc::Receiver<()>>;
 
+    /// How many watchers the session has now, on every instance (each holds a subscription,
+    /// and on Redis a connection, until it is dropped).
+    async fn watchers(&self, session_id: Uuid) -> Result<usize>;
+
     /// Checks that the store answers.
     async fn ping(&self) -> Result<()>;
+
+    /// What the store keeps of acknowledged writes across its own restart; `None` for a store
+    /// inside this process (it lives and dies with ATTN).
+    async fn durability(&self) -> Result<Option<Durability>>;
 }
 
 /// How many change notices may wait for a slow watcher; more are dropped, which is harmless:
@@ -114,6 +144,19 @@ pub async fn existing_session(live: &dyn LiveStore, id: Uuid) -> Result<LiveSess
     live.session(id)
         .await?
         .ok_or(crate::error::Error::NotFound(crate::error::Entity::Session))
+}
+
+/// A finished session the sweep could not persist after its tries, kept live for an admin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SetAside {
+    /// The session.
+    pub session_id: Uuid,
+    /// Failed attempts.
+    pub tries: u32,
+    /// The last error, as the database gave it.
+    pub error: String,
+    /// When it was set aside.
+    pub at: DateTime<Utc>,
 }
 
 /// A rate-limit counter.

@@ -126,6 +126,47 @@ struct Scripts {
     check_in: Script,
 }
 
+/// What a Redis keeps of acknowledged writes across a restart. `None`: not readable there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    /// `appendonly yes`: every write goes to the append-only file.
+    pub append_only: Option<bool>,
+    /// `appendfsync`: `always` (flushed to disk before the answer) or `everysec` (in the OS's
+    /// hands at once, on disk within a second); `no` leaves it to the OS.
+    pub fsync: Option<String>,
+    /// `maxmemory-policy`: anything but `noeviction` lets Redis drop running sessions when full.
+    pub eviction: Option<String>,
+}
+
+impl Durability {
+    /// True when a check-in Redis acknowledged survives a restart or a `kill -9` of Redis:
+    /// append-only file on, fsync `always` or `everysec`, and no eviction.
+    pub fn keeps_acknowledged_writes(&self) -> bool {
+        self.append_only == Some(true)
+            && matches!(self.fsync.as_deref(), Some("always" | "everysec") | None)
+            && matches!(self.eviction.as_deref(), Some("noeviction") | None)
+    }
+
+    /// What is missing, in the words of redis.conf.
+    pub fn shortfalls(&self) -> Vec<String> {
+        let mut missing = Vec::new();
+        if self.append_only != Some(true) {
+            missing.push("appendonly yes".to_owned());
+        }
+        if let Some(fsync) = self
+            .fsync
+            .as_deref()
+            .filter(|f| !matches!(*f, "always" | "everysec"))
+        {
+            missing.push(format!("appendfsync everysec (is {fsync})"));
+        }
+        if let Some(policy) = self.eviction.as_deref().filter(|p| *p != "noeviction") {
+            missing.push(format!("maxmemory-policy noeviction (is {policy})"));
+        }
+        missing
+    }
+}
+
 impl std::fmt::Debug for RedisLiveStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisLiveStore")
@@ -144,10 +185,16 @@ impl RedisLiveStore {
             });
         }
         let client = redis::Client::open(url)?;
+        // While Redis is away a command fails within about a second instead of hanging, and
+        // the first one after it is back reconnects. The delay between tries starts at the
+        // retry library's one second and doubles (`factor`), capped at half a second: a larger
+        // factor (the default is 100) would make the third try wait minutes.
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(5))
-            .set_response_timeout(Duration::from_secs(5))
-            .set_number_of_retries(2);
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(Duration::from_secs(2))
+            .set_factor(2)
+            .set_max_delay(500)
+            .set_number_of_retries(1);
         let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
         Ok(Self {
             client,
@@ -163,6 +210,72 @@ impl RedisLiveStore {
                 check_in: Script::new(CHECK_IN),
             }),
         })
+    }
+
+    /// What this Redis promises about acknowledged writes across a restart, from `CONFIG GET`
+    /// (or `INFO` where `CONFIG` is disabled, as on some managed services).
+    async fn read_durability(&self) -> Result<Durability> {
+        let mut conn = self.conn.clone();
+        let read = |pairs: Vec<String>| {
+            pairs
+                .chunks(2)
+                .filter_map(|kv| Some((kv.first()?.clone(), kv.get(1)?.clone())))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        let config: std::result::Result<Vec<String>, _> = cmd("CONFIG")
+            .arg("GET")
+            .arg("appendonly")
+            .arg("appendfsync")
+            .arg("maxmemory-policy")
+            .query_async(&mut conn)
+            .await;
+        let config = match config {
+            Err(e)
+                if e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal() =>
+            {
+                return Err(e.into());
+            }
+            other => other,
+        };
+        if let Ok(pairs) = config {
+            let values = read(pairs);
+            return Ok(Durability {
+                append_only: values.get("appendonly").map(|v| v == "yes"),
+                fsync: values.get("appendfsync").cloned(),
+                eviction: values.get("maxmemory-policy").cloned(),
+            });
+        }
+        let info: String = cmd("INFO")
+            .arg("persistence")
+            .query_async(&mut conn)
+            .await?;
+        let aof = info
+            .lines()
+            .find_map(|l| l.strip_prefix("aof_enabled:"))
+            .map(|v| v.trim() == "1");
+        Ok(Durability {
+            append_only: aof,
+            fsync: None,
+            eviction: None,
+        })
+    }
+
+    /// The join-code key all instances on this Redis share: made once by whichever instance
+    /// comes first, so a code shown by one is accepted by all without anyone configuring it.
+    pub async fn shared_join_secret(&self) -> Result<String> {
+        let key = format!("{}:join-secret", self.prefix);
+        let mine = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        let mut conn = self.conn.clone();
+        let _: Option<String> = cmd("SET")
+            .arg(&key)
+            .arg(&mine)
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        Ok(cmd("GET").arg(&key).query_async(&mut conn).await?)
     }
 
     /// The connection, for other Redis users of the same process (rate limits, events).
@@ -200,6 +313,21 @@ impl RedisLiveStore {
 
     fn ends_key(&self) -> String {
         format!("{}:ends", self.prefix)
+    }
+
+    /// Sessions waiting to be persisted again after a failed attempt, by when.
+    fn retries_key(&self) -> String {
+        format!("{}:sweep-retries", self.prefix)
+    }
+
+    /// Failed attempts per session.
+    fn tries_key(&self) -> String {
+        format!("{}:sweep-tries", self.prefix)
+    }
+
+    /// Sessions set aside after their last try, with their error.
+    fn set_aside_key(&self) -> String {
+        format!("{}:sweep-set-aside", self.prefix)
     }
 
     /// The teacher's lock: the session id, its end and when the lock was taken (ms).
@@ -407,21 +535,25 @@ impl LiveStore for RedisLiveStore {
         let Some(mut session) = self.session(session_id).await? else {
             return Err(Error::NotFound(Entity::Session));
         };
-        if now >= session.end_time {
-            return Ok(());
+        // Three keys of different slots, so three steps; each is idempotent and none is skipped
+        // on a second call, so finishing again completes a finish that failed half-way (the
+        // teacher's lock is released even if the session already shows as ended).
+        let end = session.end_time.min(now);
+        if end < session.end_time {
+            session.end_time = end;
+            // XX: never bring back a session the sweep removed in the meantime.
+            let _: Option<String> = cmd("SET")
+                .arg(self.session_key(session_id))
+                .arg(serde_json::to_string(&session)?)
+                .arg("XX")
+                .query_async(&mut conn)
+                .await?;
         }
-        session.end_time = now;
-        // XX: never bring back a session the sweep removed in the meantime.
-        let _: Option<String> = cmd("SET")
-            .arg(self.session_key(session_id))
-            .arg(serde_json::to_string(&session)?)
-            .arg("XX")
-            .query_async(&mut conn)
-            .await?;
+        // XX: a session already queued for a retry or set aside stays where it is.
         let _: () = cmd("ZADD")
             .arg(self.ends_key())
             .arg("XX")
-            .arg(ms(now))
+            .arg(ms(end))
             .arg(session_id.to_string())
             .query_async(&mut conn)
             .await?;
@@ -430,26 +562,140 @@ impl LiveStore for RedisLiveStore {
             .move_teacher_end
             .key(self.teacher_key(&session.teacher_school_number))
             .arg(session_id.to_string())
-            .arg(ms(now))
+            .arg(ms(end))
             .invoke_async(&mut conn)
             .await?;
         self.publish(session_id).await
     }
 
     async fn expired_sessions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>> {
-        let ids: Vec<String> = cmd("ZRANGEBYSCORE")
-            .arg(self.ends_key())
-            .arg("-inf")
-            .arg(ms(now))
-            .arg("LIMIT")
-            .arg(0)
-            .arg(limit)
-            .query_async(&mut self.conn.clone())
-            .await?;
+        let mut conn = self.conn.clone();
+        let mut ids: Vec<String> = Vec::new();
+        for queue in [self.ends_key(), self.retries_key()] {
+            if ids.len() >= limit {
+                break;
+            }
+            let due: Vec<String> = cmd("ZRANGEBYSCORE")
+                .arg(queue)
+                .arg("-inf")
+                .arg(ms(now))
+                .arg("LIMIT")
+                .arg(0)
+                .arg(limit - ids.len())
+                .query_async(&mut conn)
+                .await?;
+            ids.extend(due);
+        }
         Ok(ids
             .iter()
             .filter_map(|id| Uuid::parse_str(id).ok())
             .collect())
+    }
+
+    async fn persist_failed(
+        &self,
+        session_id: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+        max_tries: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let mut conn = self.conn.clone();
+        let id = session_id.to_string();
+        // One key per command (Cluster-safe). The session joins its next queue before it
+        // leaves the last one, so a crash in between leaves it queued twice (persisting is
+        // idempotent), never nowhere.
+        let tries: u32 = cmd("HINCRBY")
+            .arg(self.tries_key())
+            .arg(&id)
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        if tries >= max_tries {
+            let aside = super::SetAside {
+                session_id,
+                tries,
+                error: error.to_owned(),
+                at: now,
+            };
+            let _: () = cmd("HSET")
+                .arg(self.set_aside_key())
+                .arg(&id)
+                .arg(serde_json::to_string(&aside)?)
+                .query_async(&mut conn)
+                .await?;
+        } else {
+            let _: () = cmd("ZADD")
+                .arg(self.retries_key())
+                .arg(ms(retry_at))
+                .arg(&id)
+                .query_async(&mut conn)
+                .await?;
+        }
+        if tries >= max_tries {
+            let _: i64 = cmd("ZREM")
+                .arg(self.retries_key())
+                .arg(&id)
+                .query_async(&mut conn)
+                .await?;
+        }
+        let _: i64 = cmd("ZREM")
+            .arg(self.ends_key())
+            .arg(&id)
+            .query_async(&mut conn)
+            .await?;
+        Ok(tries)
+    }
+
+    async fn set_aside(&self) -> Result<Vec<super::SetAside>> {
+        let raw: Vec<String> = cmd("HVALS")
+            .arg(self.set_aside_key())
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let mut all = raw
+            .iter()
+            .map(|r| serde_json::from_str::<super::SetAside>(r))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        all.sort_by_key(|s| (s.at, s.session_id));
+        Ok(all)
+    }
+
+    async fn retry_set_aside(&self, session_id: Uuid) -> Result<bool> {
+        let mut conn = self.conn.clone();
+        let id = session_id.to_string();
+        let Some(session) = self.session(session_id).await? else {
+            let removed: i64 = cmd("HDEL")
+                .arg(self.set_aside_key())
+                .arg(&id)
+                .query_async(&mut conn)
+                .await?;
+            return Ok(removed > 0);
+        };
+        let aside: i64 = cmd("HEXISTS")
+            .arg(self.set_aside_key())
+            .arg(&id)
+            .query_async(&mut conn)
+            .await?;
+        if aside == 0 {
+            return Ok(false);
+        }
+        let _: () = cmd("ZADD")
+            .arg(self.ends_key())
+            .arg(ms(session.end_time))
+            .arg(&id)
+            .query_async(&mut conn)
+            .await?;
+        let _: i64 = cmd("HDEL")
+            .arg(self.tries_key())
+            .arg(&id)
+            .query_async(&mut conn)
+            .await?;
+        let _: i64 = cmd("HDEL")
+            .arg(self.set_aside_key())
+            .arg(&id)
+            .query_async(&mut conn)
+            .await?;
+        Ok(true)
     }
 
     async fn claim(
@@ -506,6 +752,18 @@ impl LiveStore for RedisLiveStore {
             .arg(session_id.to_string())
             .query_async(&mut conn)
             .await?;
+        let _: i64 = cmd("ZREM")
+            .arg(self.retries_key())
+            .arg(session_id.to_string())
+            .query_async(&mut conn)
+            .await?;
+        for hash in [self.tries_key(), self.set_aside_key()] {
+            let _: i64 = cmd("HDEL")
+                .arg(hash)
+                .arg(session_id.to_string())
+                .query_async(&mut conn)
+                .await?;
+        }
         Ok(())
     }
 
@@ -565,19 +823,42 @@ impl LiveStore for RedisLiveStore {
         let mut pubsub = self.client.get_async_pubsub().await?;
         pubsub.subscribe(self.events_channel(session_id)).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        // The connection closes when the watcher goes away, even if no message ever comes again
+        // (a page closed after its session ended), or when Redis drops it.
         tokio::spawn(async move {
             let mut messages = pubsub.into_on_message();
-            while messages.next().await.is_some() {
-                if tx.send(()).await.is_err() {
-                    break;
+            loop {
+                tokio::select! {
+                    _ = tx.closed() => break,
+                    message = messages.next() => match message {
+                        // A full buffer already says "read again".
+                        Some(_) => match tx.try_send(()) {
+                            Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => {}
+                            Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => break,
+                        },
+                        None => break,
+                    },
                 }
             }
         });
         Ok(rx)
     }
 
+    async fn watchers(&self, session_id: Uuid) -> Result<usize> {
+        let counts: Vec<(String, usize)> = cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(self.events_channel(session_id))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(counts.first().map_or(0, |(_, n)| *n))
+    }
+
     async fn ping(&self) -> Result<()> {
         let _: String = cmd("PING").query_async(&mut self.conn.clone()).await?;
         Ok(())
+    }
+
+    async fn durability(&self) -> Result<Option<Durability>> {
+        self.read_durability().await.map(Some)
     }
 }

@@ -34,6 +34,7 @@ pub fn outcome_from_query() -> impl IntoView {
             "saved" => Some(Text::Saved),
             "deleted" => Some(Text::SessionDeletedNotice),
             "restored" => Some(Text::RestoredNotice),
+            "retried" => Some(Text::RetriedNotice),
             _ => None,
         });
         view! {

@@ -3,7 +3,7 @@
 use attn_types::FailReason;
 
 use crate::i18n::Text;
-use crate::t;
+use crate::{t, tf};
 
 /// The reason's text in the page's language.
 pub fn reason_text(reason: FailReason) -> &'static str {
@@ -23,9 +23,8 @@ pub fn reason_text(reason: FailReason) -> &'static str {
 
 /// "Failed: <reason>", or "Failed: " when no reason was recorded.
 pub fn failed_text(reason: Option<FailReason>) -> String {
-    format!(
-        "{}: {}",
-        t(Text::Failed),
-        reason.map(reason_text).unwrap_or_default()
+    tf(
+        Text::FailedBecause,
+        &[("reason", &reason.map(reason_text).unwrap_or_default())],
     )
 }

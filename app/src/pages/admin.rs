@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::notices::{failure, outcome_from_query};
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::t;
+use crate::{t, tf};
 
 /// A deleted session on the admin's page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +179,72 @@ pub async fn deleted_items(
     })
 }
 
+/// A finished session the sweep set aside, on the admin's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StuckRow {
+    /// Session id.
+    pub id: String,
+    /// Lesson (empty if the session is gone meanwhile).
+    pub lesson_name: String,
+    /// Its teacher.
+    pub teacher_name: String,
+    /// When it ended.
+    pub ended: String,
+    /// Its records, still live.
+    pub records: usize,
+    /// Failed tries.
+    pub tries: u32,
+    /// The database's last error.
+    pub error: String,
+}
+
+/// The sessions the sweep set aside because the database refused them. Admins only.
+#[server(endpoint = "stuck_sessions")]
+pub async fn stuck_sessions() -> Result<Vec<StuckRow>, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let stuck = attn::admin::stuck_sessions(&ctx, caller.as_ref())
+        .await
+        .map_err(ssr::fail)?;
+    Ok(stuck
+        .into_iter()
+        .map(|s| StuckRow {
+            id: s.set_aside.session_id.to_string(),
+            lesson_name: s
+                .session
+                .as_ref()
+                .map(|l| l.lesson_name.clone())
+                .unwrap_or_default(),
+            teacher_name: s
+                .session
+                .as_ref()
+                .map(|l| l.teacher_full_name.clone())
+                .unwrap_or_default(),
+            ended: s
+                .session
+                .as_ref()
+                .map(|l| ssr::local(&ctx, l.end_time, ssr::DATE_TIME))
+                .unwrap_or_default(),
+            records: s.records,
+            tries: s.set_aside.tries,
+            error: s.set_aside.error,
+        })
+        .collect())
+}
+
+/// Sends a session the sweep set aside back to it. Admins only.
+#[server(endpoint = "retry_stuck_session")]
+pub async fn retry_stuck_session(session_id: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = attn::admin::retry_stuck_session(&ctx, caller.as_ref(), &session_id).await;
+    crate::ssr::redirect_after(
+        result.map_err(AppError::from),
+        "/admin?done=retried",
+        "/admin",
+    );
+    Ok(())
+}
+
 /// Restores a deleted session. Admins only; recorded in the audit log.
 #[server(endpoint = "restore_session")]
 pub async fn restore_session(session_id: String) -> Result<(), AppError> {
@@ -209,6 +275,7 @@ pub fn AdminPage() -> impl IntoView {
         move || (teacher(), from(), to()),
         |(teacher, from, to)| deleted_items(teacher, from, to),
     );
+    let stuck = Resource::new(|| (), |_| stuck_sessions());
     view! {
         <Title text=t(Text::Review)/>
         <section class="card">
@@ -221,6 +288,15 @@ pub fn AdminPage() -> impl IntoView {
                 <button type="submit">{t(Text::Filter)}</button>
             </form>
         </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match stuck.await {
+                    Ok(rows) if rows.is_empty() => ().into_any(),
+                    Ok(rows) => view! { <StuckView rows/> }.into_any(),
+                    Err(e) => view! { <section class="card">{failure(e)}</section> }.into_any(),
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -229,6 +305,30 @@ pub fn AdminPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Sessions the database refused: still live, not swept until an admin sends them back.
+#[component]
+fn StuckView(rows: Vec<StuckRow>) -> impl IntoView {
+    view! {
+        <section class="card danger">
+            <h2>{t(Text::StuckSessions)}</h2>
+            <p class="muted">{t(Text::StuckHint)}</p>
+            <ul class="deleted" data-testid="stuck-sessions">
+                {rows.into_iter().map(|s| { let key = s.id.clone(); view! {
+                    <li data-id=key>
+                        <p><strong>{s.lesson_name}</strong> " · " {s.ended} " · " {s.teacher_name}</p>
+                        <p class="muted">{tf(Text::StuckTally, &[("records", &s.records), ("tries", &s.tries)])}</p>
+                        <p><code>{s.error}</code></p>
+                        <form method="post" action=RetryStuckSession::url()>
+                            <input type="hidden" name="session_id" value=s.id/>
+                            <button type="submit">{t(Text::RetryNow)}</button>
+                        </form>
+                    </li>
+                }}).collect_view()}
+            </ul>
+        </section>
     }
 }
 
@@ -242,7 +342,7 @@ fn ReviewView(d: ReviewData) -> impl IntoView {
                 {d.sessions.into_iter().map(|s| { let key = s.id.clone(); view! {
                     <li data-id=key>
                         <p><strong>{s.lesson_name}</strong> " · " {s.date} " · " {s.teacher_name}</p>
-                        <p class="muted">{format!("{}: {} · {}: {}", t(Text::DeletedBy), s.deleted_by, t(Text::DeletedAt), s.deleted_at)}</p>
+                        <p class="muted">{tf(Text::DeletedByAt, &[("who", &s.deleted_by), ("when", &s.deleted_at)])}</p>
                         <p>{t(Text::Reason)} ": " <q>{s.reason}</q></p>
                         <form method="post" action=RestoreSession::url()>
                             <input type="hidden" name="session_id" value=s.id/>
@@ -260,7 +360,7 @@ fn ReviewView(d: ReviewData) -> impl IntoView {
                     <li data-number=key>
                         <p><strong>{r.name}</strong> " " <span class="muted">{shown}</span></p>
                         <p>{r.lesson_name} " · " {r.date} " · " {r.teacher_name}</p>
-                        <p class="muted">{format!("{}: {} · {}: {}", t(Text::DeletedBy), r.deleted_by, t(Text::DeletedAt), r.deleted_at)}</p>
+                        <p class="muted">{tf(Text::DeletedByAt, &[("who", &r.deleted_by), ("when", &r.deleted_at)])}</p>
                         <p>{t(Text::Reason)} ": " <q>{r.reason}</q></p>
                         <form method="post" action=RestoreRecord::url()>
                             <input type="hidden" name="session_id" value=r.session_id/>

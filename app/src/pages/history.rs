@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::notices::{failure, outcome_from_query};
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::t;
+use crate::{t, tf};
 
 /// A past session in the teacher's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +121,7 @@ fn PastList(p: PastSessionsPage) -> impl IntoView {
         </div>
         <nav class="pager">
             {(p.page > 1).then(|| view! { <a href=format!("/history?page={}", p.page - 1)>{t(Text::Newer)}</a> })}
-            <span class="muted">{format!("{} {} {}", p.page, t(Text::PageOf), p.pages)}</span>
+            <span class="muted">{tf(Text::PageOf, &[("page", &p.page), ("pages", &p.pages)])}</span>
             {(p.page < p.pages).then(|| view! { <a href=format!("/history?page={}", p.page + 1)>{t(Text::Older)}</a> })}
         </nav>
     }

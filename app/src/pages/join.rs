@@ -16,7 +16,7 @@ use crate::components::paths::encode_component;
 use crate::components::reasons::reason_text;
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::{t, tf, use_lang};
 
 /// A live session as its join link shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,11 +242,11 @@ pub fn JoinPage() -> impl IntoView {
                                 <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
                                 <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
                                 {if open {
-                                    view! { <p>{format!("{}: {} {}", t(Text::TimeLeft), s.seconds_left.div_euclid(60).max(1), t(Text::Minutes))}</p> }.into_any()
+                                    view! { <p>{tf(Text::TimeLeftMinutes, &[("minutes", &s.seconds_left.div_euclid(60).max(1))])}</p> }.into_any()
                                 } else {
                                     view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
                                 }}
-                                {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome">{e.message(use_lang())}</p> })}
+                                {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome" data-outcome="refused">{e.message(use_lang())}</p> })}
                                 {outcome.map(|m| view! { <Outcome m/> })}
                                 {(!s.is_student).then(|| view! { <p class="muted">{t(Text::StudentsOnly)}</p> })}
                                 {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
@@ -279,27 +279,10 @@ pub fn JoinPage() -> impl IntoView {
 }
 
 /// The check-in form of a session with a face check: the code and a selfie, sent as a
-/// multipart form (it works before the script loads; phones offer the front camera). With the
-/// script the chosen photo is shown before it is sent.
+/// multipart form (it works with no script at all; phones offer the front camera). A small
+/// script shows the chosen photo before it is sent.
 #[component]
 fn SelfieForm(id: String, code: String) -> impl IntoView {
-    let preview = RwSignal::new(None::<String>);
-    #[cfg(feature = "hydrate")]
-    let on_change = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let url = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-            .and_then(|file| web_sys::Url::create_object_url_with_blob(&file).ok());
-        if let Some(old) = preview.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&old);
-        }
-        preview.set(url);
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let on_change = move |_: leptos::ev::Event| {};
     view! {
         <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data">
             <input type="hidden" name="session_id" value=id/>
@@ -309,11 +292,12 @@ fn SelfieForm(id: String, code: String) -> impl IntoView {
             </label>
             <label>
                 {t(Text::Selfie)}
-                <input name="selfie" type="file" accept="image/*" capture="user" required on:change=on_change/>
+                <input name="selfie" type="file" accept="image/*" capture="user" required data-preview="selfie-preview"/>
             </label>
-            {move || preview.get().map(|src| view! { <img class="selfie-preview" src=src alt=t(Text::Selfie)/> })}
+            <img id="selfie-preview" class="selfie-preview" alt=t(Text::Selfie) hidden/>
             <p class="muted small">{t(Text::SelfieHint)}</p>
             <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+            <script src="/selfie-preview.js" defer></script>
         </form>
     }
 }
@@ -322,24 +306,24 @@ fn SelfieForm(id: String, code: String) -> impl IntoView {
 #[component]
 fn Outcome(m: MyCheckIn) -> impl IntoView {
     if m.removed {
-        return view! { <p class="error" data-testid="outcome">{t(Text::YouWereRemoved)}</p> }
+        return view! { <p class="error" data-testid="outcome" data-outcome="removed">{t(Text::YouWereRemoved)}</p> }
             .into_any();
     }
     if m.attended {
-        return view! { <p class="success" data-testid="outcome">{t(Text::YouAttended)}</p> }
+        return view! { <p class="success" data-testid="outcome" data-outcome="attended">{t(Text::YouAttended)}</p> }
             .into_any();
     }
     if m.reason.is_some_and(FailReason::is_pending) {
         // Without the script the page asks again by itself until the outcome is there.
         return view! {
             <leptos_meta::Meta http_equiv="refresh" content="2"/>
-            <p class="notice" data-testid="outcome">{t(Text::CheckingFace)}</p>
+            <p class="notice" data-testid="outcome" data-outcome="pending">{t(Text::CheckingFace)}</p>
         }
         .into_any();
     }
     let reason = m.reason.map(reason_text).unwrap_or_default();
     view! {
-        <p class="error" data-testid="outcome">{format!("{} {reason}", t(Text::YouFailed))}</p>
+        <p class="error" data-testid="outcome" data-outcome="failed">{tf(Text::YouFailed, &[("reason", &reason)])}</p>
         <p class="muted">{t(Text::RetryHint)}</p>
     }
     .into_any()

@@ -14,7 +14,7 @@ use crate::components::notices::{error_from_query, failure};
 use crate::components::reasons::failed_text;
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::t;
+use crate::{t, tf};
 
 /// One student on the live page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,12 +258,12 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                 })}
                 <div class="status">
                     <p class="countdown" data-testid="countdown">
-                        {if open { format!("{}: {minutes:02}:{seconds:02}", t(Text::TimeLeft)) } else { t(Text::SessionEnded).to_string() }}
+                        {if open { tf(Text::TimeLeftClock, &[("time", &format!("{minutes:02}:{seconds:02}"))]) } else { t(Text::SessionEnded).to_string() }}
                     </p>
                     <p class="counts">
-                        <span class="ok" data-testid="attended-count">{format!("{}: {}", t(Text::Attended), s.attended)}</span>
+                        <span class="ok" data-testid="attended-count" data-count=s.attended>{tf(Text::AttendedCount, &[("count", &s.attended)])}</span>
                         " · "
-                        <span class="bad" data-testid="failed-count">{format!("{}: {}", t(Text::Failed), s.failed)}</span>
+                        <span class="bad" data-testid="failed-count" data-count=s.failed>{tf(Text::FailedCount, &[("count", &s.failed)])}</span>
                     </p>
                     {open.then(|| {
                         let id = id.clone();
@@ -279,7 +279,7 @@ fn Board(s: LiveBoardView) -> impl IntoView {
         </section>
         <section class="card">
             <h2>{t(Text::Students)}</h2>
-            {s.records.is_empty().then(|| view! { <p class="muted">{t(Text::NoStudentsYet)}</p> })}
+            {s.records.is_empty().then(|| view! { <p class="muted" data-testid="no-students">{t(Text::NoStudentsYet)}</p> })}
             <ul class="students" data-testid="students">
                 {s.records.into_iter().map(|r| view! { <StudentRow r id=id.clone() open/> }).collect_view()}
             </ul>
@@ -328,10 +328,10 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
         <li class=format!("student {}", standing.class()) data-number=r.number.clone()>
             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
             <span class="when muted">{r.time.clone()}</span>
-            {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{format!("{} {d}", t(Text::Distance))}</span> })}
+            {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{tf(Text::Distance, &[("distance", &d)])}</span> })}
             <span class="state">
                 {match standing {
-                    Standing::Removed => format!("{}: {}", t(Text::Removed), r.removed.clone().unwrap_or_default()),
+                    Standing::Removed => tf(Text::RemovedBecause, &[("reason", &r.removed.clone().unwrap_or_default())]),
                     Standing::Attended => t(Text::Attended).to_string(),
                     Standing::Failed => failed_text(r.reason),
                 }}

@@ -10,7 +10,7 @@ use crate::components::notices::failure;
 use crate::components::reasons::failed_text;
 use crate::error::AppError;
 use crate::i18n::Text;
-use crate::t;
+use crate::{t, tf};
 
 /// One session in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ fn LessonRateView(l: LessonRate) -> impl IntoView {
             <p>
                 <strong class="rate" data-testid="rate">{format!("%{}", l.rate)}</strong>
                 " " {t(Text::Rate)} " · "
-                {format!("{}: {} · {}: {} · {}: {}", t(Text::Held), l.held, t(Text::Attended), l.attended, t(Text::Missed), l.missed)}
+                {tf(Text::LessonTally, &[("held", &l.held), ("attended", &l.attended), ("missed", &l.missed)])}
             </p>
             <meter min="0" max="100" value=l.rate.to_string()></meter>
             <ul class="sessions">

@@ -20,8 +20,12 @@ pub struct TestApp {
 pub const STYLE: &str =
     "body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 60rem; }\n";
 
+/// The content hash of the style sheet in the hashed-names site.
+pub const STYLE_HASH: &str = "Zm9vYmFy0123";
+
 /// A site folder for these tests, made once per process: `pkg/attn.css` and its gzip copy, as
-/// `cargo leptos build --release --precompress` leaves them.
+/// `cargo leptos build --release --precompress` leaves them; the same under its hashed name
+/// (`pkg/attn.<hash>.css`), and the `hash.txt` that names the hashes.
 pub fn site_root() -> std::path::PathBuf {
     static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     ROOT.get_or_init(|| {
@@ -33,7 +37,15 @@ pub fn site_root() -> std::path::PathBuf {
         std::fs::write(pkg.join("attn.css"), &css).unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(css.as_bytes()).unwrap();
-        std::fs::write(pkg.join("attn.css.gz"), gz.finish().unwrap()).unwrap();
+        let gz = gz.finish().unwrap();
+        std::fs::write(pkg.join("attn.css.gz"), &gz).unwrap();
+        std::fs::write(pkg.join(format!("attn.{STYLE_HASH}.css")), &css).unwrap();
+        std::fs::write(pkg.join(format!("attn.{STYLE_HASH}.css.gz")), &gz).unwrap();
+        std::fs::write(
+            root.join("hash.txt"),
+            format!("js: 0a1b2c\nwasm: 3d4e5f\ncss: {STYLE_HASH}\n"),
+        )
+        .unwrap();
         root
     })
     .clone()
@@ -73,8 +85,48 @@ pub const ADMIN: &str = "demo_teacher_10";
 /// Password of the demo accounts in these tests.
 pub const DEMO_PASSWORD: &str = "demo-şifre";
 
+/// The app, serving the site's files under their plain names.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let options = LeptosOptions::builder()
+        .output_name("attn")
+        .site_root(site_root().to_string_lossy().as_ref())
+        .build();
+    spawn_app_with(backend, options).await
+}
+
+/// The app, serving the site's files under hashed names, as `cargo leptos build` makes them.
+pub async fn spawn_hashed_app(backend: Backend) -> Option<TestApp> {
+    let options = LeptosOptions::builder()
+        .output_name("attn")
+        .site_root(site_root().to_string_lossy().as_ref())
+        .hash_files(true)
+        .hash_file(
+            site_root()
+                .join("hash.txt")
+                .to_string_lossy()
+                .as_ref()
+                .into(),
+        )
+        .build();
+    server::check_site(&options).expect("the hash file is there");
+    spawn_app_with(backend, options).await
+}
+
+async fn spawn_app_with(backend: Backend, options: LeptosOptions) -> Option<TestApp> {
     let env = TestEnv::new(backend).await?;
+    Some(serve(env, options).await)
+}
+
+/// The app over a world the test made (on a private Redis, say), serving plain file names.
+pub async fn spawn_app_on(env: TestEnv) -> TestApp {
+    let options = LeptosOptions::builder()
+        .output_name("attn")
+        .site_root(site_root().to_string_lossy().as_ref())
+        .build();
+    serve(env, options).await
+}
+
+async fn serve(env: TestEnv, options: LeptosOptions) -> TestApp {
     let ctx = env.ctx(Config {
         demo_accounts: true,
         demo_password: DEMO_PASSWORD.into(),
@@ -86,10 +138,6 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     });
     let mut ctx = ctx;
     ctx.face = face_checker();
-    let options = LeptosOptions::builder()
-        .output_name("attn")
-        .site_root(site_root().to_string_lossy().as_ref())
-        .build();
     let router = server::router(ctx, options)
         .await
         .expect("build the router");
@@ -110,11 +158,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .unwrap();
-    Some(TestApp {
+    TestApp {
         base: format!("http://{addr}"),
         client,
         env,
-    })
+    }
 }
 
 impl TestApp {
@@ -296,4 +344,57 @@ pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("attn_session="))
         .map(str::to_owned)
+}
+
+/// The element a page marks `data-testid="{testid}"`, read with an HTML parser, so tests check
+/// what a page says by its marks rather than by its wording where the wording is not the point.
+pub fn marked(html: &str, testid: &str) -> Option<Marked> {
+    let page = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!(r#"[data-testid="{testid}"]"#)).ok()?;
+    page.select(&selector).next().map(|el| Marked {
+        text: el.text().collect::<String>().trim().to_owned(),
+        attrs: el
+            .value()
+            .attrs()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    })
+}
+
+/// What [`marked`] found.
+pub struct Marked {
+    pub text: String,
+    pub attrs: std::collections::HashMap<String, String>,
+}
+
+impl Marked {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.get(name).map(String::as_str)
+    }
+}
+
+/// The student's outcome on a join page (`attended`, `failed`, `pending`, `removed`,
+/// `refused`), if it shows one.
+pub fn outcome(html: &str) -> Option<String> {
+    marked(html, "outcome").and_then(|m| m.attr("data-outcome").map(str::to_owned))
+}
+
+/// A count a page shows under `testid` (`attended-count`, `failed-count`).
+pub fn count(html: &str, testid: &str) -> Option<usize> {
+    marked(html, testid)?.attr("data-count")?.parse().ok()
+}
+
+/// Whether a page shows someone logged in (`logged-in`) or nobody (`anonymous`), from the
+/// home page's mark.
+pub fn login_state(html: &str) -> Option<String> {
+    let page = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(".login-state").ok()?;
+    page.select(&selector)
+        .next()
+        .and_then(|el| el.value().attr("data-state").map(str::to_owned))
+}
+
+/// Whether a page offers the check-in form.
+pub fn offers_check_in(html: &str) -> bool {
+    html.contains(r#"action="/api/check_in""#) || html.contains(r#"action="/api/check_in_selfie""#)
 }
