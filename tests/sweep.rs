@@ -19,6 +19,7 @@ attn::on_both_backends!(
     the_database_being_down_loses_nothing,
     two_sweepers_racing_persist_every_record_exactly_once,
     persisting_again_after_a_crash_duplicates_nothing,
+    persisting_again_after_a_crash_never_undoes_a_correction,
     sessions_the_database_refuses_never_hold_up_the_others_and_are_set_aside,
 );
 
@@ -186,6 +187,36 @@ async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
         .await
         .unwrap();
     assert_eq!(outcome, SweepOutcome::default(), "nothing left to do");
+}
+
+async fn persisting_again_after_a_crash_never_undoes_a_correction(env: TestEnv) {
+    let s = running_session(&env, "T1", 6).await;
+    env.advance(Duration::minutes(10));
+    // A sweeper committed the session, then died before removing the live keys...
+    let records = env.live.records(s.id).await.unwrap();
+    env.db
+        .persist_live(&s, &records, env.clock.now())
+        .await
+        .unwrap();
+    let kept = env.db.session_records(s.id).await.unwrap().len();
+    // ...and meanwhile the teacher removed a student in the history.
+    let removed = &records[2].student_number;
+    let reason = attn::domain::Reason::parse("Derste yoktu, yerine başkası okuttu", 10).unwrap();
+    env.db
+        .delete_record(s.id, removed, &reason, "T1", env.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(env.db.session_records(s.id).await.unwrap().len(), kept - 1);
+
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(outcome.persisted, 1, "the live keys are removed");
+    assert!(env.live.session(s.id).await.unwrap().is_none());
+    let after = env.db.session_records(s.id).await.unwrap();
+    assert_eq!(after.len(), kept - 1, "the correction stands");
+    assert!(after.iter().all(|r| &r.student_number != removed));
 }
 
 /// A session whose data the database refuses while it is up: a NUL byte in the lesson name on

@@ -143,7 +143,14 @@ impl Db {
 
         let txn = self.conn.begin().await?;
         upsert_users(&txn, &people, now, false).await?;
-        insert_attendance(&txn, &attendance_row(session)).await?;
+        // The first commit of a session wins. If its row is there, a sweeper committed it
+        // before (and crashed before removing the live keys, or lost its lease to this one):
+        // writing the records again would undo what a teacher corrected since. A concurrent
+        // sweeper's insert waits here for the first one's commit, then finds the row.
+        if !insert_attendance_once(&txn, &attendance_row(session)).await? {
+            txn.rollback().await?;
+            return Ok(());
+        }
         upsert_records(&txn, &rows).await?;
         txn.commit().await?;
         Ok(())
@@ -164,6 +171,20 @@ fn attendance_row(s: &LiveSession) -> Attendance {
         deletion_time: None,
         deleted_by: None,
     }
+}
+
+/// Inserts a session's row unless one with its id is there; true when it inserted.
+async fn insert_attendance_once(conn: &impl ConnectionTrait, a: &Attendance) -> Result<bool> {
+    let row: attendance::ActiveModel = a.clone().into();
+    let inserted = attendance::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(attendance::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(inserted > 0)
 }
 
 async fn insert_attendance(conn: &impl ConnectionTrait, a: &Attendance) -> Result<()> {
