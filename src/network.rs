@@ -6,9 +6,33 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+/// The address of a client nobody can name: it is never on any classroom network.
+pub const UNKNOWN: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
+/// One `X-Forwarded-For` entry: an address, with or without a port (`203.0.113.5:1111`,
+/// `[2001:db8::1]:443`, as some proxies write them). Anything else (`unknown`, an obfuscated
+/// name, garbage) is `None`.
+pub fn forwarded_entry(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(socket) = entry.parse::<std::net::SocketAddr>() {
+        return Some(socket.ip());
+    }
+    // `[v6]` without a port.
+    entry
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|v6| v6.parse::<std::net::Ipv6Addr>().ok())
+        .map(IpAddr::V6)
+}
+
 /// The client's address. `peer` is the socket's; `forwarded_for` the X-Forwarded-For header(s).
 /// The header is read only when `peer` is a trusted proxy, from the right (the entry the
-/// nearest proxy wrote), skipping further trusted proxies.
+/// nearest proxy wrote), skipping further trusted proxies. An entry that is not an address
+/// fails closed: the client is [`UNKNOWN`], never the proxy itself (which may share the
+/// classroom's network).
 pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
     let peer = canonical(peer);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip));
@@ -20,9 +44,9 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     };
     let mut client = peer;
     for entry in header.rsplit(',') {
-        let Ok(ip) = entry.trim().parse::<IpAddr>().map(canonical) else {
-            // A malformed entry: nothing to its left can be believed.
-            break;
+        let Some(ip) = forwarded_entry(entry).map(canonical) else {
+            // Not an address: who sent the request cannot be known.
+            return UNKNOWN;
         };
         client = ip;
         if !is_trusted(ip) {
@@ -37,6 +61,9 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
 /// classroom networks.
 pub fn same_network(teacher: IpAddr, student: IpAddr, classroom: &[IpNet]) -> bool {
     let (teacher, student) = (canonical(teacher), canonical(student));
+    if student.is_unspecified() || teacher.is_unspecified() {
+        return false;
+    }
     let shared_prefix = match (teacher, student) {
         (IpAddr::V4(t), IpAddr::V4(s)) => t.octets()[..3] == s.octets()[..3],
         (IpAddr::V6(t), IpAddr::V6(s)) => t.segments()[..4] == s.segments()[..4],
@@ -94,10 +121,42 @@ mod tests {
             ip("172.16.5.20")
         );
         assert_eq!(client_ip(ip("10.0.0.1"), None, &trusted), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn entries_with_ports_are_read_and_garbage_fails_closed() {
+        let trusted = nets(&["10.0.0.0/24"]);
+        let proxy = ip("10.0.0.1");
         assert_eq!(
-            client_ip(ip("10.0.0.1"), Some("garbage"), &trusted),
-            ip("10.0.0.1")
+            client_ip(proxy, Some("203.0.113.5:1111"), &trusted),
+            ip("203.0.113.5")
         );
+        assert_eq!(
+            client_ip(proxy, Some("[2001:db8::7]:443, 10.0.0.7:80"), &trusted),
+            ip("2001:db8::7")
+        );
+        assert_eq!(
+            client_ip(proxy, Some("[2001:db8::7]"), &trusted),
+            ip("2001:db8::7")
+        );
+        for garbage in [
+            "garbage",
+            "unknown",
+            "_hidden",
+            "",
+            "1.2.3.4.5",
+            "203.0.113.5:99999",
+        ] {
+            assert_eq!(
+                client_ip(proxy, Some(garbage), &trusted),
+                UNKNOWN,
+                "{garbage:?}"
+            );
+        }
+        // Nobody whose address is unknown is on a classroom network, however it is drawn.
+        let everywhere = nets(&["0.0.0.0/0"]);
+        assert!(!same_network(ip("10.0.0.1"), UNKNOWN, &everywhere));
+        assert!(!same_network(UNKNOWN, UNKNOWN, &[]));
     }
 
     #[test]

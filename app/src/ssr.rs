@@ -124,7 +124,8 @@ pub async fn client_ip(ctx: &Ctx) -> IpAddr {
     let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        // Fails closed: an address the server cannot read is on no network.
+        .unwrap_or(attn::network::UNKNOWN);
     let forwarded = use_context::<http::request::Parts>().and_then(|parts| {
         let values: Vec<String> = parts
             .headers

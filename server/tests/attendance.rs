@@ -281,3 +281,49 @@ async fn user_text_is_shown_as_text(app: TestApp) {
     assert!(html.contains("&lt;script&gt;alert"), "{html}");
     assert!(!html.contains("<b>Hoca</b>"));
 }
+
+attn::on_both_backends!(
+    spawn_app_behind_a_proxy;
+    behind_a_proxy_addresses_with_ports_are_read_and_garbage_fails_closed,
+);
+
+async fn behind_a_proxy_addresses_with_ports_are_read_and_garbage_fails_closed(app: TestApp) {
+    // The teacher reaches the proxy from 127.0.0.1 (no header: the proxy is the client).
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let check_in_from = |n: u32, forwarded: &'static str| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let student = app.new_browser();
+            let join = format!("/join/{id}");
+            app.log_in_with(&student, &format!("demo_student_{n}"), DEMO_PASSWORD, &join)
+                .await;
+            let res = student
+                .post(format!("{}/api/check_in", app.base))
+                .header(header::ACCEPT, "text/html")
+                .header("x-forwarded-for", forwarded)
+                .form(&[("session_id", id.as_str()), ("code", &app.code(&id))])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FOUND);
+            outcome(&app.page_as(&student, &join).await)
+        }
+    };
+    // In the classroom, written with a port as some proxies do.
+    assert_eq!(
+        check_in_from(1, "127.0.0.77:51234").await.as_deref(),
+        Some("attended")
+    );
+    // A stranger, with a port: before, the entry did not parse and the proxy's own address
+    // (on the classroom network) was taken instead.
+    assert_eq!(
+        check_in_from(2, "203.0.113.5:1111").await.as_deref(),
+        Some("failed")
+    );
+    // Garbage: the address is unknown, and unknown is on no network.
+    assert_eq!(check_in_from(3, "unknown").await.as_deref(), Some("failed"));
+    let live = app.page_as(&app.client, &format!("/live/{id}")).await;
+    assert_eq!(count(&live, "attended-count"), Some(1), "{live}");
+    assert_eq!(count(&live, "failed-count"), Some(2), "{live}");
+}

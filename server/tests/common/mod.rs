@@ -114,7 +114,23 @@ pub async fn spawn_hashed_app(backend: Backend) -> Option<TestApp> {
 
 async fn spawn_app_with(backend: Backend, options: LeptosOptions) -> Option<TestApp> {
     let env = TestEnv::new(backend).await?;
-    Some(serve(env, options).await)
+    Some(serve(env, options, |_| {}).await)
+}
+
+/// The app behind a reverse proxy on 127.0.0.1 (the tests' own address): it believes the
+/// `X-Forwarded-For` the tests send.
+pub async fn spawn_app_behind_a_proxy(backend: Backend) -> Option<TestApp> {
+    let env = TestEnv::new(backend).await?;
+    let options = LeptosOptions::builder()
+        .output_name("attn")
+        .site_root(site_root().to_string_lossy().as_ref())
+        .build();
+    Some(
+        serve(env, options, |config| {
+            config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        })
+        .await,
+    )
 }
 
 /// The app over a world the test made (on a private Redis, say), serving plain file names.
@@ -123,11 +139,11 @@ pub async fn spawn_app_on(env: TestEnv) -> TestApp {
         .output_name("attn")
         .site_root(site_root().to_string_lossy().as_ref())
         .build();
-    serve(env, options).await
+    serve(env, options, |_| {}).await
 }
 
-async fn serve(env: TestEnv, options: LeptosOptions) -> TestApp {
-    let ctx = env.ctx(Config {
+async fn serve(env: TestEnv, options: LeptosOptions, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config {
         demo_accounts: true,
         demo_password: DEMO_PASSWORD.into(),
         login_max_failures_per_ip: 8,
@@ -135,7 +151,9 @@ async fn serve(env: TestEnv, options: LeptosOptions) -> TestApp {
         admins: vec![ADMIN.into()],
         demo_photo: Some(models_dir().join("testdata/obama.jpg")),
         ..Config::default()
-    });
+    };
+    tweak(&mut config);
+    let ctx = env.ctx(config);
     let mut ctx = ctx;
     ctx.face = face_checker();
     let router = server::router(ctx, options)
