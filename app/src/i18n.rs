@@ -325,6 +325,10 @@ pub enum Text {
     Restore,
     /// Deleted by "{who}" at "{when}".
     DeletedByAt,
+    /// A form posted from another site's page: refused.
+    ForeignOriginTitle,
+    /// What to do about it.
+    ForeignOriginHint,
     /// Admin: sessions the sweep set aside.
     StuckSessions,
     /// Admin: what a set-aside session is.
@@ -652,6 +656,14 @@ impl Text {
             (Restore, Lang::En) => "Restore",
             (DeletedByAt, Lang::Tr) => "Silen: {who} · Silinme: {when}",
             (DeletedByAt, Lang::En) => "Deleted by: {who} · Deleted at: {when}",
+            (ForeignOriginTitle, Lang::Tr) => "Bu istek başka bir siteden geldi.",
+            (ForeignOriginTitle, Lang::En) => "This request came from another site.",
+            (ForeignOriginHint, Lang::Tr) => {
+                "Güvenliğiniz için reddedildi ve hiçbir şey değişmedi. İşlemi ATTN'nin kendi sayfasından yapın."
+            }
+            (ForeignOriginHint, Lang::En) => {
+                "It was refused for your safety and nothing changed. Do it from ATTN's own page."
+            }
             (StuckSessions, Lang::Tr) => "Kaydedilemeyen yoklamalar",
             (StuckSessions, Lang::En) => "Sessions that could not be saved",
             (StuckHint, Lang::Tr) => {

@@ -2,6 +2,7 @@
 //! the HTTP tests build exactly the same application.
 
 mod events;
+pub mod origin;
 pub mod sessions;
 
 use app::{App, shell};
@@ -60,7 +61,12 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             move || readyz(ctx.clone(), logins.clone())
         }),
     );
-    sessions::layer(router, &logins, &ctx.config)
+    let router = sessions::layer(router, &logins, &ctx.config)?;
+    // Outermost: a request from another origin is refused before anything else runs.
+    Ok(router.layer(axum::middleware::from_fn_with_state(
+        origin::Allowed::new(&ctx.config),
+        origin::check,
+    )))
 }
 
 /// The site's own files (wasm, script, style sheet), straight from the folder with their
@@ -116,15 +122,25 @@ pub fn check_site(options: &LeptosOptions) -> Result<(), BoxError> {
     }
 }
 
-/// 200 when the database, the live store and the login-session store answer, 503 (naming what
-/// is down) otherwise. It also says whether the face check is there; without it the app serves,
-/// with no level 3.
+/// 200 while check-ins can be served (the live store and the login-session store answer),
+/// with `serves` saying `everything` or, the database being away, `check-ins`; 503 otherwise.
+/// Each part names its state; it also says whether the face check is there (without it the app
+/// serves, with no level 3).
 pub async fn readyz(ctx: Ctx, logins: sessions::LoginStore) -> impl IntoResponse {
     let (r, login_sessions) = tokio::join!(ctx.readiness(), logins.ping());
-    let status = if r.is_ready() && login_sessions {
+    // Check-ins need only the live store and the logins; with the database away they go on,
+    // so the instance stays in the load balancer (draining every instance would stop every
+    // running class) and says it serves check-ins only.
+    let check_ins = r.live_store && login_sessions;
+    let status = if check_ins {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
+    };
+    let serves = match (check_ins, r.database) {
+        (true, true) => "everything",
+        (true, false) => "check-ins",
+        (false, _) => "nothing",
     };
     let state = |ok: bool| if ok { "ok" } else { "unavailable" };
     (
@@ -141,6 +157,7 @@ pub async fn readyz(ctx: Ctx, logins: sessions::LoginStore) -> impl IntoResponse
                 Some(d) => format!("volatile: needs {}", d.shortfalls().join(", ")),
             },
             "face_check": state(r.face_check),
+            "serves": serves,
         })),
     )
 }

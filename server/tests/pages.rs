@@ -8,7 +8,7 @@ use reqwest::{StatusCode, header};
 attn::on_both_backends!(
     spawn_app;
     health_and_readiness_answer,
-    readiness_names_a_database_that_is_down,
+    readiness_names_a_database_that_is_down_and_check_ins_go_on,
     the_home_page_is_turkish_by_default_and_says_you_are_not_logged_in,
     the_browser_language_is_followed,
     the_language_switch_works_without_scripts_and_is_remembered,
@@ -51,6 +51,7 @@ async fn health_and_readiness_answer(app: TestApp) {
             "live_store_durability": durability,
             "login_sessions": "ok",
             "sessions_set_aside": 0,
+            "serves": "everything",
         })
     );
     assert!(
@@ -74,13 +75,30 @@ async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!(body["live_store"], "ok");
 }
 
-async fn readiness_names_a_database_that_is_down(app: TestApp) {
+async fn readiness_names_a_database_that_is_down_and_check_ins_go_on(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let student = app.new_browser();
+    let join = format!("/join/{id}?c={}", app.code(&id));
+    app.log_in_with(&student, "demo_student_1", DEMO_PASSWORD, &join)
+        .await;
     app.env.db.close().await;
     let (status, body) = app.page("/readyz", &[]).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        body.starts_with(r#"{"database":"unavailable","face_check":"#),
-        "{body}"
+    // Still in the load balancer: running classes go on.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["database"], "unavailable", "{body}");
+    assert_eq!(body["serves"], "check-ins", "{body}");
+    let code = app.code(&id);
+    app.post_form(
+        &student,
+        "check_in",
+        &[("session_id", &id), ("code", &code)],
+    )
+    .await;
+    assert_eq!(
+        outcome(&app.page_as(&student, &join).await).as_deref(),
+        Some("attended"),
+        "a check-in while the database is down"
     );
     let (status, _) = app.page("/healthz", &[]).await;
     assert_eq!(status, StatusCode::OK, "the process itself is still up");

@@ -1,0 +1,154 @@
+//! Hostile requests through real HTTP: forms posted from another origin (another port of the
+//! same host is the same site, so SameSite=Lax lets the cookie through) are refused with a
+//! translated 403 and change nothing; this site's own pages and scripts without an Origin keep
+//! working.
+
+mod common;
+
+use common::*;
+use reqwest::{StatusCode, header};
+
+attn::on_both_backends!(
+    spawn_app;
+    a_form_posted_from_another_origin_is_refused_and_changes_nothing,
+    a_login_from_another_origin_is_refused,
+    this_sites_pages_and_scripts_without_an_origin_still_post,
+);
+
+/// Posts `form` to `endpoint` as the app's browser, with the given source headers.
+async fn post_from(
+    app: &TestApp,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    source: &[(header::HeaderName, &str)],
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(format!("{}/api/{endpoint}", app.base))
+        .header(header::ACCEPT, "text/html");
+    for (name, value) in source {
+        req = req.header(name.clone(), *value);
+    }
+    req.form(form).send().await.unwrap()
+}
+
+fn still_running(live: &str) -> bool {
+    marked(live, "code").is_some()
+}
+
+async fn a_form_posted_from_another_origin_is_refused_and_changes_nothing(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let port = app.base.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let other_port = format!("http://127.0.0.1:{}", port.wrapping_add(1));
+    let sources: [&[(header::HeaderName, &str)]; 4] = [
+        // A page on another port of the same host.
+        &[(header::ORIGIN, &other_port)],
+        // A sibling site.
+        &[(header::ORIGIN, "https://evil.example.edu")],
+        // No Origin, a foreign Referer.
+        &[(header::REFERER, "https://evil.example.edu/trap.html")],
+        // A sandboxed frame.
+        &[(header::ORIGIN, "null")],
+    ];
+    for source in sources {
+        let res = post_from(&app, "finish_session", &[("session_id", &id)], source).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{source:?}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Bu istek başka bir siteden geldi."), "{page}");
+        assert!(marked(&page, "foreign-origin").is_some());
+        let live = app.page_as(&app.client, &format!("/live/{id}")).await;
+        assert!(
+            still_running(&live),
+            "the session keeps running after {source:?}"
+        );
+    }
+    // A script asking for JSON gets the documented JSON error.
+    let res = app
+        .client
+        .post(format!("{}/api/finish_session", app.base))
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, "https://evil.example.edu")
+        .form(&[("session_id", &id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.text().await.unwrap(), r#""Forbidden""#);
+    // The page follows the reader's language.
+    let res = post_from(
+        &app,
+        "finish_session",
+        &[("session_id", &id)],
+        &[
+            (header::ORIGIN, "https://evil.example.edu"),
+            (header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9"),
+        ],
+    )
+    .await;
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This request came from another site.")
+    );
+}
+
+async fn a_login_from_another_origin_is_refused(app: TestApp) {
+    let res = post_from(
+        &app,
+        "login",
+        &[
+            ("school_number", "demo_student_1"),
+            ("password", DEMO_PASSWORD),
+            ("next", "/"),
+        ],
+        &[(header::ORIGIN, "https://evil.example.edu")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.headers().get(header::SET_COOKIE).is_none(),
+        "no login cookie"
+    );
+    assert_eq!(login_state(&app.home().await).as_deref(), Some("anonymous"));
+}
+
+async fn this_sites_pages_and_scripts_without_an_origin_still_post(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    // The live page's own form: Origin is this site.
+    let res = post_from(
+        &app,
+        "finish_session",
+        &[("session_id", &id)],
+        &[(header::ORIGIN, &app.base)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let live = app.page_as(&app.client, &format!("/live/{id}")).await;
+    assert!(!still_running(&live), "{live}");
+    // A script with neither header (documented in the README): still served.
+    let other = start_as_teacher(&app, "demo_teacher_2").await;
+    let res = post_from(&app, "finish_session", &[("session_id", &other)], &[]).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    // Referer of this site, no Origin.
+    app.log_in("demo_teacher_3", DEMO_PASSWORD, "/").await;
+    let referer = format!("{}/teach", app.base);
+    let res = post_from(
+        &app,
+        "start_session",
+        &[
+            ("lesson_name", "Fizik"),
+            ("duration", "10"),
+            ("security", "1"),
+        ],
+        &[(header::REFERER, &referer)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(
+        res.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/live/")
+    );
+}
