@@ -164,15 +164,24 @@ async fn two_sweepers_racing_persist_every_record_exactly_once(env: TestEnv) {
     }
 }
 
-async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
-    let s = running_session(&env, "T1", 20).await;
+/// A finished session of `students` that a sweeper committed and then died before removing
+/// its live keys; its records.
+async fn committed_then_crashed(
+    env: &TestEnv,
+    students: usize,
+) -> (LiveSession, Vec<attn::domain::LiveRecord>) {
+    let s = running_session(env, "T1", students).await;
     env.advance(Duration::minutes(10));
-    // A sweeper wrote the session, then died before removing the live keys.
     let records = env.live.records(s.id).await.unwrap();
     env.db
         .persist_live(&s, &records, env.clock.now())
         .await
         .unwrap();
+    (s, records)
+}
+
+async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
+    committed_then_crashed(&env, 20).await;
 
     let outcome = sweeper(&env, env.db.clone(), env.live.clone())
         .sweep_once()
@@ -190,14 +199,8 @@ async fn persisting_again_after_a_crash_duplicates_nothing(env: TestEnv) {
 }
 
 async fn persisting_again_after_a_crash_never_undoes_a_correction(env: TestEnv) {
-    let s = running_session(&env, "T1", 6).await;
-    env.advance(Duration::minutes(10));
     // A sweeper committed the session, then died before removing the live keys...
-    let records = env.live.records(s.id).await.unwrap();
-    env.db
-        .persist_live(&s, &records, env.clock.now())
-        .await
-        .unwrap();
+    let (s, records) = committed_then_crashed(&env, 6).await;
     let kept = env.db.session_records(s.id).await.unwrap().len();
     // ...and meanwhile the teacher removed a student in the history.
     let removed = &records[2].student_number;

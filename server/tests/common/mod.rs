@@ -416,3 +416,12 @@ pub fn login_state(html: &str) -> Option<String> {
 pub fn offers_check_in(html: &str) -> bool {
     html.contains(r#"action="/api/check_in""#) || html.contains(r#"action="/api/check_in_selfie""#)
 }
+
+/// Checks the `student` browser in to session `id` with the code projected now, as the join
+/// form does; the outcome the join page shows afterwards.
+pub async fn check_in_now(app: &TestApp, student: &reqwest::Client, id: &str) -> Option<String> {
+    let code = app.code(id);
+    app.post_form(student, "check_in", &[("session_id", id), ("code", &code)])
+        .await;
+    outcome(&app.page_as(student, &format!("/join/{id}")).await)
+}
