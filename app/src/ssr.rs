@@ -49,6 +49,10 @@ pub async fn caller(ctx: &Ctx, session: &Session) -> Result<Option<Caller>, AppE
         .and_then(DateTime::<Utc>::from_timestamp_millis);
     match last_seen {
         Some(seen) if !is_expired(ctx, caller.role, seen, now) => {
+            // The session layer starts every request with its default (shortest) limit; the
+            // role's own is set again here, or a teacher's cookie and store entry would expire
+            // after the student's limit.
+            session.set_expiry(Some(role_expiry(ctx, caller.role)));
             session
                 .insert(LAST_SEEN, now.timestamp_millis())
                 .await
@@ -70,14 +74,19 @@ pub async fn current() -> Result<(Ctx, Session, Option<Caller>), AppError> {
     Ok((ctx, session, caller))
 }
 
+/// The session layer's idle expiry for `role` (teacher 60 min, student 10 min by default).
+fn role_expiry(ctx: &Ctx, role: attn_types::Role) -> Expiry {
+    let idle = tower_sessions::cookie::time::Duration::try_from(attn::auth::idle_limit(ctx, role))
+        .unwrap_or(tower_sessions::cookie::time::Duration::HOUR);
+    Expiry::OnInactivity(idle)
+}
+
 /// Starts a login session: a new session id (so an id planted before login is useless), the
 /// caller, the portal photo and timetable, and the idle limit of the role.
 pub async fn start(ctx: &Ctx, session: &Session, login: LoggedIn) -> Result<(), AppError> {
     session.cycle_id().await.map_err(store_error)?;
     session.clear().await;
-    let idle = tower_sessions::cookie::time::Duration::try_from(login.idle)
-        .unwrap_or(tower_sessions::cookie::time::Duration::HOUR);
-    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    session.set_expiry(Some(role_expiry(ctx, login.caller.role)));
     session
         .insert(USER, &login.caller)
         .await

@@ -269,3 +269,81 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
     assert!(html.contains("DEMO ÖĞRETMEN 4"));
     assert!(html.contains("10 dk"), "{html}");
 }
+
+/// Students' logins last 2 s here, teachers' an hour: short enough to let the session layer
+/// itself end one within the test.
+async fn spawn_app_with_two_second_student_logins(backend: attn::testing::Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| {
+        config.student_idle = std::time::Duration::from_secs(2);
+        config.teacher_idle = std::time::Duration::from_secs(3600);
+    })
+    .await
+}
+
+attn::on_both_backends!(
+    spawn_app_with_two_second_student_logins;
+    the_session_layer_ends_each_login_after_its_roles_idle_limit,
+);
+
+/// Logs in as a browser without a cookie jar would; the login cookie as sent back.
+async fn login_cookie(app: &TestApp, user: &str) -> (String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{}/api/login", app.base))
+        .header(header::ACCEPT, "text/html")
+        .form(&[("school_number", user), ("password", DEMO_PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let set_cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("attn_session="))
+        .expect("a login cookie");
+    let pair = set_cookie.split(';').next().unwrap().to_owned();
+    (pair, set_cookie)
+}
+
+/// The home page's login state for a request carrying exactly `cookie`, and the cookie's
+/// attributes if the answer sets it again.
+async fn home_with(app: &TestApp, cookie: &str) -> (Option<String>, Option<String>) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    let renewed = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("attn_session="));
+    (login_state(&res.text().await.unwrap()), renewed)
+}
+
+async fn the_session_layer_ends_each_login_after_its_roles_idle_limit(app: TestApp) {
+    let (teacher, at_login) = login_cookie(&app, "demo_teacher_1").await;
+    assert!(at_login.contains("Max-Age=3600"), "{at_login}");
+    let (student, at_login) = login_cookie(&app, "demo_student_1").await;
+    assert!(at_login.contains("Max-Age=2"), "{at_login}");
+    // Every request renews the cookie with the role's own limit, not the layer's shortest.
+    let (state, renewed) = home_with(&app, &teacher).await;
+    assert_eq!(state.as_deref(), Some("logged-in"));
+    let renewed = renewed.expect("the teacher's cookie is renewed");
+    assert!(renewed.contains("Max-Age=3600"), "{renewed}");
+
+    // Real seconds: the session layer and its store enforce this limit, not ATTN's clock.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (state, _) = home_with(&app, &student).await;
+    assert_eq!(state.as_deref(), Some("anonymous"), "the student's login has expired");
+    let (state, _) = home_with(&app, &teacher).await;
+    assert_eq!(state.as_deref(), Some("logged-in"), "the teacher's has not");
+}

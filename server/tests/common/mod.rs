@@ -117,20 +117,26 @@ async fn spawn_app_with(backend: Backend, options: LeptosOptions) -> Option<Test
     Some(serve(env, options, |_| {}).await)
 }
 
-/// The app behind a reverse proxy on 127.0.0.1 (the tests' own address): it believes the
-/// `X-Forwarded-For` the tests send.
-pub async fn spawn_app_behind_a_proxy(backend: Backend) -> Option<TestApp> {
+/// The app with settings of the test's own on top of the usual ones.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let env = TestEnv::new(backend).await?;
     let options = LeptosOptions::builder()
         .output_name("attn")
         .site_root(site_root().to_string_lossy().as_ref())
         .build();
-    Some(
-        serve(env, options, |config| {
-            config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
-        })
-        .await,
-    )
+    Some(serve(env, options, tweak).await)
+}
+
+/// The app behind a reverse proxy on 127.0.0.1 (the tests' own address): it believes the
+/// `X-Forwarded-For` the tests send.
+pub async fn spawn_app_behind_a_proxy(backend: Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await
 }
 
 /// The app over a world the test made (on a private Redis, say), serving plain file names.
