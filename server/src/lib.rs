@@ -3,6 +3,7 @@
 
 mod events;
 pub mod origin;
+mod refusal;
 pub mod sessions;
 
 use app::{App, shell};
@@ -62,11 +63,14 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
         }),
     );
     let router = sessions::layer(router, &logins, &ctx.config)?;
-    // Outermost: a request from another origin is refused before anything else runs.
-    Ok(router.layer(axum::middleware::from_fn_with_state(
-        origin::Allowed::new(&ctx.config),
-        origin::check,
-    )))
+    // Outermost: a request from another origin, or one whose body cannot be read, is refused
+    // before anything else runs.
+    Ok(router
+        .layer(axum::middleware::from_fn(refusal::multipart_boundary))
+        .layer(axum::middleware::from_fn_with_state(
+            origin::Allowed::new(&ctx.config),
+            origin::check,
+        )))
 }
 
 /// The site's own files (wasm, script, style sheet), straight from the folder with their

@@ -11,7 +11,7 @@
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 /// The origins a state-changing request may come from, besides the `Host` it was sent to.
 #[derive(Clone, Debug, Default)]
@@ -81,43 +81,14 @@ pub async fn check(
         referer = ?request.headers().get(header::REFERER),
         "refused a request from another origin"
     );
-    refusal(request.headers())
-}
-
-/// A 403 in the caller's language: JSON for API callers, a page for browsers.
-fn refusal(headers: &HeaderMap) -> Response {
-    use app::i18n::{Lang, Text};
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
-    if wants_json {
-        return (StatusCode::FORBIDDEN, axum::Json("Forbidden")).into_response();
-    }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == app::i18n::LANG_COOKIE)
-        .map(|(_, value)| value.to_owned());
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(cookie.as_deref(), accept);
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · ATTN</title></head><body><main><section class=\"card\">\
-         <h1 data-testid=\"foreign-origin\">{title}</h1><p>{hint}</p><p><a href=\"/\">{home}</a></p>\
-         </section></main></body></html>",
-        code = lang.code(),
-        title = Text::ForeignOriginTitle.get(lang),
-        hint = Text::ForeignOriginHint.get(lang),
-        home = Text::AppName.get(lang),
-    );
-    (StatusCode::FORBIDDEN, Html(page)).into_response()
+    crate::refusal::page(
+        request.headers(),
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        app::i18n::Text::ForeignOriginTitle,
+        Some(app::i18n::Text::ForeignOriginHint),
+        "foreign-origin",
+    )
 }
 
 #[cfg(test)]

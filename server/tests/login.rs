@@ -272,7 +272,9 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
 
 /// Students' logins last 2 s here, teachers' an hour: short enough to let the session layer
 /// itself end one within the test.
-async fn spawn_app_with_two_second_student_logins(backend: attn::testing::Backend) -> Option<TestApp> {
+async fn spawn_app_with_two_second_student_logins(
+    backend: attn::testing::Backend,
+) -> Option<TestApp> {
     spawn_app_configured(backend, |config| {
         config.student_idle = std::time::Duration::from_secs(2);
         config.teacher_idle = std::time::Duration::from_secs(3600);
@@ -294,7 +296,11 @@ async fn login_cookie(app: &TestApp, user: &str) -> (String, String) {
     let res = client
         .post(format!("{}/api/login", app.base))
         .header(header::ACCEPT, "text/html")
-        .form(&[("school_number", user), ("password", DEMO_PASSWORD), ("next", "/")])
+        .form(&[
+            ("school_number", user),
+            ("password", DEMO_PASSWORD),
+            ("next", "/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -343,7 +349,11 @@ async fn the_session_layer_ends_each_login_after_its_roles_idle_limit(app: TestA
     // Real seconds: the session layer and its store enforce this limit, not ATTN's clock.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let (state, _) = home_with(&app, &student).await;
-    assert_eq!(state.as_deref(), Some("anonymous"), "the student's login has expired");
+    assert_eq!(
+        state.as_deref(),
+        Some("anonymous"),
+        "the student's login has expired"
+    );
     let (state, _) = home_with(&app, &teacher).await;
     assert_eq!(state.as_deref(), Some("logged-in"), "the teacher's has not");
 }

@@ -152,3 +152,30 @@ async fn this_sites_pages_and_scripts_without_an_origin_still_post(app: TestApp)
             .starts_with("/live/")
     );
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    a_multipart_upload_without_a_boundary_is_a_clear_400,
+);
+
+async fn a_multipart_upload_without_a_boundary_is_a_clear_400(app: TestApp) {
+    app.log_in("demo_student_1", DEMO_PASSWORD, "/").await;
+    for content_type in [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "multipart/form-data; charset=utf-8",
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/api/check_in_selfie", app.base))
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, content_type)
+            .body("--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\n123\r\n--x--\r\n")
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{content_type}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Girdiğiniz bilgi geçerli değil."), "{page}");
+    }
+}
