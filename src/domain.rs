@@ -57,6 +57,7 @@ impl Reason {
 
     /// Parses a reason of at least `min` characters (after trimming).
     pub fn parse(input: &str, min: usize) -> Result<Self> {
+        crate::text::refuse_control("reason", input, true)?;
         let s = input.trim();
         let len = s.chars().count();
         if len == 0 {

@@ -116,6 +116,8 @@ pub enum Problem {
     },
     /// Not of the expected shape.
     Malformed,
+    /// Holds control characters (NUL and the like), which no one types.
+    ControlCharacters,
 }
 
 impl std::fmt::Display for Problem {
@@ -125,6 +127,7 @@ impl std::fmt::Display for Problem {
             Problem::TooShort { min } => write!(f, "shorter than {min} characters"),
             Problem::TooLong { max } => write!(f, "longer than {max} characters"),
             Problem::Malformed => f.write_str("malformed"),
+            Problem::ControlCharacters => f.write_str("holds control characters"),
         }
     }
 }

@@ -300,6 +300,7 @@ pub async fn find_sessions(
 ) -> Result<Vec<LiveSession>> {
     Caller::require_any(caller)?;
     for (field, text) in [("lesson_name", lesson_name), ("teacher_name", teacher_name)] {
+        crate::text::refuse_control(field, text, false)?;
         if text.chars().count() > MAX_SEARCH {
             return Err(Error::invalid(
                 field,

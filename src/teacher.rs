@@ -75,6 +75,7 @@ pub async fn start_session(
     teacher_ip: IpAddr,
 ) -> Result<LiveSession> {
     let teacher = Caller::require_teacher(caller)?;
+    crate::text::refuse_control("lesson_name", &request.lesson_name, false)?;
     let lesson_name = request
         .lesson_name
         .split_whitespace()

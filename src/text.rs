@@ -19,6 +19,19 @@ pub fn fold(s: &str) -> String {
         .join(" ")
 }
 
+/// Refuses text holding control characters (NUL, escape, and the like); line breaks and tabs
+/// are allowed where `multi_line` says so.
+pub fn refuse_control(field: &'static str, text: &str, multi_line: bool) -> crate::Result<()> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(crate::Error::invalid(
+            field,
+            crate::error::Problem::ControlCharacters,
+        ));
+    }
+    Ok(())
+}
+
 /// True when `needle` (folded) occurs in `haystack` (folded). An empty needle matches everything.
 pub fn loosely_contains(haystack: &str, needle: &str) -> bool {
     fold(haystack).contains(&fold(needle))

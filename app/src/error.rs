@@ -45,6 +45,11 @@ pub enum AppError {
     },
     /// A reason is too short.
     ReasonTooShort,
+    /// A text holds control characters (NUL and the like).
+    ControlCharacters {
+        /// The form field.
+        field: String,
+    },
     /// This server cannot check faces (its models are not installed).
     FaceUnavailable,
     /// A dependency of ours is down, or the request could not be sent.
@@ -92,6 +97,7 @@ impl AppError {
             AppError::SessionEnded => Text::ErrSessionEnded,
             AppError::ActiveSession { .. } => Text::ErrActiveSession,
             AppError::ReasonTooShort => Text::ErrReasonTooShort,
+            AppError::ControlCharacters { .. } => Text::ErrControlCharacters,
             AppError::FaceUnavailable => Text::ErrFaceUnavailable,
             AppError::Unavailable => Text::Unavailable,
         };
@@ -119,6 +125,7 @@ impl AppError {
             AppError::SessionEnded => "session_ended",
             AppError::ActiveSession { .. } => "active_session",
             AppError::ReasonTooShort => "reason_too_short",
+            AppError::ControlCharacters { .. } => "control_characters",
             AppError::FaceUnavailable => "face_unavailable",
             AppError::Unavailable => "unavailable",
         }
@@ -152,6 +159,9 @@ impl AppError {
                 session_id: String::new(),
             },
             "reason_too_short" => AppError::ReasonTooShort,
+            "control_characters" => AppError::ControlCharacters {
+                field: String::new(),
+            },
             "face_unavailable" => AppError::FaceUnavailable,
             "bad_selfie" => AppError::Invalid {
                 field: "selfie".into(),
@@ -174,6 +184,7 @@ impl AppError {
             AppError::Invalid { .. }
             | AppError::WrongCredentials
             | AppError::ReasonTooShort
+            | AppError::ControlCharacters { .. }
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
             AppError::ActiveSession { .. } => StatusCode::CONFLICT,
@@ -199,6 +210,12 @@ impl From<attn::Error> for AppError {
                 field: "reason",
                 problem: attn::error::Problem::TooShort { .. },
             } => AppError::ReasonTooShort,
+            E::InvalidInput {
+                field,
+                problem: attn::error::Problem::ControlCharacters,
+            } => AppError::ControlCharacters {
+                field: field.to_owned(),
+            },
             E::InvalidInput { field, .. } => AppError::Invalid {
                 field: field.to_owned(),
             },

@@ -325,6 +325,8 @@ pub enum Text {
     Restore,
     /// Deleted by "{who}" at "{when}".
     DeletedByAt,
+    /// Error: a text holds control characters.
+    ErrControlCharacters,
     /// A form posted from another site's page: refused.
     ForeignOriginTitle,
     /// What to do about it.
@@ -656,6 +658,12 @@ impl Text {
             (Restore, Lang::En) => "Restore",
             (DeletedByAt, Lang::Tr) => "Silen: {who} · Silinme: {when}",
             (DeletedByAt, Lang::En) => "Deleted by: {who} · Deleted at: {when}",
+            (ErrControlCharacters, Lang::Tr) => {
+                "Yazdığınız metinde görünmeyen denetim karakterleri var; lütfen yeniden yazın."
+            }
+            (ErrControlCharacters, Lang::En) => {
+                "The text holds invisible control characters; please type it again."
+            }
             (ForeignOriginTitle, Lang::Tr) => "Bu istek başka bir siteden geldi.",
             (ForeignOriginTitle, Lang::En) => "This request came from another site.",
             (ForeignOriginHint, Lang::Tr) => {

@@ -179,3 +179,77 @@ async fn a_multipart_upload_without_a_boundary_is_a_clear_400(app: TestApp) {
         assert!(page.contains("Girdiğiniz bilgi geçerli değil."), "{page}");
     }
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    text_with_control_characters_is_refused_with_a_clear_message_and_changes_nothing,
+);
+
+async fn text_with_control_characters_is_refused_with_a_clear_message_and_changes_nothing(
+    app: TestApp,
+) {
+    app.log_in("demo_teacher_1", DEMO_PASSWORD, "/").await;
+    // A NUL in a lesson name: PostgreSQL would refuse it at the sweep, after the class.
+    for lesson in ["Fizik\0 Lab", "Fizik\u{1b}[31m", "Kimya\u{7}"] {
+        let to = app
+            .post_form(
+                &app.client,
+                "start_session",
+                &[
+                    ("lesson_name", lesson),
+                    ("duration", "10"),
+                    ("security", "1"),
+                ],
+            )
+            .await;
+        assert!(to.contains("error=control_characters"), "{lesson:?}: {to}");
+        let page = app.page_as(&app.client, &to).await;
+        assert!(
+            page.contains("Yazdığınız metinde görünmeyen denetim karakterleri var"),
+            "{page}"
+        );
+    }
+    let (_, active) = app.call("active_session", &[]).await;
+    assert_eq!(active, "null", "no session was started");
+
+    // A reason may span lines, but may not hold a NUL.
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_1", DEMO_PASSWORD, "/")
+        .await;
+    assert_eq!(
+        check_in_now(&app, &student, &id).await.as_deref(),
+        Some("attended")
+    );
+    let number = "demo_student_1";
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", number),
+                ("reason", "Sınıfta\0 değildi"),
+            ],
+        )
+        .await;
+    assert!(to.contains("error=control_characters"), "{to}");
+    let live = app.page_as(&app.client, &format!("/live/{id}")).await;
+    assert_eq!(
+        count(&live, "attended-count"),
+        Some(1),
+        "nobody was removed"
+    );
+    let to = app
+        .post_form(
+            &app.client,
+            "remove_student",
+            &[
+                ("session_id", &id),
+                ("student", number),
+                ("reason", "Sınıfta\r\ndeğildi"),
+            ],
+        )
+        .await;
+    assert!(!to.contains("error="), "{to}");
+}
