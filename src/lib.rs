@@ -17,6 +17,7 @@ pub mod history;
 pub mod identity;
 pub mod live;
 pub mod network;
+pub mod sealed;
 pub mod student;
 pub mod sweep;
 pub mod teacher;

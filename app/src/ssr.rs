@@ -15,7 +15,15 @@ use crate::error::AppError;
 
 const USER: &str = "user";
 const LAST_SEEN: &str = "last_seen_ms";
-const PHOTO: &str = "portal_photo";
+const PHOTO: &str = "portal_photo_sealed";
+
+/// Name of the cookie that carries the key of the student's sealed portal photo. The store
+/// holds the photo only sealed; without this cookie nobody can open it.
+pub const PHOTO_KEY_COOKIE: &str = "attn_photo_key";
+
+/// How long the photo key cookie lasts: a day of lectures (the login itself ends sooner when
+/// idle).
+const PHOTO_KEY_HOURS: i64 = 12;
 const LESSONS: &str = "lessons";
 
 /// The application context the server provided.
@@ -101,14 +109,22 @@ pub async fn start(ctx: &Ctx, session: &Session, login: LoggedIn) -> Result<(), 
         .map_err(store_error)?;
     if let Some(photo) = &login.photo {
         use base64::Engine;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(photo);
+        let key = attn::sealed::SealKey::generate();
+        let sealed = attn::sealed::seal(&key, photo);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(sealed);
         session.insert(PHOTO, encoded).await.map_err(store_error)?;
+        set_cookie_for(
+            PHOTO_KEY_COOKIE,
+            &key.to_text(),
+            cookie::time::Duration::hours(PHOTO_KEY_HOURS),
+        );
     }
     Ok(())
 }
 
 /// Ends the login session everywhere (the store forgets it too).
 pub async fn end(session: &Session) -> Result<(), AppError> {
+    set_cookie_for(PHOTO_KEY_COOKIE, "", cookie::time::Duration::ZERO);
     session.flush().await.map_err(store_error)
 }
 
@@ -116,7 +132,13 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
 pub async fn portal_photo(session: &Session) -> Result<Option<Vec<u8>>, AppError> {
     use base64::Engine;
     let encoded: Option<String> = session.get(PHOTO).await.map_err(store_error)?;
-    Ok(encoded.and_then(|e| base64::engine::general_purpose::STANDARD.decode(e).ok()))
+    let key = use_context::<http::request::Parts>()
+        .and_then(|parts| request_cookie(&parts, PHOTO_KEY_COOKIE))
+        .and_then(|text| attn::sealed::SealKey::from_text(&text));
+    Ok(encoded
+        .and_then(|e| base64::engine::general_purpose::STANDARD.decode(e).ok())
+        .zip(key)
+        .and_then(|(sealed, key)| attn::sealed::open(&key, &sealed)))
 }
 
 /// The timetable read at login.
@@ -172,10 +194,16 @@ pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String
 
 /// Sets a cookie for a year: whole site, HttpOnly, SameSite=Lax, Secure when served over https.
 pub fn set_cookie(name: &'static str, value: &str) {
+    set_cookie_for(name, value, cookie::time::Duration::days(365));
+}
+
+/// Sets cookie `name` for `max_age` (zero removes it), HttpOnly, SameSite=Lax, Secure when
+/// configured.
+pub fn set_cookie_for(name: &'static str, value: &str, max_age: cookie::time::Duration) {
     let secure = use_context::<Ctx>().is_some_and(|ctx| ctx.config.secure_cookies);
     let cookie = cookie::Cookie::build((name, value.to_owned()))
         .path("/")
-        .max_age(cookie::time::Duration::days(365))
+        .max_age(max_age)
         .same_site(cookie::SameSite::Lax)
         .http_only(true)
         .secure(secure)

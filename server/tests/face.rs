@@ -98,3 +98,130 @@ async fn a_student_checks_in_with_a_selfie_in_a_plain_multipart_form(app: TestAp
     );
     assert!(live.contains("yüz portal fotoğrafıyla eşleşmedi"));
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_own_cookie,
+);
+
+async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_own_cookie(
+    app: TestApp,
+) {
+    use reqwest::cookie::CookieStore;
+    if face_checker().is_none() {
+        return;
+    }
+    app.log_in("demo_teacher_8", DEMO_PASSWORD, "/").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Yüz Tanıma"),
+                ("duration", "10"),
+                ("security", "3"),
+                ("rotate", "on"),
+            ],
+        )
+        .await;
+    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
+    let photo = |name: &str| std::fs::read(models_dir().join("testdata").join(name)).unwrap();
+    let log_in = async |user: &str| {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        app.log_in_with(&browser, user, DEMO_PASSWORD, "/").await;
+        let url: reqwest::Url = app.base.parse().unwrap();
+        let cookies = jar.cookies(&url).unwrap().to_str().unwrap().to_owned();
+        (browser, cookies)
+    };
+
+    let (browser, cookies) = log_in("demo_student_41").await;
+    assert!(cookies.contains("attn_photo_key="), "{cookies}");
+    let session_cookie = cookies
+        .split("; ")
+        .find(|c| c.starts_with("attn_session="))
+        .unwrap()
+        .to_owned();
+    if app.env.backend == attn::testing::Backend::Services {
+        // What Redis holds for this login: no photo in any readable form.
+        let session_id = session_cookie.trim_start_matches("attn_session=");
+        let redis = redis::Client::open(std::env::var("ATTN_TEST_REDIS_URL").unwrap()).unwrap();
+        let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+        let stored: Vec<u8> = redis::cmd("GET")
+            .arg(session_id)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(!stored.is_empty(), "the login is in Redis");
+        let portal = photo("obama.jpg");
+        use base64::Engine;
+        let readable = base64::engine::general_purpose::STANDARD.encode(&portal[..300]);
+        let as_text = String::from_utf8_lossy(&stored);
+        assert!(
+            !as_text.contains(&readable[..40]),
+            "no base64 photo in Redis"
+        );
+        assert!(
+            !stored.windows(64).any(|w| w == &portal[..64]),
+            "no raw photo in Redis"
+        );
+    }
+    // With the student's own cookie the photo opens and the face check works.
+    let to = post_selfie(
+        &app,
+        &browser,
+        &id,
+        &app.code(&id),
+        photo("obama2.jpg"),
+        "me.jpg",
+    )
+    .await;
+    assert_eq!(
+        outcome(&app.page_as(&browser, &to).await).as_deref(),
+        Some("attended")
+    );
+
+    // The login cookie alone (stolen, or the key cookie lost) opens no photo: no reference.
+    let (_, cookies) = log_in("demo_student_42").await;
+    let only_session = cookies
+        .split("; ")
+        .find(|c| c.starts_with("attn_session="))
+        .unwrap()
+        .to_owned();
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", id.clone())
+        .text("code", app.code(&id))
+        .part(
+            "selfie",
+            reqwest::multipart::Part::bytes(photo("obama2.jpg")).file_name("me.jpg"),
+        );
+    let res = bare
+        .post(format!("{}/api/check_in_selfie", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &only_session)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let page = bare
+        .get(format!("{}/join/{id}", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &only_session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(outcome(&page).as_deref(), Some("failed"), "{page}");
+    assert!(page.contains("portalda fotoğraf yok"), "{page}");
+}
