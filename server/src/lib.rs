@@ -62,7 +62,7 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             move || readyz(ctx.clone(), logins.clone())
         }),
     );
-    let router = sessions::layer(router, &logins, &ctx.config)?;
+    let router = security_headers(sessions::layer(router, &logins, &ctx.config)?, &ctx.config);
     // Outermost: a request from another origin, or one whose body cannot be read, is refused
     // before anything else runs.
     Ok(router
@@ -71,6 +71,36 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             origin::Allowed::new(&ctx.config),
             origin::check,
         )))
+}
+
+/// Headers on every answer: no framing by other sites (clickjacking), no guessing of content
+/// types, no full addresses (with session ids in them) sent to other sites, and, when served over
+/// https (`ATTN_SECURE_COOKIES`), HSTS.
+fn security_headers(router: Router, config: &attn::Config) -> Router {
+    use axum::http::{HeaderName, HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    let router = router
+        .layer(set(
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'",
+        ))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ));
+    if config.secure_cookies {
+        router.layer(set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        router
+    }
 }
 
 /// The site's own files (wasm, script, style sheet), straight from the folder with their

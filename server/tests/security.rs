@@ -253,3 +253,48 @@ async fn text_with_control_characters_is_refused_with_a_clear_message_and_change
         .await;
     assert!(!to.contains("error="), "{to}");
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    every_answer_carries_the_security_headers,
+);
+
+attn::on_both_backends!(
+    spawn_app_over_https;
+    over_https_browsers_are_told_to_stay_on_https,
+);
+
+async fn spawn_app_over_https(backend: attn::testing::Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| config.secure_cookies = true).await
+}
+
+async fn every_answer_carries_the_security_headers(app: TestApp) {
+    for path in ["/", "/login", "/pkg/attn.css", "/no/such/page", "/readyz"] {
+        let res = app.get(path, &[]).await;
+        let h = res.headers();
+        assert_eq!(
+            h[header::CONTENT_SECURITY_POLICY],
+            "frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(
+            h[header::REFERRER_POLICY],
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(
+            h.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "plain http: no HSTS"
+        );
+    }
+}
+
+async fn over_https_browsers_are_told_to_stay_on_https(app: TestApp) {
+    let res = app.get("/", &[]).await;
+    assert_eq!(
+        res.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+}
