@@ -36,11 +36,9 @@ async fn post_selfie(
     res.headers()[header::LOCATION].to_str().unwrap().to_owned()
 }
 
-async fn a_student_checks_in_with_a_selfie_in_a_plain_multipart_form(app: TestApp) {
-    if face_checker().is_none() {
-        return;
-    }
-    app.log_in("demo_teacher_9", DEMO_PASSWORD, "/").await;
+/// Starts a 10-minute session with the face check (level 3, rotating code) as `teacher`; its id.
+async fn start_face_session(app: &TestApp, teacher: &str) -> String {
+    app.log_in(teacher, DEMO_PASSWORD, "/").await;
     let to = app
         .post_form(
             &app.client,
@@ -53,9 +51,20 @@ async fn a_student_checks_in_with_a_selfie_in_a_plain_multipart_form(app: TestAp
             ],
         )
         .await;
-    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
+    to.strip_prefix("/live/").expect("the live page").to_owned()
+}
+
+/// A test photo from the models folder.
+fn photo(name: &str) -> Vec<u8> {
+    std::fs::read(models_dir().join("testdata").join(name)).unwrap()
+}
+
+async fn a_student_checks_in_with_a_selfie_in_a_plain_multipart_form(app: TestApp) {
+    if face_checker().is_none() {
+        return;
+    }
+    let id = start_face_session(&app, "demo_teacher_9").await;
     let code = app.code(&id);
-    let photo = |name: &str| std::fs::read(models_dir().join("testdata").join(name)).unwrap();
 
     // The join page asks for a selfie with the front camera.
     let same = app.new_browser();
@@ -111,21 +120,7 @@ async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_o
     if face_checker().is_none() {
         return;
     }
-    app.log_in("demo_teacher_8", DEMO_PASSWORD, "/").await;
-    let to = app
-        .post_form(
-            &app.client,
-            "start_session",
-            &[
-                ("lesson_name", "Yüz Tanıma"),
-                ("duration", "10"),
-                ("security", "3"),
-                ("rotate", "on"),
-            ],
-        )
-        .await;
-    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
-    let photo = |name: &str| std::fs::read(models_dir().join("testdata").join(name)).unwrap();
+    let id = start_face_session(&app, "demo_teacher_8").await;
     let log_in = async |user: &str| {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let browser = reqwest::Client::builder()
