@@ -156,6 +156,11 @@ impl TestEnv {
         Some(env)
     }
 
+    /// The Redis key prefix of this world, on the services backend.
+    pub fn redis_prefix(&self) -> Option<&str> {
+        self.redis.as_ref().map(|(_, prefix)| prefix.as_str())
+    }
+
     /// A second, independent handle on the same live store (another "server instance").
     pub async fn second_live_handle(&self) -> Arc<dyn LiveStore> {
         match &self.redis {

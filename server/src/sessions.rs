@@ -16,8 +16,9 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion};
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_redis_store::fred::prelude::*;
 use tower_sessions_redis_store::fred::types::config::UnresponsiveConfig;
-use tower_sessions_redis_store::{RedisStore, fred::prelude::*};
+use tower_sessions_redis_store::fred::types::{Expiration, SetOptions};
 
 /// Name of the login session cookie.
 pub const COOKIE_NAME: &str = "attn_session";
@@ -32,7 +33,7 @@ const MEMORY_CLEANUP_EVERY: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug)]
 pub enum LoginStore {
     /// Shared by every instance.
-    Redis(Pool),
+    Redis(PrefixedRedisStore),
     /// This process only.
     Memory(ExpiringMemoryStore),
 }
@@ -41,8 +42,8 @@ impl LoginStore {
     /// True when the store answers (within the command time-out).
     pub async fn ping(&self) -> bool {
         match self {
-            LoginStore::Redis(pool) => {
-                let ping = pool.next().ping::<String>(None);
+            LoginStore::Redis(store) => {
+                let ping = store.pool.next().ping::<String>(None);
                 matches!(tokio::time::timeout(COMMAND_TIMEOUT, ping).await, Ok(Ok(_)))
             }
             LoginStore::Memory(_) => true,
@@ -94,7 +95,10 @@ pub async fn connect(config: &AttnConfig) -> Result<LoginStore, crate::BoxError>
     let _connection = connecting
         .await
         .map_err(|_| "Redis (login sessions) did not answer within 10 s")??;
-    Ok(LoginStore::Redis(pool))
+    Ok(LoginStore::Redis(PrefixedRedisStore {
+        pool,
+        prefix: format!("{}:login:", config.redis_prefix),
+    }))
 }
 
 /// Wraps `router` in the session layer over `store`.
@@ -106,9 +110,7 @@ pub fn layer(
     // Until someone logs in, the shortest idle time applies; login sets the role's own.
     let idle = time::Duration::try_from(config.student_idle.min(config.teacher_idle))?;
     Ok(match store {
-        LoginStore::Redis(pool) => {
-            router.layer(manager(RedisStore::new(pool.clone()), config, idle))
-        }
+        LoginStore::Redis(store) => router.layer(manager(store.clone(), config, idle)),
         LoginStore::Memory(store) => router.layer(manager(store.clone(), config, idle)),
     })
 }
@@ -124,6 +126,77 @@ fn manager<S: SessionStore + Clone>(
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Login sessions in Redis under `<ATTN_REDIS_PREFIX>:login:<id>`, like every other key of
+/// the deployment, so deployments sharing a Redis never read each other's logins (the
+/// upstream Redis store writes the bare id). Each record expires in Redis at its own expiry.
+#[derive(Clone, Debug)]
+pub struct PrefixedRedisStore {
+    pool: Pool,
+    prefix: String,
+}
+
+impl PrefixedRedisStore {
+    fn key(&self, id: &Id) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    /// Writes `record`; `only` says whether it must be new (`NX`) or there already (`XX`).
+    /// False when that condition did not hold.
+    async fn write(&self, record: &Record, only: SetOptions) -> session_store::Result<bool> {
+        let value =
+            serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expire = Expiration::EXAT(record.expiry_date.unix_timestamp());
+        let set: Option<String> = self
+            .pool
+            .set(
+                self.key(&record.id),
+                value.as_slice(),
+                Some(expire),
+                Some(only),
+                false,
+            )
+            .await
+            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        Ok(set.is_some())
+    }
+}
+
+#[async_trait]
+impl SessionStore for PrefixedRedisStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.write(record, SetOptions::NX).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(record, SetOptions::XX).await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let value: Option<Vec<u8>> = self
+            .pool
+            .get(self.key(id))
+            .await
+            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        value
+            .map(|v| {
+                serde_json::from_slice(&v).map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let _: i64 = self
+            .pool
+            .del(self.key(id))
+            .await
+            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        Ok(())
+    }
 }
 
 /// Login sessions in this process's memory (the embedded default), dropped once expired.

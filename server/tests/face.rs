@@ -143,7 +143,11 @@ async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_o
         .to_owned();
     if app.env.backend == attn::testing::Backend::Services {
         // What Redis holds for this login: no photo in any readable form.
-        let session_id = session_cookie.trim_start_matches("attn_session=");
+        let session_id = format!(
+            "{}:login:{}",
+            app.env.redis_prefix().unwrap(),
+            session_cookie.trim_start_matches("attn_session=")
+        );
         let redis = redis::Client::open(std::env::var("ATTN_TEST_REDIS_URL").unwrap()).unwrap();
         let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
         let stored: Vec<u8> = redis::cmd("GET")

@@ -289,3 +289,72 @@ async fn over_https_browsers_are_told_to_stay_on_https(app: TestApp) {
         "max-age=31536000; includeSubDomains"
     );
 }
+
+/// Two deployments on one Redis with their own prefixes (staging and production, say): a login
+/// on one is nobody on the other, and every key either writes carries its prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_sharing_a_redis_never_accept_each_others_logins() {
+    attn::testing::within_a_minute(async {
+        let (Some(staging), Some(production)) = (
+            spawn_app(attn::testing::Backend::Services).await,
+            spawn_app(attn::testing::Backend::Services).await,
+        ) else {
+            return;
+        };
+        // The demo admin logs in on staging.
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        staging
+            .log_in_with(&browser, ADMIN, DEMO_PASSWORD, "/")
+            .await;
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = staging.base.parse().unwrap();
+        let cookie = jar.cookies(&url).unwrap().to_str().unwrap().to_owned();
+        let home = |app: &TestApp| {
+            let (base, cookie) = (app.base.clone(), cookie.clone());
+            async move {
+                let page = reqwest::Client::new()
+                    .get(format!("{base}/"))
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                login_state(&page)
+            }
+        };
+        assert_eq!(home(&staging).await.as_deref(), Some("logged-in"));
+        assert_eq!(
+            home(&production).await.as_deref(),
+            Some("anonymous"),
+            "staging's login cookie is nobody on production"
+        );
+        // The login lives under staging's prefix, and nowhere outside it.
+        let prefix = staging.env.redis_prefix().unwrap();
+        let redis = redis::Client::open(std::env::var("ATTN_TEST_REDIS_URL").unwrap()).unwrap();
+        let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+        let id = cookie
+            .split("; ")
+            .find_map(|c| c.strip_prefix("attn_session="))
+            .unwrap();
+        let under_prefix: i64 = redis::cmd("EXISTS")
+            .arg(format!("{prefix}:login:{id}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let bare: i64 = redis::cmd("EXISTS")
+            .arg(id)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!((under_prefix, bare), (1, 0));
+    })
+    .await;
+}
