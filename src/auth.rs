@@ -102,7 +102,10 @@ pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> 
     let now = ctx.clock.now();
     let config = &ctx.config;
     let user_key = format!("login:user:{}", username.to_lowercase());
-    let ip_key = format!("login:ip:{}", credentials.client_ip);
+    let ip_key = format!(
+        "login:ip:{}",
+        crate::network::limit_key(credentials.client_ip)
+    );
     let limits = [
         (&user_key, config.login_max_failures),
         (&ip_key, config.login_max_failures_per_ip),

@@ -72,6 +72,19 @@ pub fn same_network(teacher: IpAddr, student: IpAddr, classroom: &[IpNet]) -> bo
     shared_prefix || classroom.iter().any(|net| net.contains(&student))
 }
 
+/// The part of an address that rate limits count by: the address itself for IPv4, its /64 for
+/// IPv6 (one household or phone is handed a whole /64, and could otherwise dodge a limit by
+/// changing the low 64 bits at will).
+pub fn limit_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// IPv4 clients reaching an IPv6 socket appear as `::ffff:a.b.c.d`; treat them as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -180,6 +193,21 @@ mod tests {
         let campus = nets(&["172.20.0.0/16"]);
         assert!(same_network(ip("10.1.2.3"), ip("172.20.99.1"), &campus));
         assert!(!same_network(ip("10.1.2.3"), ip("172.21.0.1"), &campus));
+    }
+
+    #[test]
+    fn limits_count_ipv6_clients_by_their_64() {
+        assert_eq!(limit_key(ip("203.0.113.5")), "203.0.113.5");
+        assert_eq!(limit_key(ip("::ffff:203.0.113.5")), "203.0.113.5");
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2::10")),
+            limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:1"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:2::10")),
+            limit_key(ip("2001:db8:1:3::10"))
+        );
+        assert_eq!(limit_key(ip("2001:db8:1:2::10")), "2001:db8:1:2::/64");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn check_in(
     .await?;
     limit(
         ctx,
-        &format!("join:ip:{}", attempt.client_ip),
+        &format!("join:ip:{}", crate::network::limit_key(attempt.client_ip)),
         ctx.config.join_max_per_ip,
         now,
     )

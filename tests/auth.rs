@@ -22,6 +22,7 @@ attn::on_both_backends!(
     a_wrong_password_is_refused,
     too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_portal,
     too_many_wrong_passwords_from_one_address_pause_that_address_only,
+    an_ipv6_client_cannot_dodge_the_address_limit_by_changing_its_low_bits,
     a_success_forgets_earlier_failures,
     portal_users_log_in_and_admins_are_named_in_configuration,
     demo_accounts_off_means_no_demo_login,
@@ -173,6 +174,28 @@ async fn too_many_wrong_passwords_from_one_address_pause_that_address_only(env: 
     let r = login(&ctx, "demo_student_9", "demo-2026", "192.0.2.1").await;
     assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
     login(&ctx, "demo_student_9", "demo-2026", "192.0.2.2")
+        .await
+        .unwrap();
+}
+
+async fn an_ipv6_client_cannot_dodge_the_address_limit_by_changing_its_low_bits(env: TestEnv) {
+    let ctx = ctx(
+        &env,
+        Config {
+            login_max_failures_per_ip: 8,
+            ..demo_config()
+        },
+    );
+    // Eight wrong passwords, each from another address of the same /64.
+    for n in 1..=8 {
+        let from = format!("2001:db8:7:9::{n:x}");
+        let r = login(&ctx, &format!("demo_student_{n}"), "x", &from).await;
+        assert!(matches!(r, Err(Error::WrongCredentials)), "{r:?}");
+    }
+    let r = login(&ctx, "demo_student_9", "demo-2026", "2001:db8:7:9:ffff::1").await;
+    assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
+    // The next /64 is someone else.
+    login(&ctx, "demo_student_9", "demo-2026", "2001:db8:7:a::1")
         .await
         .unwrap();
 }
