@@ -218,11 +218,47 @@ pub fn set_cookie_for(name: &'static str, value: &str, max_age: cookie::time::Du
 
 /// After a plain form post: on success to `done`, on failure back to `page` with the error's
 /// code in the address, where the page shows it translated.
-pub fn redirect_after(result: Result<(), AppError>, done: &str, page: &str) {
+///
+/// A script calling the server function as an API (no `text/html` in `Accept`) gets the error
+/// itself instead: its HTTP status and the JSON error of the README's API table.
+pub fn redirect_after(
+    result: Result<(), AppError>,
+    done: &str,
+    page: &str,
+) -> Result<(), AppError> {
     match result {
-        Ok(()) => leptos_axum::redirect(done),
-        Err(error) => leptos_axum::redirect(&format!("{page}?error={}", error.code())),
+        Ok(()) => {
+            leptos_axum::redirect(done);
+            Ok(())
+        }
+        Err(error) => {
+            let page = format!("{page}?error={}", error.code());
+            refuse(error, &page)
+        }
     }
+}
+
+/// A refusal: a plain form goes to `page` (which shows the error), an API caller gets the
+/// error with its status.
+pub fn refuse(error: AppError, page: &str) -> Result<(), AppError> {
+    if from_a_form() {
+        leptos_axum::redirect(page);
+        Ok(())
+    } else {
+        Err(fail(error))
+    }
+}
+
+/// True when the request is a browser's plain form post (it wants a page back), false for a
+/// script calling the API.
+pub fn from_a_form() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// "23.11.2026 09:30": a date and time as lists show them.

@@ -358,3 +358,54 @@ async fn deployments_sharing_a_redis_never_accept_each_others_logins() {
     })
     .await;
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    a_script_calling_the_api_gets_the_refusal_with_its_status_and_json_error,
+);
+
+async fn a_script_calling_the_api_gets_the_refusal_with_its_status_and_json_error(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    // Another teacher tries to end it through the API.
+    let (status, body) = {
+        app.log_in("demo_teacher_2", DEMO_PASSWORD, "/").await;
+        app.call("finish_session", &[("session_id", &id)]).await
+    };
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::FORBIDDEN, r#""Forbidden""#)
+    );
+    let (status, body) = app
+        .call("finish_session", &[("session_id", "not-a-uuid")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body, r#"{"Invalid":{"field":"session_id"}}"#);
+    // A student with a wrong code.
+    app.log_in("demo_student_1", DEMO_PASSWORD, "/").await;
+    let (status, body) = app
+        .call("check_in", &[("session_id", &id), ("code", "000000")])
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::BAD_REQUEST, r#""CodeExpired""#)
+    );
+    // A wrong password.
+    let (status, body) = app
+        .call(
+            "login",
+            &[
+                ("school_number", "demo_student_2"),
+                ("password", "wrong"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::BAD_REQUEST, r#""WrongCredentials""#)
+    );
+    // The session was not touched.
+    app.log_in("demo_teacher_1", DEMO_PASSWORD, "/").await;
+    let live = app.page_as(&app.client, &format!("/live/{id}")).await;
+    assert!(marked(&live, "code").is_some(), "still running");
+}

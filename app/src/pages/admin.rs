@@ -104,12 +104,12 @@ mod ssr {
     }
 
     /// Back to the review, with a notice or the error's code.
-    pub fn back_to_review(result: attn::Result<()>) {
+    pub fn back_to_review(result: attn::Result<()>) -> Result<(), AppError> {
         crate::ssr::redirect_after(
             result.map_err(AppError::from),
             "/admin?done=restored",
             "/admin",
-        );
+        )
     }
 }
 
@@ -241,8 +241,7 @@ pub async fn retry_stuck_session(session_id: String) -> Result<(), AppError> {
         result.map_err(AppError::from),
         "/admin?done=retried",
         "/admin",
-    );
-    Ok(())
+    )
 }
 
 /// Restores a deleted session. Admins only; recorded in the audit log.
@@ -251,8 +250,7 @@ pub async fn restore_session(session_id: String) -> Result<(), AppError> {
     let (ctx, _, caller) = crate::ssr::current().await?;
     self::ssr::back_to_review(
         attn::admin::restore_session(&ctx, caller.as_ref(), &session_id).await,
-    );
-    Ok(())
+    )
 }
 
 /// Restores a deleted record. Admins only; recorded in the audit log.
@@ -261,8 +259,7 @@ pub async fn restore_record(session_id: String, student: String) -> Result<(), A
     let (ctx, _, caller) = crate::ssr::current().await?;
     self::ssr::back_to_review(
         attn::admin::restore_record(&ctx, caller.as_ref(), &session_id, &student).await,
-    );
-    Ok(())
+    )
 }
 
 /// The admin's review of deletions, with restore.

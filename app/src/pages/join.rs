@@ -88,8 +88,7 @@ pub async fn check_in(session_id: String, #[server(default)] code: String) -> Re
         reference: None,
     };
     let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
-    self::ssr::back_to_join(&session_id, result.map(|_| ()));
-    Ok(())
+    self::ssr::back_to_join(&session_id, result.map(|_| ()))
 }
 
 /// Checks the caller in to a session that asks for a selfie: a multipart form with
@@ -103,13 +102,14 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
     let (ctx, session, caller) = crate::ssr::current().await?;
     // Who may send a photo is settled before a byte of it is read.
     if let Err(error) = attn::auth::Caller::require_student(caller.as_ref()) {
-        leptos_axum::redirect(&format!("/?error={}", AppError::from(error).code()));
-        return Ok(());
+        let error = AppError::from(error);
+        let page = format!("/?error={}", error.code());
+        return crate::ssr::refuse(error, &page);
     }
     let form = read_selfie_form(data).await;
     let session_id = form.session_id.clone().unwrap_or_default();
     let Some(selfie) = form.selfie else {
-        back_to_join(
+        return back_to_join(
             &session_id,
             Err(attn::Error::invalid(
                 "selfie",
@@ -118,7 +118,6 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
                 },
             )),
         );
-        return Ok(());
     };
     let reference = crate::ssr::portal_photo(&session).await?;
     let device = device_id();
@@ -131,8 +130,7 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
         reference: reference.as_deref(),
     };
     let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
-    back_to_join(&session_id, result.map(|_| ()));
-    Ok(())
+    back_to_join(&session_id, result.map(|_| ()))
 }
 
 #[cfg(feature = "ssr")]
@@ -147,9 +145,9 @@ mod ssr {
     pub const DEVICE_COOKIE: &str = "attn_device";
 
     /// Sends the browser back to the join page, with the reason when the check-in was refused.
-    pub fn back_to_join(session_id: &str, result: attn::Result<()>) {
+    pub fn back_to_join(session_id: &str, result: attn::Result<()>) -> Result<(), AppError> {
         let page = format!("/join/{}", encode_component(session_id.trim()));
-        crate::ssr::redirect_after(result.map_err(AppError::from), &page, &page);
+        crate::ssr::redirect_after(result.map_err(AppError::from), &page, &page)
     }
 
     /// The browser's device id from its cookie, or a new one (and the cookie that keeps it).

@@ -132,12 +132,12 @@ mod ssr {
     }
 
     /// Back to the live page, with the error's code when the action was refused.
-    pub fn back_to_live(session_id: &str, result: Result<(), AppError>) {
+    pub fn back_to_live(session_id: &str, result: Result<(), AppError>) -> Result<(), AppError> {
         let page = format!(
             "/live/{}",
             crate::components::paths::encode_component(session_id)
         );
-        crate::ssr::redirect_after(result, &page, &page);
+        crate::ssr::redirect_after(result, &page, &page)
     }
 }
 
@@ -146,8 +146,7 @@ mod ssr {
 pub async fn finish_session(session_id: String) -> Result<(), AppError> {
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result = attn::teacher::finish_session(&ctx, caller.as_ref(), &session_id).await;
-    self::ssr::back_to_live(&session_id, result.map_err(Into::into));
-    Ok(())
+    self::ssr::back_to_live(&session_id, result.map_err(Into::into))
 }
 
 /// Accepts a student whose check failed. The owner only.
@@ -155,8 +154,7 @@ pub async fn finish_session(session_id: String) -> Result<(), AppError> {
 pub async fn accept_student(session_id: String, student: String) -> Result<(), AppError> {
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result = attn::teacher::accept_student(&ctx, caller.as_ref(), &session_id, &student).await;
-    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
-    Ok(())
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
 }
 
 /// Removes a student, with a reason of at least 5 characters. The owner only.
@@ -169,8 +167,7 @@ pub async fn remove_student(
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::teacher::remove_student(&ctx, caller.as_ref(), &session_id, &student, &reason).await;
-    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
-    Ok(())
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
 }
 
 /// Adds a student by school number. The owner only.
@@ -179,8 +176,7 @@ pub async fn add_student(session_id: String, school_number: String) -> Result<()
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::teacher::add_student(&ctx, caller.as_ref(), &session_id, &school_number).await;
-    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into));
-    Ok(())
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
 }
 
 /// The live page of a session, for its owner.

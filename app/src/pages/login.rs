@@ -38,20 +38,23 @@ pub async fn login(
     };
     let next = local_path(&next);
     match outcome {
-        Ok(()) => leptos_axum::redirect(&next),
+        Ok(()) => {
+            leptos_axum::redirect(&next);
+            Ok(())
+        }
         Err(error) => {
             let retry = match &error {
                 AppError::RateLimited { retry_after_secs } => format!("&retry={retry_after_secs}"),
                 _ => String::new(),
             };
-            leptos_axum::redirect(&format!(
+            let page = format!(
                 "/login?error={}{retry}&next={}",
                 error.code(),
                 encode_component(&next)
-            ));
+            );
+            ssr::refuse(error, &page)
         }
     }
-    Ok(())
 }
 
 /// The login page.

@@ -83,7 +83,7 @@ mod ssr {
     use crate::error::AppError;
 
     /// Back to the session, with a notice or the error's code.
-    pub fn back_to_past(session_id: &str, result: attn::Result<()>) {
+    pub fn back_to_past(session_id: &str, result: attn::Result<()>) -> Result<(), AppError> {
         let page = format!(
             "/history/{}",
             crate::components::paths::encode_component(session_id)
@@ -92,7 +92,7 @@ mod ssr {
             result.map_err(AppError::from),
             &format!("{page}?done=saved"),
             &page,
-        );
+        )
     }
 }
 
@@ -102,8 +102,7 @@ pub async fn add_past_student(session_id: String, school_number: String) -> Resu
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::history::add_past_student(&ctx, caller.as_ref(), &session_id, &school_number).await;
-    self::ssr::back_to_past(&session_id, result.map(|_| ()));
-    Ok(())
+    self::ssr::back_to_past(&session_id, result.map(|_| ()))
 }
 
 /// Removes a student from a past session (reason of at least 10 characters). Its owner only.
@@ -117,8 +116,7 @@ pub async fn remove_past_student(
     let result =
         attn::history::remove_past_student(&ctx, caller.as_ref(), &session_id, &student, &reason)
             .await;
-    self::ssr::back_to_past(&session_id, result);
-    Ok(())
+    self::ssr::back_to_past(&session_id, result)
 }
 
 /// Deletes a past session (reason of at least 10 characters). Its owner only.
@@ -126,10 +124,12 @@ pub async fn remove_past_student(
 pub async fn delete_past_session(session_id: String, reason: String) -> Result<(), AppError> {
     let (ctx, _, caller) = crate::ssr::current().await?;
     match attn::history::delete_past_session(&ctx, caller.as_ref(), &session_id, &reason).await {
-        Ok(()) => leptos_axum::redirect("/history?done=deleted"),
+        Ok(()) => {
+            leptos_axum::redirect("/history?done=deleted");
+            Ok(())
+        }
         Err(e) => self::ssr::back_to_past(&session_id, Err(e)),
     }
-    Ok(())
 }
 
 /// One past session: its students, and the corrections.

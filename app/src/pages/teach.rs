@@ -37,16 +37,22 @@ pub async fn start_session(
     };
     let ip = ssr::client_ip(&ctx).await;
     match attn::teacher::start_session(&ctx, caller.as_ref(), request, ip).await {
-        Ok(session) => leptos_axum::redirect(&format!("/live/{}", session.id)),
-        Err(attn::Error::ActiveSessionExists(id)) => {
-            leptos_axum::redirect(&format!("/teach?error=active_session&session={id}"))
+        Ok(session) => {
+            leptos_axum::redirect(&format!("/live/{}", session.id));
+            Ok(())
         }
+        Err(attn::Error::ActiveSessionExists(id)) => ssr::refuse(
+            AppError::ActiveSession {
+                session_id: id.to_string(),
+            },
+            &format!("/teach?error=active_session&session={id}"),
+        ),
         Err(error) => {
             let error = AppError::from(error);
-            leptos_axum::redirect(&format!("/teach?error={}", error.code()))
+            let page = format!("/teach?error={}", error.code());
+            ssr::refuse(error, &page)
         }
     }
-    Ok(())
 }
 
 /// Whether this server can check faces (level 3). Teachers only.
