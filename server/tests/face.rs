@@ -116,31 +116,14 @@ attn::on_both_backends!(
 async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_own_cookie(
     app: TestApp,
 ) {
-    use reqwest::cookie::CookieStore;
     if face_checker().is_none() {
         return;
     }
     let id = start_face_session(&app, "demo_teacher_8").await;
-    let log_in = async |user: &str| {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(jar.clone())
-            .build()
-            .unwrap();
-        app.log_in_with(&browser, user, DEMO_PASSWORD, "/").await;
-        let url: reqwest::Url = app.base.parse().unwrap();
-        let cookies = jar.cookies(&url).unwrap().to_str().unwrap().to_owned();
-        (browser, cookies)
-    };
 
-    let (browser, cookies) = log_in("demo_student_41").await;
+    let (browser, cookies) = app.log_in_keeping_cookies("demo_student_41").await;
     assert!(cookies.contains("attn_photo_key="), "{cookies}");
-    let session_cookie = cookies
-        .split("; ")
-        .find(|c| c.starts_with("attn_session="))
-        .unwrap()
-        .to_owned();
+    let session_cookie = cookie_pair(&cookies, "attn_session");
     if app.env.backend == attn::testing::Backend::Services {
         // What Redis holds for this login: no photo in any readable form.
         let session_id = format!(
@@ -185,12 +168,8 @@ async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_o
     );
 
     // The login cookie alone (stolen, or the key cookie lost) opens no photo: no reference.
-    let (_, cookies) = log_in("demo_student_42").await;
-    let only_session = cookies
-        .split("; ")
-        .find(|c| c.starts_with("attn_session="))
-        .unwrap()
-        .to_owned();
+    let (_, cookies) = app.log_in_keeping_cookies("demo_student_42").await;
+    let only_session = cookie_pair(&cookies, "attn_session");
     let bare = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -211,16 +190,9 @@ async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_o
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
-    let page = bare
-        .get(format!("{}/join/{id}", app.base))
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &only_session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_with_cookie(&format!("/join/{id}"), &only_session)
+        .await;
     assert_eq!(outcome(&page).as_deref(), Some("failed"), "{page}");
     assert!(page.contains("portalda fotoğraf yok"), "{page}");
 }

@@ -302,34 +302,8 @@ async fn deployments_sharing_a_redis_never_accept_each_others_logins() {
             return;
         };
         // The demo admin logs in on staging.
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(jar.clone())
-            .build()
-            .unwrap();
-        staging
-            .log_in_with(&browser, ADMIN, DEMO_PASSWORD, "/")
-            .await;
-        use reqwest::cookie::CookieStore;
-        let url: reqwest::Url = staging.base.parse().unwrap();
-        let cookie = jar.cookies(&url).unwrap().to_str().unwrap().to_owned();
-        let home = |app: &TestApp| {
-            let (base, cookie) = (app.base.clone(), cookie.clone());
-            async move {
-                let page = reqwest::Client::new()
-                    .get(format!("{base}/"))
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, cookie)
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                login_state(&page)
-            }
-        };
+        let (_, cookie) = staging.log_in_keeping_cookies(ADMIN).await;
+        let home = async |app: &TestApp| login_state(&app.page_with_cookie("/", &cookie).await);
         assert_eq!(home(&staging).await.as_deref(), Some("logged-in"));
         assert_eq!(
             home(&production).await.as_deref(),
@@ -340,10 +314,8 @@ async fn deployments_sharing_a_redis_never_accept_each_others_logins() {
         let prefix = staging.env.redis_prefix().unwrap();
         let redis = redis::Client::open(std::env::var("ATTN_TEST_REDIS_URL").unwrap()).unwrap();
         let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-        let id = cookie
-            .split("; ")
-            .find_map(|c| c.strip_prefix("attn_session="))
-            .unwrap();
+        let pair = cookie_pair(&cookie, "attn_session");
+        let id = pair.trim_start_matches("attn_session=");
         let under_prefix: i64 = redis::cmd("EXISTS")
             .arg(format!("{prefix}:login:{id}"))
             .query_async(&mut conn)

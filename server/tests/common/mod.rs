@@ -431,3 +431,47 @@ pub async fn check_in_now(app: &TestApp, student: &reqwest::Client, id: &str) ->
         .await;
     outcome(&app.page_as(student, &format!("/join/{id}")).await)
 }
+
+impl TestApp {
+    /// Logs `user` in with a browser of its own; the browser and the cookies it then holds
+    /// for this site (`name=value; ...`), to send by hand or to read.
+    pub async fn log_in_keeping_cookies(&self, user: &str) -> (reqwest::Client, String) {
+        use reqwest::cookie::CookieStore;
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        self.log_in_with(&browser, user, DEMO_PASSWORD, "/").await;
+        let url: reqwest::Url = self.base.parse().unwrap();
+        let cookies = jar.cookies(&url).unwrap().to_str().unwrap().to_owned();
+        (browser, cookies)
+    }
+
+    /// The page at `path` for a request carrying exactly `cookie` (no cookie jar).
+    pub async fn page_with_cookie(&self, path: &str, cookie: &str) -> String {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `name=value` of cookie `name` among `cookies` (`a=1; b=2`).
+pub fn cookie_pair(cookies: &str, name: &str) -> String {
+    cookies
+        .split("; ")
+        .find(|c| {
+            c.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('='))
+        })
+        .unwrap_or_else(|| panic!("no cookie {name} in {cookies}"))
+        .to_owned()
+}
