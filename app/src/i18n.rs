@@ -327,6 +327,8 @@ pub enum Text {
     DeletedByAt,
     /// Error: a text holds control characters.
     ErrControlCharacters,
+    /// Error: the request is larger than any form of ATTN sends.
+    ErrTooLarge,
     /// A form posted from another site's page: refused.
     ForeignOriginTitle,
     /// What to do about it.
@@ -658,6 +660,8 @@ impl Text {
             (Restore, Lang::En) => "Restore",
             (DeletedByAt, Lang::Tr) => "Silen: {who} · Silinme: {when}",
             (DeletedByAt, Lang::En) => "Deleted by: {who} · Deleted at: {when}",
+            (ErrTooLarge, Lang::Tr) => "Gönderilen bilgi çok büyük; hiçbir şey kaydedilmedi.",
+            (ErrTooLarge, Lang::En) => "What was sent is too large; nothing was saved.",
             (ErrControlCharacters, Lang::Tr) => {
                 "Yazdığınız metinde görünmeyen denetim karakterleri var; lütfen yeniden yazın."
             }

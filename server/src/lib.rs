@@ -67,6 +67,7 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
     // before anything else runs.
     Ok(router
         .layer(axum::middleware::from_fn(refusal::multipart_boundary))
+        .layer(axum::middleware::from_fn(refusal::body_limit))
         .layer(axum::middleware::from_fn_with_state(
             origin::Allowed::new(&ctx.config),
             origin::check,

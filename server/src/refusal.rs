@@ -76,3 +76,38 @@ pub async fn multipart_boundary(request: Request, next: Next) -> Response {
         "bad-request",
     )
 }
+
+/// The largest request body of a form post: every form is a few fields.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The largest body of the selfie form: the photo's limit and room for the other fields.
+pub const SELFIE_LIMIT: usize = attn::face::decode::MAX_UPLOAD_BYTES + 64 * 1024;
+
+/// Bounds every request body by its route: the selfie form to [`SELFIE_LIMIT`], everything
+/// else to [`FORM_LIMIT`]. A body announced larger is refused with a translated 413 before a
+/// byte of it is read; a body that grows past the limit while it streams is cut there.
+pub async fn body_limit(request: Request, next: Next) -> Response {
+    let limit = if request.uri().path() == "/api/check_in_selfie" {
+        SELFIE_LIMIT
+    } else {
+        FORM_LIMIT
+    };
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return page(
+            request.headers(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TooLarge",
+            Text::ErrTooLarge,
+            None,
+            "too-large",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}

@@ -381,3 +381,55 @@ async fn a_script_calling_the_api_gets_the_refusal_with_its_status_and_json_erro
     let live = app.page_as(&app.client, &format!("/live/{id}")).await;
     assert!(marked(&live, "code").is_some(), "still running");
 }
+
+attn::on_both_backends!(
+    spawn_app;
+    bodies_larger_than_their_form_could_send_are_refused_before_they_are_read,
+);
+
+async fn bodies_larger_than_their_form_could_send_are_refused_before_they_are_read(app: TestApp) {
+    // A login form of 100 KB: no form of ATTN sends that.
+    let big = "x".repeat(100 * 1024);
+    let res = app
+        .client
+        .post(format!("{}/api/login", app.base))
+        .header(header::ACCEPT, "text/html")
+        .form(&[
+            ("school_number", "demo_student_1"),
+            ("password", big.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Gönderilen bilgi çok büyük")
+    );
+    assert_eq!(login_state(&app.home().await).as_deref(), Some("anonymous"));
+    // The selfie form may carry its photo (8 MB at most): 2 MB passes the limit and reaches
+    // the check (which then judges the photo).
+    app.log_in("demo_student_1", DEMO_PASSWORD, "/").await;
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", "00000000-0000-0000-0000-000000000000")
+        .text("code", "123456")
+        .part(
+            "selfie",
+            reqwest::multipart::Part::bytes(vec![0u8; 2 * 1024 * 1024]).file_name("a.jpg"),
+        );
+    let res = app
+        .client
+        .post(format!("{}/api/check_in_selfie", app.base))
+        .header(header::ACCEPT, "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FOUND,
+        "read and answered, not refused by size"
+    );
+}
