@@ -74,21 +74,9 @@ fn request_path() -> Option<String> {
 pub fn request_lang() -> Lang {
     #[cfg(feature = "ssr")]
     {
-        let Some(parts) = use_context::<http::request::Parts>() else {
-            return Lang::default();
-        };
-        let cookie = ssr::request_cookie(&parts, i18n::LANG_COOKIE);
-        let accept = parts
-            .headers
-            .get_all(http::header::ACCEPT_LANGUAGE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        Lang::negotiate(
-            cookie.as_deref(),
-            Some(accept.as_str()).filter(|a| !a.is_empty()),
-        )
+        use_context::<http::request::Parts>()
+            .map(|parts| ssr::lang_of(&parts.headers))
+            .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -133,7 +133,7 @@ pub async fn portal_photo(session: &Session) -> Result<Option<Vec<u8>>, AppError
     use base64::Engine;
     let encoded: Option<String> = session.get(PHOTO).await.map_err(store_error)?;
     let key = use_context::<http::request::Parts>()
-        .and_then(|parts| request_cookie(&parts, PHOTO_KEY_COOKIE))
+        .and_then(|parts| request_cookie(&parts.headers, PHOTO_KEY_COOKIE))
         .and_then(|text| attn::sealed::SealKey::from_text(&text));
     Ok(encoded
         .and_then(|e| base64::engine::general_purpose::STANDARD.decode(e).ok())
@@ -180,9 +180,8 @@ pub fn fail(error: impl Into<AppError>) -> AppError {
 
 /// The value of cookie `name` in this request, wherever among its Cookie headers it is (HTTP/2
 /// may send one header per cookie).
-pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -190,6 +189,21 @@ pub fn request_cookie(parts: &http::request::Parts, name: &str) -> Option<String
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
+}
+
+/// The language a request asks for: the cookie if set, else Accept-Language, else Turkish.
+pub fn lang_of(headers: &http::HeaderMap) -> crate::i18n::Lang {
+    let cookie = request_cookie(headers, crate::i18n::LANG_COOKIE);
+    let accept = headers
+        .get_all(http::header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    crate::i18n::Lang::negotiate(
+        cookie.as_deref(),
+        Some(accept.as_str()).filter(|a| !a.is_empty()),
+    )
 }
 
 /// Sets a cookie for a year: whole site, HttpOnly, SameSite=Lax, Secure when served over https.

@@ -1,7 +1,7 @@
 //! Refusals made before any page or server function runs (another origin, a malformed body):
 //! a small page in the caller's language, or the documented JSON error for API callers.
 
-use app::i18n::{LANG_COOKIE, Lang, Text};
+use app::i18n::Text;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -24,18 +24,7 @@ pub fn page(
     if wants_json {
         return (status, axum::Json(json)).into_response();
     }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .map(|(_, value)| value.to_owned());
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(cookie.as_deref(), accept);
+    let lang = app::ssr::lang_of(headers);
     let page = format!(
         "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

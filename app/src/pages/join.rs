@@ -153,7 +153,7 @@ mod ssr {
     /// The browser's device id from its cookie, or a new one (and the cookie that keeps it).
     pub fn device_id() -> String {
         let known = use_context::<http::request::Parts>()
-            .and_then(|parts| crate::ssr::request_cookie(&parts, DEVICE_COOKIE))
+            .and_then(|parts| crate::ssr::request_cookie(&parts.headers, DEVICE_COOKIE))
             .filter(|v| !v.is_empty() && v.len() <= 64);
         known.unwrap_or_else(|| {
             let id = attn::domain::new_device_id();
