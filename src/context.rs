@@ -124,11 +124,7 @@ impl Ctx {
 /// allowed it (`ATTN_REDIS_ALLOW_VOLATILE=true`, for tests and demos); either way the log says
 /// what is missing.
 async fn check_durability(redis: &RedisLiveStore, config: &Config) -> Result<()> {
-    let durability = redis.durability().await?.unwrap_or(Durability {
-        append_only: None,
-        fsync: None,
-        eviction: None,
-    });
+    let durability = redis.durability().await?.unwrap_or_default();
     if durability.keeps_acknowledged_writes() {
         tracing::info!(
             ?durability,

@@ -94,16 +94,14 @@ impl Sweeper {
         // Batch after batch, so sessions that fail (and leave the queue) never hide the ones
         // behind them; a session seen once in this step is not tried twice.
         let mut seen = std::collections::HashSet::new();
-        let mut todo = Vec::new();
         for _ in 0..BATCHES_PER_STEP {
             let batch = self.live.expired_sessions(now, BATCH).await?;
             let full = batch.len() == BATCH;
-            let before = todo.len();
-            todo.extend(batch.into_iter().filter(|id| seen.insert(*id)));
-            if todo.len() == before {
+            let fresh: Vec<Uuid> = batch.into_iter().filter(|id| seen.insert(*id)).collect();
+            if fresh.is_empty() {
                 break;
             }
-            for id in todo.drain(..) {
+            for id in fresh {
                 self.sweep_one(id, &mut outcome).await?;
             }
             if !full {

@@ -127,7 +127,7 @@ struct Scripts {
 }
 
 /// What a Redis keeps of acknowledged writes across a restart. `None`: not readable there.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Durability {
     /// `appendonly yes`: every write goes to the append-only file.
     pub append_only: Option<bool>,
@@ -624,17 +624,15 @@ impl LiveStore for RedisLiveStore {
                 .arg(serde_json::to_string(&aside)?)
                 .query_async(&mut conn)
                 .await?;
+            let _: i64 = cmd("ZREM")
+                .arg(self.retries_key())
+                .arg(&id)
+                .query_async(&mut conn)
+                .await?;
         } else {
             let _: () = cmd("ZADD")
                 .arg(self.retries_key())
                 .arg(ms(retry_at))
-                .arg(&id)
-                .query_async(&mut conn)
-                .await?;
-        }
-        if tries >= max_tries {
-            let _: i64 = cmd("ZREM")
-                .arg(self.retries_key())
                 .arg(&id)
                 .query_async(&mut conn)
                 .await?;
