@@ -368,40 +368,30 @@ impl Text {
     /// silently vanishing.
     pub fn fill(self, lang: Lang, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut out = String::new();
-        let mut rest = self.get(lang);
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            match after.find('}') {
-                Some(close) => {
-                    let name = &after[..close];
-                    match args.iter().find(|(n, _)| *n == name) {
-                        Some((_, value)) => out.push_str(&value.to_string()),
-                        None => out.push_str(&rest[open..open + close + 2]),
+        for piece in pieces(self.get(lang)) {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Value(name) => match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(&value.to_string()),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
                     }
-                    rest = &after[close + 1..];
-                }
-                None => {
-                    out.push_str(&rest[open..]);
-                    rest = "";
-                }
+                },
             }
         }
-        out.push_str(rest);
         out
     }
 
     /// The names of the values in this text, in the order the language writes them.
     pub fn placeholders(self, lang: Lang) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        let mut rest = self.get(lang);
-        while let Some(open) = rest.find('{') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else { break };
-            names.push(&after[..close]);
-            rest = &after[close + 1..];
-        }
-        names
+        pieces(self.get(lang))
+            .filter_map(|piece| match piece {
+                Piece::Value(name) => Some(name),
+                Piece::Text(_) => None,
+            })
+            .collect()
     }
 
     pub fn get(self, lang: Lang) -> &'static str {
@@ -766,6 +756,38 @@ impl Text {
             (NoSessionFound, Lang::En) => "No running session was found.",
         }
     }
+}
+
+/// A piece of a text: words as they stand, or the name of a value (`{name}`).
+enum Piece<'a> {
+    Text(&'a str),
+    Value(&'a str),
+}
+
+/// The pieces of `template`; a `{` that is never closed is text.
+fn pieces(mut template: &str) -> impl Iterator<Item = Piece<'_>> {
+    std::iter::from_fn(move || {
+        if template.is_empty() {
+            return None;
+        }
+        let piece = match template.find('{') {
+            Some(0) => match template[1..].find('}') {
+                Some(close) => {
+                    let name = &template[1..=close];
+                    template = &template[close + 2..];
+                    return Some(Piece::Value(name));
+                }
+                None => std::mem::take(&mut template),
+            },
+            Some(open) => {
+                let (text, rest) = template.split_at(open);
+                template = rest;
+                text
+            }
+            None => std::mem::take(&mut template),
+        };
+        Some(Piece::Text(piece))
+    })
 }
 
 #[cfg(test)]
