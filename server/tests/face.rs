@@ -10,32 +10,6 @@ attn::on_both_backends!(
     a_student_checks_in_with_a_selfie_in_a_plain_multipart_form,
 );
 
-async fn post_selfie(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    id: &str,
-    code: &str,
-    selfie: Vec<u8>,
-    file_name: &str,
-) -> String {
-    let form = reqwest::multipart::Form::new()
-        .text("session_id", id.to_owned())
-        .text("code", code.to_owned())
-        .part(
-            "selfie",
-            reqwest::multipart::Part::bytes(selfie).file_name(file_name.to_owned()),
-        );
-    let res = browser
-        .post(format!("{}/api/check_in_selfie", app.base))
-        .header(header::ACCEPT, "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND);
-    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
-}
-
 /// Starts a 10-minute session with the face check (level 3, rotating code) as `teacher`; its id.
 async fn start_face_session(app: &TestApp, teacher: &str) -> String {
     app.log_in(teacher, DEMO_PASSWORD, "/").await;

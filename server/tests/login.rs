@@ -88,16 +88,7 @@ async fn each_login_gets_a_new_session_id_and_logout_removes_it_server_side(app:
     // A copy of the cookie is useless once logged out.
     let stolen = id(&second);
     app.call("logout", &[]).await;
-    let other = app.new_browser();
-    let html = other
-        .get(format!("{}/", app.base))
-        .header(header::COOKIE, &stolen)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page_with_cookie("/", &stolen).await;
     assert_eq!(login_state(&html).as_deref(), Some("anonymous"), "{html}");
 }
 

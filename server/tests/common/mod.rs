@@ -475,3 +475,30 @@ pub fn cookie_pair(cookies: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no cookie {name} in {cookies}"))
         .to_owned()
 }
+
+/// Posts the selfie form as a browser without scripts does; where it sends the student.
+pub async fn post_selfie(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    id: &str,
+    code: &str,
+    selfie: Vec<u8>,
+    file_name: &str,
+) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", id.to_owned())
+        .text("code", code.to_owned())
+        .part(
+            "selfie",
+            reqwest::multipart::Part::bytes(selfie).file_name(file_name.to_owned()),
+        );
+    let res = browser
+        .post(format!("{}/api/check_in_selfie", app.base))
+        .header(header::ACCEPT, "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
