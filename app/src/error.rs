@@ -5,7 +5,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Locale, td_string};
 
 /// What went wrong, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,34 +74,34 @@ impl std::error::Error for AppError {}
 
 impl AppError {
     /// The message in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
+    pub fn message(&self, lang: Locale) -> String {
         let text = match self {
-            AppError::LoginRequired => Text::ErrLoginRequired,
-            AppError::Forbidden => Text::ErrForbidden,
-            AppError::SessionNotFound => Text::ErrSessionNotFound,
-            AppError::NotFound => Text::ErrNotFound,
+            AppError::LoginRequired => td_string!(lang, err_login_required),
+            AppError::Forbidden => td_string!(lang, err_forbidden),
+            AppError::SessionNotFound => td_string!(lang, err_session_not_found),
+            AppError::NotFound => td_string!(lang, err_not_found),
             AppError::Invalid { field } => match field.as_str() {
-                "school_number" => Text::ErrSchoolNumberEmpty,
-                "password" => Text::ErrPasswordEmpty,
-                "session_id" => Text::ErrBadSessionId,
-                "selfie" => Text::ErrSelfie,
-                _ => Text::ErrInvalid,
+                "school_number" => td_string!(lang, err_school_number_empty),
+                "password" => td_string!(lang, err_password_empty),
+                "session_id" => td_string!(lang, err_bad_session_id),
+                "selfie" => td_string!(lang, err_selfie),
+                _ => td_string!(lang, err_invalid),
             },
-            AppError::WrongCredentials => Text::ErrWrongCredentials,
+            AppError::WrongCredentials => td_string!(lang, err_wrong_credentials),
             AppError::RateLimited { retry_after_secs } => {
-                return Text::ErrRateLimited.fill(lang, &[("seconds", retry_after_secs)]);
+                return td_string!(lang, err_rate_limited, seconds = retry_after_secs);
             }
-            AppError::PortalUnavailable => Text::ErrPortalUnavailable,
-            AppError::PortalChanged => Text::ErrPortalChanged,
-            AppError::CodeExpired => Text::ErrCodeExpired,
-            AppError::SessionEnded => Text::ErrSessionEnded,
-            AppError::ActiveSession { .. } => Text::ErrActiveSession,
-            AppError::ReasonTooShort => Text::ErrReasonTooShort,
-            AppError::ControlCharacters { .. } => Text::ErrControlCharacters,
-            AppError::FaceUnavailable => Text::ErrFaceUnavailable,
-            AppError::Unavailable => Text::Unavailable,
+            AppError::PortalUnavailable => td_string!(lang, err_portal_unavailable),
+            AppError::PortalChanged => td_string!(lang, err_portal_changed),
+            AppError::CodeExpired => td_string!(lang, err_code_expired),
+            AppError::SessionEnded => td_string!(lang, err_session_ended),
+            AppError::ActiveSession { .. } => td_string!(lang, err_active_session),
+            AppError::ReasonTooShort => td_string!(lang, err_reason_too_short),
+            AppError::ControlCharacters { .. } => td_string!(lang, err_control_characters),
+            AppError::FaceUnavailable => td_string!(lang, err_face_unavailable),
+            AppError::Unavailable => td_string!(lang, unavailable),
         };
-        text.get(lang).to_owned()
+        text.to_owned()
     }
 
     /// A stable code, for addresses such as `/login?error=wrong_credentials`.
@@ -237,6 +237,36 @@ impl From<attn::Error> for AppError {
     }
 }
 
+/// A request refused before any page or server function runs, as its page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The body cannot be read (a multipart form without a boundary).
+    Invalid,
+    /// The body is larger than its route allows.
+    TooLarge,
+    /// The request came from another site.
+    ForeignOrigin,
+}
+
+impl Refusal {
+    /// The page's heading in `lang`.
+    pub fn title(self, lang: Locale) -> &'static str {
+        match self {
+            Refusal::Invalid => td_string!(lang, err_invalid),
+            Refusal::TooLarge => td_string!(lang, err_too_large),
+            Refusal::ForeignOrigin => td_string!(lang, foreign_origin_title),
+        }
+    }
+
+    /// What to do about it, if there is more to say.
+    pub fn hint(self, lang: Locale) -> Option<&'static str> {
+        match self {
+            Refusal::ForeignOrigin => Some(td_string!(lang, foreign_origin_hint)),
+            Refusal::Invalid | Refusal::TooLarge => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +290,11 @@ mod tests {
             retry_after_secs: 42,
         };
         assert_eq!(
-            limited.message(Lang::En),
+            limited.message(Locale::en),
             "Too many attempts. Try again in 42 seconds."
         );
         assert_eq!(
-            limited.message(Lang::Tr),
+            limited.message(Locale::tr),
             "Çok fazla deneme yapıldı. 42 saniye sonra yeniden deneyin."
         );
     }

@@ -192,15 +192,15 @@ pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The language a request asks for: the cookie if set, else Accept-Language, else Turkish.
-pub fn lang_of(headers: &http::HeaderMap) -> crate::i18n::Lang {
-    let cookie = request_cookie(headers, crate::i18n::LANG_COOKIE);
+pub fn lang_of(headers: &http::HeaderMap) -> crate::i18n::Locale {
+    let cookie = request_cookie(headers, crate::language::LANG_COOKIE);
     let accept = headers
         .get_all(http::header::ACCEPT_LANGUAGE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    crate::i18n::Lang::negotiate(
+    crate::i18n::Locale::negotiate(
         cookie.as_deref(),
         Some(accept.as_str()).filter(|a| !a.is_empty()),
     )

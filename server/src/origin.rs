@@ -85,8 +85,7 @@ pub async fn check(
         request.headers(),
         StatusCode::FORBIDDEN,
         "Forbidden",
-        app::i18n::Text::ForeignOriginTitle,
-        Some(app::i18n::Text::ForeignOriginHint),
+        app::error::Refusal::ForeignOrigin,
         "foreign-origin",
     )
 }

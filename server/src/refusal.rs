@@ -1,20 +1,19 @@
 //! Refusals made before any page or server function runs (another origin, a malformed body):
 //! a small page in the caller's language, or the documented JSON error for API callers.
 
-use app::i18n::Text;
+use app::error::Refusal;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 /// The refusal: `json` (a JSON string, as in the README's API table) for callers that ask for
-/// JSON, else a page with `title` and `hint`, its heading marked `testid`.
+/// JSON, else a page saying `refusal` in the caller's language, its heading marked `testid`.
 pub fn page(
     headers: &HeaderMap,
     status: StatusCode,
     json: &'static str,
-    title: Text,
-    hint: Option<Text>,
+    refusal: Refusal,
     testid: &'static str,
 ) -> Response {
     let wants_json = headers
@@ -32,9 +31,9 @@ pub fn page(
          <h1 data-testid=\"{testid}\">{title}</h1><p>{hint}</p><p><a href=\"/\">{home}</a></p>\
          </section></main></body></html>",
         code = lang.code(),
-        title = title.get(lang),
-        hint = hint.map(|h| h.get(lang)).unwrap_or_default(),
-        home = Text::AppName.get(lang),
+        title = refusal.title(lang),
+        hint = refusal.hint(lang).unwrap_or_default(),
+        home = "ATTN",
     );
     (status, Html(page)).into_response()
 }
@@ -60,8 +59,7 @@ pub async fn multipart_boundary(request: Request, next: Next) -> Response {
         request.headers(),
         StatusCode::BAD_REQUEST,
         "Invalid",
-        Text::ErrInvalid,
-        None,
+        Refusal::Invalid,
         "bad-request",
     )
 }
@@ -91,8 +89,7 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
             request.headers(),
             StatusCode::PAYLOAD_TOO_LARGE,
             "TooLarge",
-            Text::ErrTooLarge,
-            None,
+            Refusal::TooLarge,
             "too-large",
         );
     }

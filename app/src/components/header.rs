@@ -8,8 +8,7 @@ use leptos::server_fn::ServerFn;
 use crate::components::paths::{encode_component, here};
 use crate::components::user::use_user;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::use_lang;
 
 /// The header.
 #[component]
@@ -23,7 +22,7 @@ pub fn Header() -> impl IntoView {
     };
     view! {
         <header class="top">
-            <a class="brand" href="/">{t(Text::AppName)}</a>
+            <a class="brand" href="/">{t!(app_name)}</a>
             <nav class="who">
                 <Suspense fallback=|| ()>
                     {move || {
@@ -32,20 +31,20 @@ pub fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(u)) => view! {
                                 {(u.role == Role::Teacher).then(|| view! {
-                                    <a class="button" href="/teach">{t(Text::Dashboard)}</a>
-                                    <a class="button" href="/history">{t(Text::History)}</a>
+                                    <a class="button" href="/teach">{t!(dashboard)}</a>
+                                    <a class="button" href="/history">{t!(history)}</a>
                                 })}
-                                {(u.role == Role::Student).then(|| view! { <a class="button" href="/me">{t(Text::MyAttendance)}</a> })}
-                                {u.is_admin.then(|| view! { <a class="button" href="/admin">{t(Text::Review)}</a> })}
+                                {(u.role == Role::Student).then(|| view! { <a class="button" href="/me">{t!(my_attendance)}</a> })}
+                                {u.is_admin.then(|| view! { <a class="button" href="/admin">{t!(review)}</a> })}
                                 <span class="user" data-testid="user">
                                     <strong>{u.full_name.clone()}</strong>
-                                    " · " {t(u.role_text())}
+                                    " · " {u.role_text()}
                                 </span>
                                 <form method="post" action=Logout::url()>
-                                    <button type="submit">{t(Text::LogOut)}</button>
+                                    <button type="submit">{t!(log_out)}</button>
                                 </form>
                             }.into_any(),
-                            _ => view! { <a class="button" href=login_href>{t(Text::LogIn)}</a> }.into_any(),
+                            _ => view! { <a class="button" href=login_href>{t!(log_in)}</a> }.into_any(),
                         }
                     })}}
                 </Suspense>
@@ -53,7 +52,7 @@ pub fn Header() -> impl IntoView {
                 <form class="lang-switch" method="post" action=SetLanguage::url()>
                     <input type="hidden" name="lang" value=lang.other().code()/>
                     <input type="hidden" name="return_to" value=return_to/>
-                    <button type="submit" lang=lang.other().code()>{t(Text::SwitchLanguage)}</button>
+                    <button type="submit" lang=lang.other().code()>{t!(switch_language)}</button>
                 </form>
             </nav>
         </header>
@@ -73,8 +72,8 @@ pub async fn logout() -> Result<(), AppError> {
 /// site). Works as a plain form post, before any script has loaded. Anyone may call it.
 #[server(endpoint = "set_language")]
 pub async fn set_language(lang: String, return_to: String) -> Result<(), AppError> {
-    let lang = crate::i18n::Lang::from_code(&lang).unwrap_or_default();
-    crate::ssr::set_cookie(crate::i18n::LANG_COOKIE, lang.code());
+    let lang = crate::i18n::Locale::from_code(&lang).unwrap_or_default();
+    crate::ssr::set_cookie(crate::language::LANG_COOKIE, lang.code());
     leptos_axum::redirect(&crate::components::paths::local_path(&return_to));
     Ok(())
 }

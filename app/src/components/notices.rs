@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::use_lang;
 
 /// An error, as every page shows it.
 pub fn failure(e: AppError) -> AnyView {
@@ -31,15 +30,15 @@ pub fn outcome_from_query() -> impl IntoView {
     let query = use_query_map();
     move || {
         let done = query.read().get("done").and_then(|d| match d.as_str() {
-            "saved" => Some(Text::Saved),
-            "deleted" => Some(Text::SessionDeletedNotice),
-            "restored" => Some(Text::RestoredNotice),
-            "retried" => Some(Text::RetriedNotice),
+            "saved" => Some(t!(saved)),
+            "deleted" => Some(t!(session_deleted_notice)),
+            "restored" => Some(t!(restored_notice)),
+            "retried" => Some(t!(retried_notice)),
             _ => None,
         });
         view! {
             {error().map(failure)}
-            {done.map(|d| view! { <p class="notice" role="status" data-testid="notice">{t(d)}</p> })}
+            {done.map(|d| view! { <p class="notice" role="status" data-testid="notice">{d}</p> })}
         }
     }
 }

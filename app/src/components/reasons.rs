@@ -2,29 +2,26 @@
 
 use attn_types::FailReason;
 
-use crate::i18n::Text;
-use crate::{t, tf};
-
 /// The reason's text in the page's language.
 pub fn reason_text(reason: FailReason) -> &'static str {
-    t(match reason {
-        FailReason::WifiFailed => Text::ReasonWifi,
-        FailReason::DeviceAlreadyUsed => Text::ReasonDevice,
-        FailReason::FaceCheckUnavailable => Text::ReasonFace,
-        FailReason::FaceMismatch => Text::ReasonFaceMismatch,
-        FailReason::NoFaceFound => Text::ReasonNoFace,
-        FailReason::MoreThanOneFace => Text::ReasonManyFaces,
-        FailReason::ReferenceImageNotFound => Text::ReasonNoReference,
-        FailReason::FaceVerificationRequiredButImageMissing => Text::ReasonSelfieMissing,
-        FailReason::FaceCheckPending => Text::ReasonFacePending,
-        FailReason::FaceCheckTimeout => Text::ReasonFaceTimeout,
-    })
+    match reason {
+        FailReason::WifiFailed => t!(reason_wifi),
+        FailReason::DeviceAlreadyUsed => t!(reason_device),
+        FailReason::FaceCheckUnavailable => t!(reason_face),
+        FailReason::FaceMismatch => t!(reason_face_mismatch),
+        FailReason::NoFaceFound => t!(reason_no_face),
+        FailReason::MoreThanOneFace => t!(reason_many_faces),
+        FailReason::ReferenceImageNotFound => t!(reason_no_reference),
+        FailReason::FaceVerificationRequiredButImageMissing => t!(reason_selfie_missing),
+        FailReason::FaceCheckPending => t!(reason_face_pending),
+        FailReason::FaceCheckTimeout => t!(reason_face_timeout),
+    }
 }
 
 /// "Failed: <reason>", or "Failed: " when no reason was recorded.
 pub fn failed_text(reason: Option<FailReason>) -> String {
-    tf(
-        Text::FailedBecause,
-        &[("reason", &reason.map(reason_text).unwrap_or_default())],
+    t!(
+        failed_because,
+        reason = reason.map(reason_text).unwrap_or_default()
     )
 }

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::i18n::Text;
 
 /// The logged-in person, as the header shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +22,11 @@ pub struct LoggedInUser {
 
 impl LoggedInUser {
     /// The role's name, admins first.
-    pub fn role_text(&self) -> Text {
+    pub fn role_text(&self) -> &'static str {
         match (self.is_admin, self.role) {
-            (true, _) => Text::RoleAdmin,
-            (false, Role::Teacher | Role::Admin) => Text::RoleTeacher,
-            (false, Role::Student) => Text::RoleStudent,
+            (true, _) => t!(role_admin),
+            (false, Role::Teacher | Role::Admin) => t!(role_teacher),
+            (false, Role::Student) => t!(role_student),
         }
     }
 }

@@ -10,8 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::notices::{failure, outcome_from_query};
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, tf};
 
 /// A deleted session on the admin's page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,15 +272,15 @@ pub fn AdminPage() -> impl IntoView {
     );
     let stuck = Resource::new(|| (), |_| stuck_sessions());
     view! {
-        <Title text=t(Text::Review)/>
+        <Title text=t!(review)/>
         <section class="card">
-            <h1>{t(Text::Review)}</h1>
+            <h1>{t!(review)}</h1>
             {outcome_from_query()}
             <form class="filters" method="get" action="/admin">
-                <label>{t(Text::Teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
-                <label>{t(Text::FromDate)} <input name="from" type="date" value=from/></label>
-                <label>{t(Text::ToDate)} <input name="to" type="date" value=to/></label>
-                <button type="submit">{t(Text::Filter)}</button>
+                <label>{t!(teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
+                <label>{t!(from_date)} <input name="from" type="date" value=from/></label>
+                <label>{t!(to_date)} <input name="to" type="date" value=to/></label>
+                <button type="submit">{t!(filter)}</button>
             </form>
         </section>
         <Suspense fallback=|| ()>
@@ -294,7 +292,7 @@ pub fn AdminPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <ReviewView d/> }.into_any(),
@@ -310,17 +308,17 @@ pub fn AdminPage() -> impl IntoView {
 fn StuckView(rows: Vec<StuckRow>) -> impl IntoView {
     view! {
         <section class="card danger">
-            <h2>{t(Text::StuckSessions)}</h2>
-            <p class="muted">{t(Text::StuckHint)}</p>
+            <h2>{t!(stuck_sessions)}</h2>
+            <p class="muted">{t!(stuck_hint)}</p>
             <ul class="deleted" data-testid="stuck-sessions">
                 {rows.into_iter().map(|s| { let key = s.id.clone(); view! {
                     <li data-id=key>
                         <p><strong>{s.lesson_name}</strong> " · " {s.ended} " · " {s.teacher_name}</p>
-                        <p class="muted">{tf(Text::StuckTally, &[("records", &s.records), ("tries", &s.tries)])}</p>
+                        <p class="muted">{t!(stuck_tally, records = &s.records, tries = &s.tries)}</p>
                         <p><code>{s.error}</code></p>
                         <form method="post" action=RetryStuckSession::url()>
                             <input type="hidden" name="session_id" value=s.id/>
-                            <button type="submit">{t(Text::RetryNow)}</button>
+                            <button type="submit">{t!(retry_now)}</button>
                         </form>
                     </li>
                 }}).collect_view()}
@@ -333,52 +331,52 @@ fn StuckView(rows: Vec<StuckRow>) -> impl IntoView {
 fn ReviewView(d: ReviewData) -> impl IntoView {
     view! {
         <section class="card">
-            <h2>{t(Text::DeletedSessions)}</h2>
-            {d.sessions.is_empty().then(|| view! { <p class="muted">{t(Text::NothingDeleted)}</p> })}
+            <h2>{t!(deleted_sessions)}</h2>
+            {d.sessions.is_empty().then(|| view! { <p class="muted">{t!(nothing_deleted)}</p> })}
             <ul class="deleted" data-testid="deleted-sessions">
                 {d.sessions.into_iter().map(|s| { let key = s.id.clone(); view! {
                     <li data-id=key>
                         <p><strong>{s.lesson_name}</strong> " · " {s.date} " · " {s.teacher_name}</p>
-                        <p class="muted">{tf(Text::DeletedByAt, &[("who", &s.deleted_by), ("when", &s.deleted_at)])}</p>
-                        <p>{t(Text::Reason)} ": " <q>{s.reason}</q></p>
+                        <p class="muted">{t!(deleted_by_at, who = &s.deleted_by, when = &s.deleted_at)}</p>
+                        <p>{t!(reason)} ": " <q>{s.reason}</q></p>
                         <form method="post" action=RestoreSession::url()>
                             <input type="hidden" name="session_id" value=s.id/>
-                            <button type="submit">{t(Text::Restore)}</button>
+                            <button type="submit">{t!(restore)}</button>
                         </form>
                     </li>
                 }}).collect_view()}
             </ul>
         </section>
         <section class="card">
-            <h2>{t(Text::DeletedRecords)}</h2>
-            {d.records.is_empty().then(|| view! { <p class="muted">{t(Text::NothingDeleted)}</p> })}
+            <h2>{t!(deleted_records)}</h2>
+            {d.records.is_empty().then(|| view! { <p class="muted">{t!(nothing_deleted)}</p> })}
             <ul class="deleted" data-testid="deleted-records">
                 {d.records.into_iter().map(|r| { let (key, shown) = (r.number.clone(), r.number.clone()); view! {
                     <li data-number=key>
                         <p><strong>{r.name}</strong> " " <span class="muted">{shown}</span></p>
                         <p>{r.lesson_name} " · " {r.date} " · " {r.teacher_name}</p>
-                        <p class="muted">{tf(Text::DeletedByAt, &[("who", &r.deleted_by), ("when", &r.deleted_at)])}</p>
-                        <p>{t(Text::Reason)} ": " <q>{r.reason}</q></p>
+                        <p class="muted">{t!(deleted_by_at, who = &r.deleted_by, when = &r.deleted_at)}</p>
+                        <p>{t!(reason)} ": " <q>{r.reason}</q></p>
                         <form method="post" action=RestoreRecord::url()>
                             <input type="hidden" name="session_id" value=r.session_id/>
                             <input type="hidden" name="student" value=r.number/>
-                            <button type="submit">{t(Text::Restore)}</button>
+                            <button type="submit">{t!(restore)}</button>
                         </form>
                     </li>
                 }}).collect_view()}
             </ul>
         </section>
         <section class="card">
-            <h2>{t(Text::RecentChanges)}</h2>
+            <h2>{t!(recent_changes)}</h2>
             <ul class="events" data-testid="events">
                 {d.events.into_iter().map(|e| {
-                    let action = t(match e.action {
-                        AuditAction::SessionDeleted => Text::ActSessionDeleted,
-                        AuditAction::RecordDeleted => Text::ActRecordDeleted,
-                        AuditAction::RecordAdded => Text::ActRecordAdded,
-                        AuditAction::SessionRestored => Text::ActSessionRestored,
-                        AuditAction::RecordRestored => Text::ActRecordRestored,
-                    });
+                    let action = match e.action {
+                        AuditAction::SessionDeleted => t!(act_session_deleted),
+                        AuditAction::RecordDeleted => t!(act_record_deleted),
+                        AuditAction::RecordAdded => t!(act_record_added),
+                        AuditAction::SessionRestored => t!(act_session_restored),
+                        AuditAction::RecordRestored => t!(act_record_restored),
+                    };
                     view! {
                         <li data-action=e.action.as_str()>
                             <span class="muted">{e.at}</span> " " <strong>{e.actor}</strong> " " {action}

@@ -8,8 +8,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::use_lang;
 
 /// A running session found by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,19 +52,19 @@ pub fn FindPage() -> impl IntoView {
         move || query.read().get("lesson").is_some() || query.read().get("teacher").is_some();
     let found = Resource::new(move || (lesson(), teacher()), |(l, t)| find_sessions(l, t));
     view! {
-        <Title text=t(Text::FindSession)/>
+        <Title text=t!(find_session)/>
         <section class="card narrow">
-            <h1>{t(Text::FindSession)}</h1>
-            <p class="muted">{t(Text::FindHint)}</p>
+            <h1>{t!(find_session)}</h1>
+            <p class="muted">{t!(find_hint)}</p>
             <form class="stack" method="get" action="/find">
-                <label>{t(Text::LessonName)} <input name="lesson" value=lesson maxlength="100"/></label>
-                <label>{t(Text::Teacher)} <input name="teacher" value=teacher maxlength="100"/></label>
-                <button class="primary" type="submit">{t(Text::Search)}</button>
+                <label>{t!(lesson_name)} <input name="lesson" value=lesson maxlength="100"/></label>
+                <label>{t!(teacher)} <input name="teacher" value=teacher maxlength="100"/></label>
+                <button class="primary" type="submit">{t!(search)}</button>
             </form>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match found.await {
-                        Ok(list) if list.is_empty() => searched().then(|| view! { <p class="muted" data-testid="none">{t(Text::NoSessionFound)}</p> }).into_any(),
+                        Ok(list) if list.is_empty() => searched().then(|| view! { <p class="muted" data-testid="none">{t!(no_session_found)}</p> }).into_any(),
                         Ok(list) => view! {
                             <ul class="lessons" data-testid="found">
                                 {list.into_iter().map(|s| view! {

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::notices::{failure, outcome_from_query};
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, tf};
 
 /// A past session in the teacher's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,14 +75,14 @@ pub fn HistoryPage() -> impl IntoView {
     };
     let list = Resource::new(page, past_sessions);
     view! {
-        <Title text=t(Text::History)/>
+        <Title text=t!(history)/>
         <section class="card">
-            <h1>{t(Text::History)}</h1>
+            <h1>{t!(history)}</h1>
             {outcome_from_query()}
-            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(p) if p.items.is_empty() && p.page == 1 => view! { <p class="muted">{t(Text::NoPastSessions)}</p> }.into_any(),
+                        Ok(p) if p.items.is_empty() && p.page == 1 => view! { <p class="muted">{t!(no_past_sessions)}</p> }.into_any(),
                         Ok(p) => view! { <PastList p/> }.into_any(),
                         Err(e) => failure(e),
                     }
@@ -101,10 +99,10 @@ fn PastList(p: PastSessionsPage) -> impl IntoView {
             <table class="list" data-testid="past-sessions">
                 <thead>
                     <tr>
-                        <th>{t(Text::Date)}</th>
-                        <th>{t(Text::LessonName)}</th>
-                        <th class="num">{t(Text::Attended)}</th>
-                        <th class="num">{t(Text::Failed)}</th>
+                        <th>{t!(date)}</th>
+                        <th>{t!(lesson_name)}</th>
+                        <th class="num">{t!(attended)}</th>
+                        <th class="num">{t!(failed)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -120,9 +118,9 @@ fn PastList(p: PastSessionsPage) -> impl IntoView {
             </table>
         </div>
         <nav class="pager">
-            {(p.page > 1).then(|| view! { <a href=format!("/history?page={}", p.page - 1)>{t(Text::Newer)}</a> })}
-            <span class="muted">{tf(Text::PageOf, &[("page", &p.page), ("pages", &p.pages)])}</span>
-            {(p.page < p.pages).then(|| view! { <a href=format!("/history?page={}", p.page + 1)>{t(Text::Older)}</a> })}
+            {(p.page > 1).then(|| view! { <a href=format!("/history?page={}", p.page - 1)>{t!(newer)}</a> })}
+            <span class="muted">{t!(page_of, page = &p.page, pages = &p.pages)}</span>
+            {(p.page < p.pages).then(|| view! { <a href=format!("/history?page={}", p.page + 1)>{t!(older)}</a> })}
         </nav>
     }
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::user::{LoggedInUser, use_user};
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::use_lang;
 
 /// A lesson of today's timetable, in the configured zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,23 +51,23 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text=""/>
         <section class="card hero">
-            <h1>{t(Text::AppName)}</h1>
-            <p class="tagline">{t(Text::Tagline)}</p>
-            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            <h1>{t!(app_name)}</h1>
+            <p class="tagline">{t!(tagline)}</p>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => view! { <LoggedIn user/> }.into_any(),
                         Ok(None) => view! {
-                            <p class="login-state" data-state="anonymous">{t(Text::NotLoggedIn)}</p>
-                            <p><a class="button primary" href="/login">{t(Text::LogIn)}</a></p>
+                            <p class="login-state" data-state="anonymous">{t!(not_logged_in)}</p>
+                            <p><a class="button primary" href="/login">{t!(log_in)}</a></p>
                         }.into_any(),
                         Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
                     }
                 })}
             </Suspense>
             <ul class="how">
-                <li>{t(Text::HowTeachers)}</li>
-                <li>{t(Text::HowStudents)}</li>
+                <li>{t!(how_teachers)}</li>
+                <li>{t!(how_students)}</li>
             </ul>
         </section>
     }
@@ -79,13 +78,13 @@ fn LoggedIn(user: LoggedInUser) -> impl IntoView {
     let is_teacher = user.role == Role::Teacher;
     view! {
         <p class="login-state" data-state="logged-in">
-            {t(Text::LoggedInAs)} " " <strong>{user.full_name.clone()}</strong>
-            " (" {user.school_number.clone()} ", " {t(user.role_text())} ")"
+            {t!(logged_in_as)} " " <strong>{user.full_name.clone()}</strong>
+            " (" {user.school_number.clone()} ", " {user.role_text()} ")"
         </p>
         {if is_teacher {
             view! { <TodaysLessons/> }.into_any()
         } else {
-            view! { <p><a class="button" href="/find">{t(Text::FindSession)}</a></p> }.into_any()
+            view! { <p><a class="button" href="/find">{t!(find_session)}</a></p> }.into_any()
         }}
     }
 }
@@ -94,18 +93,18 @@ fn LoggedIn(user: LoggedInUser) -> impl IntoView {
 fn TodaysLessons() -> impl IntoView {
     let lessons = Resource::new(|| (), |_| todays_lessons());
     view! {
-        <h2>{t(Text::TodaysLessons)}</h2>
-        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+        <h2>{t!(todays_lessons)}</h2>
+        <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match lessons.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">{t(Text::NoLessonsToday)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{t!(no_lessons_today)}</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="lessons">
                             {list.into_iter().map(|l| view! {
                                 <li class:suggested=l.suggested>
                                     <span class="time">{l.starts} "–" {l.ends}</span>
                                     " " <span class="title">{l.title}</span>
-                                    {l.suggested.then(|| view! { " " <span class="badge">{t(Text::SuggestedNow)}</span> })}
+                                    {l.suggested.then(|| view! { " " <span class="badge">{t!(suggested_now)}</span> })}
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::paths::encode_component;
 use crate::components::reasons::reason_text;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, tf, use_lang};
+use crate::use_lang;
 
 /// A live session as its join link shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,10 +224,10 @@ pub fn JoinPage() -> impl IntoView {
     };
     let info = Resource::new(id, join_info);
     view! {
-        <Title text=t(Text::Attendance)/>
+        <Title text=t!(attendance)/>
         <section class="card narrow">
-            <h1>{t(Text::Attendance)}</h1>
-            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            <h1>{t!(attendance)}</h1>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
                         Ok(s) => {
@@ -238,24 +237,24 @@ pub fn JoinPage() -> impl IntoView {
                                 && !outcome.as_ref().is_some_and(|m| m.attended || m.removed);
                             view! {
                                 <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
-                                <p>{t(Text::Teacher)} ": " <strong>{s.teacher_name}</strong></p>
+                                <p>{t!(teacher)} ": " <strong>{s.teacher_name}</strong></p>
                                 {if open {
-                                    view! { <p>{tf(Text::TimeLeftMinutes, &[("minutes", &s.seconds_left.div_euclid(60).max(1))])}</p> }.into_any()
+                                    view! { <p>{t!(time_left_minutes, minutes = &s.seconds_left.div_euclid(60).max(1))}</p> }.into_any()
                                 } else {
-                                    view! { <p class="error">{t(Text::SessionEnded)}</p> }.into_any()
+                                    view! { <p class="error">{t!(session_ended)}</p> }.into_any()
                                 }}
                                 {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome" data-outcome="refused">{e.message(use_lang())}</p> })}
                                 {outcome.map(|m| view! { <Outcome m/> })}
-                                {(!s.is_student).then(|| view! { <p class="muted">{t(Text::StudentsOnly)}</p> })}
+                                {(!s.is_student).then(|| view! { <p class="muted">{t!(students_only)}</p> })}
                                 {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
                                 {(can_join && !s.selfie).then(|| view! {
                                     <form class="stack" method="post" action=CheckIn::url()>
                                         <input type="hidden" name="session_id" value=id()/>
                                         <label>
-                                            {t(Text::Code)}
+                                            {t!(code)}
                                             <input name="code" value=code() inputmode="numeric" autocomplete="off" maxlength="6" required/>
                                         </label>
-                                        <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+                                        <button class="primary big" type="submit">{t!(join_button)}</button>
                                     </form>
                                 })}
                             }.into_any()
@@ -285,16 +284,16 @@ fn SelfieForm(id: String, code: String) -> impl IntoView {
         <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data">
             <input type="hidden" name="session_id" value=id/>
             <label>
-                {t(Text::Code)}
+                {t!(code)}
                 <input name="code" value=code inputmode="numeric" autocomplete="off" maxlength="6" required/>
             </label>
             <label>
-                {t(Text::Selfie)}
+                {t!(selfie)}
                 <input name="selfie" type="file" accept="image/*" capture="user" required data-preview="selfie-preview"/>
             </label>
-            <img id="selfie-preview" class="selfie-preview" alt=t(Text::Selfie) hidden/>
-            <p class="muted small">{t(Text::SelfieHint)}</p>
-            <button class="primary big" type="submit">{t(Text::JoinButton)}</button>
+            <img id="selfie-preview" class="selfie-preview" alt=t!(selfie) hidden/>
+            <p class="muted small">{t!(selfie_hint)}</p>
+            <button class="primary big" type="submit">{t!(join_button)}</button>
             <script src="/selfie-preview.js" defer></script>
         </form>
     }
@@ -304,25 +303,25 @@ fn SelfieForm(id: String, code: String) -> impl IntoView {
 #[component]
 fn Outcome(m: MyCheckIn) -> impl IntoView {
     if m.removed {
-        return view! { <p class="error" data-testid="outcome" data-outcome="removed">{t(Text::YouWereRemoved)}</p> }
+        return view! { <p class="error" data-testid="outcome" data-outcome="removed">{t!(you_were_removed)}</p> }
             .into_any();
     }
     if m.attended {
-        return view! { <p class="success" data-testid="outcome" data-outcome="attended">{t(Text::YouAttended)}</p> }
+        return view! { <p class="success" data-testid="outcome" data-outcome="attended">{t!(you_attended)}</p> }
             .into_any();
     }
     if m.reason.is_some_and(FailReason::is_pending) {
         // Without the script the page asks again by itself until the outcome is there.
         return view! {
             <leptos_meta::Meta http_equiv="refresh" content="2"/>
-            <p class="notice" data-testid="outcome" data-outcome="pending">{t(Text::CheckingFace)}</p>
+            <p class="notice" data-testid="outcome" data-outcome="pending">{t!(checking_face)}</p>
         }
         .into_any();
     }
     let reason = m.reason.map(reason_text).unwrap_or_default();
     view! {
-        <p class="error" data-testid="outcome" data-outcome="failed">{tf(Text::YouFailed, &[("reason", &reason)])}</p>
-        <p class="muted">{t(Text::RetryHint)}</p>
+        <p class="error" data-testid="outcome" data-outcome="failed">{t!(you_failed, reason = &reason)}</p>
+        <p class="muted">{t!(retry_hint)}</p>
     }
     .into_any()
 }

@@ -13,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use crate::components::notices::{error_from_query, failure};
 use crate::components::reasons::failed_text;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, tf};
 
 /// One student on the live page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,9 +197,9 @@ pub fn LivePage() -> impl IntoView {
     });
     let state = Resource::new(move || (id(), tick.get()), |(id, _)| live_state(id));
     view! {
-        <Title text=t(Text::Attendance)/>
+        <Title text=t!(attendance)/>
         {move || error().map(failure)}
-        <Transition fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+        <Transition fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match state.await {
                     Ok(s) => view! { <Board s/> }.into_any(),
@@ -247,26 +245,26 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                 {open.then(|| view! {
                     <div class="qr-panel">
                         <div class="qr" inner_html=s.qr_svg.clone()></div>
-                        <p class="muted">{t(Text::ScanToJoin)}</p>
+                        <p class="muted">{t!(scan_to_join)}</p>
                         <p class="join-url"><a href=s.join_url.clone() data-testid="join-url">{s.join_url.clone()}</a></p>
-                        <p class="code">{t(Text::Code)} ": " <strong data-testid="code">{s.code.clone()}</strong></p>
+                        <p class="code">{t!(code)} ": " <strong data-testid="code">{s.code.clone()}</strong></p>
                     </div>
                 })}
                 <div class="status">
                     <p class="countdown" data-testid="countdown">
-                        {if open { tf(Text::TimeLeftClock, &[("time", &format!("{minutes:02}:{seconds:02}"))]) } else { t(Text::SessionEnded).to_string() }}
+                        {if open { t!(time_left_clock, time = &format!("{minutes:02}:{seconds:02}")) } else { t!(session_ended).to_string() }}
                     </p>
                     <p class="counts">
-                        <span class="ok" data-testid="attended-count" data-count=s.attended>{tf(Text::AttendedCount, &[("count", &s.attended)])}</span>
+                        <span class="ok" data-testid="attended-count" data-count=s.attended>{t!(attended_count, count = &s.attended)}</span>
                         " · "
-                        <span class="bad" data-testid="failed-count" data-count=s.failed>{tf(Text::FailedCount, &[("count", &s.failed)])}</span>
+                        <span class="bad" data-testid="failed-count" data-count=s.failed>{t!(failed_count, count = &s.failed)}</span>
                     </p>
                     {open.then(|| {
                         let id = id.clone();
                         view! {
                             <form method="post" action=FinishSession::url()>
                                 <input type="hidden" name="session_id" value=id/>
-                                <button type="submit">{t(Text::Finish)}</button>
+                                <button type="submit">{t!(finish)}</button>
                             </form>
                         }
                     })}
@@ -274,16 +272,16 @@ fn Board(s: LiveBoardView) -> impl IntoView {
             </div>
         </section>
         <section class="card">
-            <h2>{t(Text::Students)}</h2>
-            {s.records.is_empty().then(|| view! { <p class="muted" data-testid="no-students">{t(Text::NoStudentsYet)}</p> })}
+            <h2>{t!(students)}</h2>
+            {s.records.is_empty().then(|| view! { <p class="muted" data-testid="no-students">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
                 {s.records.into_iter().map(|r| view! { <StudentRow r id=id.clone() open/> }).collect_view()}
             </ul>
             {open.then(|| view! {
                 <form class="inline" method="post" action=AddStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
-                    <input name="school_number" required maxlength="32" aria-label=t(Text::SchoolNumber) placeholder=t(Text::SchoolNumber)/>
-                    <button type="submit">{t(Text::AddStudent)}</button>
+                    <input name="school_number" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
+                    <button type="submit">{t!(add_student)}</button>
                 </form>
             })}
         </section>
@@ -324,11 +322,11 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
         <li class=format!("student {}", standing.class()) data-number=r.number.clone()>
             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
             <span class="when muted">{r.time.clone()}</span>
-            {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{tf(Text::Distance, &[("distance", &d)])}</span> })}
+            {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{t!(distance, distance = &d)}</span> })}
             <span class="state">
                 {match standing {
-                    Standing::Removed => tf(Text::RemovedBecause, &[("reason", &r.removed.clone().unwrap_or_default())]),
-                    Standing::Attended => t(Text::Attended).to_string(),
+                    Standing::Removed => t!(removed_because, reason = &r.removed.clone().unwrap_or_default()),
+                    Standing::Attended => t!(attended).to_string(),
                     Standing::Failed => failed_text(r.reason),
                 }}
             </span>
@@ -336,15 +334,15 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
                 <form class="inline" method="post" action=AcceptStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>
-                    <button type="submit">{t(Text::Accept)}</button>
+                    <button type="submit">{t!(accept)}</button>
                 </form>
             })}
             {(open && standing != Standing::Removed).then(|| view! {
                 <form class="inline" method="post" action=RemoveStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>
-                    <input name="reason" required minlength="5" maxlength="500" aria-label=t(Text::Reason) placeholder=t(Text::Reason)/>
-                    <button type="submit">{t(Text::Remove)}</button>
+                    <input name="reason" required minlength="5" maxlength="500" aria-label=t!(reason) placeholder=t!(reason)/>
+                    <button type="submit">{t!(remove)}</button>
                 </form>
             })}
         </li>

@@ -10,8 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::paths::local_path;
 use crate::components::user::use_user;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, use_lang};
+use crate::use_lang;
 
 /// Logs in with a school number (or portal username) and password, then goes to `next` (a path
 /// on this site). A plain form post: on failure it goes back to the login page with the reason.
@@ -70,14 +69,14 @@ pub fn LoginPage() -> impl IntoView {
     };
     let user = use_user();
     view! {
-        <Title text=t(Text::LogIn)/>
+        <Title text=t!(log_in)/>
         <section class="card narrow">
-            <h1>{t(Text::LogIn)}</h1>
+            <h1>{t!(log_in)}</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     user.await.ok().flatten().map(|u| view! {
                         <p class="login-state" data-state="logged-in">
-                            {t(Text::LoggedInAs)} " " <strong>{u.full_name}</strong>
+                            {t!(logged_in_as)} " " <strong>{u.full_name}</strong>
                         </p>
                     })
                 })}
@@ -85,17 +84,17 @@ pub fn LoginPage() -> impl IntoView {
             {move || error().map(|e| view! { <p class="error" role="alert" data-testid="login-error">{e.message(use_lang())}</p> })}
             <form class="stack" method="post" action=Login::url()>
                 <label>
-                    {t(Text::SchoolNumber)}
+                    {t!(school_number)}
                     <input name="school_number" autocomplete="username" required autocapitalize="none" spellcheck="false"/>
                 </label>
                 <label>
-                    {t(Text::Password)}
+                    {t!(password)}
                     <input name="password" type="password" autocomplete="current-password" required/>
                 </label>
                 <input type="hidden" name="next" value=next/>
-                <button class="primary" type="submit">{t(Text::LogIn)}</button>
+                <button class="primary" type="submit">{t!(log_in)}</button>
             </form>
-            <p class="muted small">{t(Text::LoginHint)}</p>
+            <p class="muted small">{t!(login_hint)}</p>
         </section>
     }
 }

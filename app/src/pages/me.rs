@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::components::notices::failure;
 use crate::components::reasons::failed_text;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::{t, tf};
 
 /// One session in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,13 +73,13 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
 pub fn MyAttendancePage() -> impl IntoView {
     let lessons = Resource::new(|| (), |_| my_attendance());
     view! {
-        <Title text=t(Text::MyAttendance)/>
+        <Title text=t!(my_attendance)/>
         <section class="card">
-            <h1>{t(Text::MyAttendance)}</h1>
-            <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+            <h1>{t!(my_attendance)}</h1>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match lessons.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t(Text::NoAttendanceYet)}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t!(no_attendance_yet)}</p> }.into_any(),
                         Ok(list) => list.into_iter().map(|l| view! { <LessonRateView l/> }).collect_view().into_any(),
                         Err(e) => failure(e),
                     }
@@ -99,16 +97,16 @@ fn LessonRateView(l: LessonRate) -> impl IntoView {
             <p class="muted">{l.teacher_name.clone()}</p>
             <p>
                 <strong class="rate" data-testid="rate">{format!("%{}", l.rate)}</strong>
-                " " {t(Text::Rate)} " · "
-                {tf(Text::LessonTally, &[("held", &l.held), ("attended", &l.attended), ("missed", &l.missed)])}
+                " " {t!(rate)} " · "
+                {t!(lesson_tally, held = &l.held, attended = &l.attended, missed = &l.missed)}
             </p>
             <meter min="0" max="100" value=l.rate.to_string()></meter>
             <ul class="sessions">
                 {l.sessions.into_iter().map(|s| {
                     let (class, text) = match s.presence {
-                        Presence::Attended => ("attended", t(Text::Attended).to_string()),
+                        Presence::Attended => ("attended", t!(attended).to_string()),
                         Presence::Failed(reason) => ("failed", failed_text(reason)),
-                        Presence::Missed => ("missed", t(Text::Missed).to_string()),
+                        Presence::Missed => ("missed", t!(missed).to_string()),
                     };
                     view! { <li class=class><span class="muted">{s.date}</span> " " {text}</li> }
                 }).collect_view()}

@@ -3,9 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::Text;
-use crate::t;
-
 /// The 404 page.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -14,10 +11,10 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text=t(Text::PageNotFound)/>
+        <Title text=t!(page_not_found)/>
         <section class="card">
-            <h1>{t(Text::PageNotFound)}</h1>
-            <p><a href="/">{t(Text::BackHome)}</a></p>
+            <h1>{t!(page_not_found)}</h1>
+            <p><a href="/">{t!(back_home)}</a></p>
         </section>
     }
 }

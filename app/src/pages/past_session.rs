@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::components::notices::{failure, outcome_from_query};
 use crate::components::reasons::failed_text;
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::t;
 
 /// A student in a past session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,10 +137,10 @@ pub fn PastSessionPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(id, past_session);
     view! {
-        <Title text=t(Text::History)/>
-        <p><a href="/history">{t(Text::BackToHistory)}</a></p>
+        <Title text=t!(history)/>
+        <p><a href="/history">{t!(back_to_history)}</a></p>
         {outcome_from_query()}
-        <Suspense fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => view! { <PastSessionView d/> }.into_any(),
@@ -160,12 +158,12 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
         <section class="card">
             <h1 class="lesson" data-testid="lesson">{d.lesson_name.clone()}</h1>
             <p class="muted">{d.when.clone()}</p>
-            <h2>{t(Text::Students)}</h2>
-            {d.records.is_empty().then(|| view! { <p class="muted">{t(Text::NoStudentsYet)}</p> })}
+            <h2>{t!(students)}</h2>
+            {d.records.is_empty().then(|| view! { <p class="muted">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
                 {d.records.into_iter().map(|r| {
                     let state = if r.attended {
-                        t(Text::Attended).to_string()
+                        t!(attended).to_string()
                     } else {
                         failed_text(r.reason)
                     };
@@ -177,8 +175,8 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                             <form class="inline" method="post" action=RemovePastStudent::url()>
                                 <input type="hidden" name="session_id" value=id.clone()/>
                                 <input type="hidden" name="student" value=r.number.clone()/>
-                                <input name="reason" required minlength="10" maxlength="500" aria-label=t(Text::Reason) placeholder=t(Text::ReasonMin10)/>
-                                <button type="submit">{t(Text::Remove)}</button>
+                                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
+                                <button type="submit">{t!(remove)}</button>
                             </form>
                         </li>
                     }
@@ -186,17 +184,17 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
             </ul>
             <form class="inline" method="post" action=AddPastStudent::url()>
                 <input type="hidden" name="session_id" value=id.clone()/>
-                <input name="school_number" required maxlength="32" aria-label=t(Text::SchoolNumber) placeholder=t(Text::SchoolNumber)/>
-                <button type="submit">{t(Text::AddStudent)}</button>
+                <input name="school_number" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
+                <button type="submit">{t!(add_student)}</button>
             </form>
         </section>
         <section class="card danger">
-            <h2>{t(Text::DeleteSession)}</h2>
-            <p class="muted small">{t(Text::DeleteSessionHint)}</p>
+            <h2>{t!(delete_session)}</h2>
+            <p class="muted small">{t!(delete_session_hint)}</p>
             <form class="inline" method="post" action=DeletePastSession::url()>
                 <input type="hidden" name="session_id" value=id/>
-                <input name="reason" required minlength="10" maxlength="500" aria-label=t(Text::Reason) placeholder=t(Text::ReasonMin10)/>
-                <button type="submit" class="danger">{t(Text::DeleteSession)}</button>
+                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
+                <button type="submit" class="danger">{t!(delete_session)}</button>
             </form>
         </section>
     }

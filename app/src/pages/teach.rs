@@ -8,8 +8,6 @@ use leptos_meta::Title;
 
 use crate::components::notices::{error_from_query, failure};
 use crate::error::AppError;
-use crate::i18n::Text;
-use crate::t;
 
 /// Starts a session and opens its live page. Teachers only. A plain form post.
 #[server(endpoint = "start_session")]
@@ -81,17 +79,17 @@ pub fn TeachPage() -> impl IntoView {
     let error = error_from_query();
     let active = Resource::new(|| (), |_| active_session());
     view! {
-        <Title text=t(Text::Dashboard)/>
+        <Title text=t!(dashboard)/>
         <section class="card">
-            <h1>{t(Text::Dashboard)}</h1>
+            <h1>{t!(dashboard)}</h1>
             {move || error().map(failure)}
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match active.await {
                         Ok(Some(id)) => view! {
                             <p class="notice" data-testid="active-session">
-                                {t(Text::ActiveSessionRunning)} " "
-                                <a href=format!("/live/{id}")>{t(Text::OpenIt)}</a>
+                                {t!(active_session_running)} " "
+                                <a href=format!("/live/{id}")>{t!(open_it)}</a>
                             </p>
                         }.into_any(),
                         Ok(None) => view! { <StartForm/> }.into_any(),
@@ -116,27 +114,27 @@ fn StartForm() -> impl IntoView {
                 view! {
                     <form class="stack" method="post" action=StartSession::url()>
                         <label>
-                            {t(Text::LessonName)}
+                            {t!(lesson_name)}
                             <input name="lesson_name" required maxlength="200" value=suggested list="todays-lessons"/>
                             <datalist id="todays-lessons">
                                 {lessons.into_iter().map(|l| view! { <option value=l.title/> }).collect_view()}
                             </datalist>
                         </label>
                         <label>
-                            {t(Text::Duration)}
+                            {t!(duration)}
                             <input name="duration" type="number" min="1" max="240" value="10" required inputmode="numeric"/>
                         </label>
                         <fieldset>
-                            <legend>{t(Text::Security)}</legend>
-                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::None.as_i16()/> {t(Text::SecurityNone)}</label>
-                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::Network.as_i16() checked/> {t(Text::SecurityNetwork)}</label>
+                            <legend>{t!(security)}</legend>
+                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::None.as_i16()/> {t!(security_none)}</label>
+                            <label class="choice"><input type="radio" name="security" value=SecurityLevel::Network.as_i16() checked/> {t!(security_network)}</label>
                             <label class="choice">
-                                <input type="radio" name="security" value=SecurityLevel::NetworkAndFace.as_i16() disabled=!face/> {t(Text::SecurityFace)}
-                                {(!face).then(|| view! { " " <span class="muted small">{t(Text::FaceUnavailableNote)}</span> })}
+                                <input type="radio" name="security" value=SecurityLevel::NetworkAndFace.as_i16() disabled=!face/> {t!(security_face)}
+                                {(!face).then(|| view! { " " <span class="muted small">{t!(face_unavailable_note)}</span> })}
                             </label>
                         </fieldset>
-                        <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t(Text::RotateCode)}</label>
-                        <button class="primary" type="submit">{t(Text::Start)}</button>
+                        <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t!(rotate_code)}</label>
+                        <button class="primary" type="submit">{t!(start)}</button>
                     </form>
                 }
             })}
