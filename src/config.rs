@@ -76,6 +76,9 @@ pub struct Config {
     pub face_threshold: f32,
     /// `ATTN_FACE_WORKERS`: face checks run at once (each on a blocking thread of its own).
     pub face_workers: usize,
+    /// `ATTN_METRICS_TOKEN`: the bearer token Prometheus sends to read `/metrics`. Unset:
+    /// `/metrics` is not served.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -142,6 +145,7 @@ impl Config {
         Ok(Self {
             classroom_networks,
             join_secret: get("ATTN_JOIN_SECRET"),
+            metrics_token: get("ATTN_METRICS_TOKEN"),
             public_url: get("ATTN_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             join_max_per_student: parse_number(
                 "ATTN_JOIN_MAX_PER_STUDENT",

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::face::FaceChecker;
 use crate::identity::{AksisClient, DemoAccounts, Identity, IdentityProvider};
 use crate::live::{Durability, LiveStore, MemoryLiveStore, RedisLiveStore};
+use crate::metrics::Metrics;
 use crate::sweep::Sweeper;
 
 /// Configuration plus a handle to each port.
@@ -29,6 +30,8 @@ pub struct Ctx {
     pub codes: JoinCodes,
     /// The face check, when its models are installed (level 3 is unavailable without it).
     pub face: Option<FaceChecker>,
+    /// What operators watch at `/metrics`.
+    pub metrics: Metrics,
 }
 
 /// How long `/readyz` waits for each store.
@@ -83,6 +86,7 @@ impl Ctx {
             db,
             live,
             clock: Arc::new(SystemClock),
+            metrics: Metrics::default(),
         })
     }
 
@@ -94,6 +98,16 @@ impl Ctx {
             self.clock.clone(),
             self.config.sweep_lease,
         )
+        .with_metrics(self.metrics.clone())
+    }
+
+    /// The metrics in the Prometheus text format, with the gauges read now.
+    pub fn metrics_text(&self) -> String {
+        let waiting = self.face.as_ref().map_or(0, FaceChecker::waiting);
+        self.metrics
+            .face_checks_waiting
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        self.metrics.encode()
     }
 
     /// Pings every dependency.

@@ -145,4 +145,14 @@ impl Error {
             Error::Database(_) | Error::Live(_) | Error::PortalUnavailable
         )
     }
+
+    /// The store this error came from, if a store caused it.
+    pub fn store(&self) -> Option<crate::metrics::Store> {
+        use crate::metrics::Store;
+        match self {
+            Error::Database(_) => Some(Store::Database),
+            Error::Live(_) | Error::CorruptLiveData(_) => Some(Store::Live),
+            _ => None,
+        }
+    }
 }

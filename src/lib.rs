@@ -16,6 +16,7 @@ pub mod face;
 pub mod history;
 pub mod identity;
 pub mod live;
+pub mod metrics;
 pub mod network;
 pub mod sealed;
 pub mod student;

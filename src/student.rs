@@ -77,6 +77,16 @@ pub async fn check_in(
     caller: Option<&Caller>,
     attempt: JoinAttempt<'_>,
 ) -> Result<CheckInOutcome> {
+    let outcome = try_check_in(ctx, caller, attempt).await;
+    ctx.metrics.check_in(&outcome);
+    outcome
+}
+
+async fn try_check_in(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    attempt: JoinAttempt<'_>,
+) -> Result<CheckInOutcome> {
     let student = Caller::require_student(caller)?;
     let id = parse_session_id(attempt.session_id)?;
     let now = ctx.clock.now();

@@ -1,8 +1,9 @@
 //! The sweep: moves sessions whose end time has passed from the live store into the database.
 //!
 //! `sweep_once` is one step and reports what it did; `run` repeats it on an interval. A session
-//! is claimed with a lease (so two instances never persist it at the same time), written in one
-//! transaction of upserts, and only then removed from the live store. If the database is down
+//! is claimed with a lease (so two instances never persist it at the same time) and a fence
+//! from the database (so a sweeper whose lease ran out cannot commit after another took over),
+//! written in one transaction, and only then removed from the live store. If the database is down
 //! nothing is removed and the next step tries again: no record is ever lost.
 //!
 //! A session the database refuses while it is up (data it will not take) goes to a queue of
@@ -20,6 +21,7 @@ use crate::db::Db;
 use crate::domain::{FailReason, LiveRecord};
 use crate::error::Result;
 use crate::live::LiveStore;
+use crate::metrics::Metrics;
 
 /// Sessions read from the live store at a time.
 const BATCH: usize = 100;
@@ -60,6 +62,7 @@ pub struct Sweeper {
     clock: Arc<dyn Clock>,
     owner: String,
     lease: Duration,
+    metrics: Metrics,
 }
 
 enum Persisted {
@@ -80,7 +83,13 @@ impl Sweeper {
             clock,
             owner: format!("sweeper-{}", Uuid::new_v4()),
             lease,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The same sweeper, counting its work in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
     }
 
     /// Persists every session that has ended, batch after batch (up to
@@ -89,6 +98,23 @@ impl Sweeper {
     /// the unfinished checks are recorded as failed with `FACE_CHECK_TIMEOUT`.
     #[tracing::instrument(skip(self), fields(owner = %self.owner))]
     pub async fn sweep_once(&self) -> Result<SweepOutcome> {
+        self.metrics.sweep_runs.inc();
+        let swept = self.sweep_batches().await;
+        match &swept {
+            Ok(outcome) => {
+                self.metrics
+                    .sessions_persisted
+                    .inc_by(outcome.persisted as u64);
+                self.metrics
+                    .sessions_set_aside
+                    .inc_by(outcome.set_aside as u64);
+            }
+            Err(error) => self.metrics.error(error),
+        }
+        swept
+    }
+
+    async fn sweep_batches(&self) -> Result<SweepOutcome> {
         let now = self.clock.now();
         let mut outcome = SweepOutcome::default();
         // Batch after batch, so sessions that fail (and leave the queue) never hide the ones
@@ -119,12 +145,14 @@ impl Sweeper {
             }
             Ok(Persisted::NotMine) => outcome.skipped += 1,
             Ok(Persisted::Failed(error)) => {
+                self.metrics.error(&error);
                 outcome.failed += 1;
                 if self.refused(id, &error).await? {
                     outcome.set_aside += 1;
                 }
             }
             Err(error) => {
+                self.metrics.error(&error);
                 tracing::warn!(%id, %error, "session not persisted; it stays live for the next sweep");
                 outcome.failed += 1;
             }
@@ -159,6 +187,12 @@ impl Sweeper {
         if !self.live.claim(id, &self.owner, self.lease, now).await? {
             return Ok(Persisted::NotMine);
         }
+        // Before reading anything: a sweeper that claims the session after this one's lease ran
+        // out takes a newer fence, and what this one read can then no longer be committed.
+        let fence = match self.db.take_sweep_fence(id).await {
+            Ok(fence) => fence,
+            Err(error) => return Ok(self.give_up(id, error).await),
+        };
         let Some(session) = self.live.session(id).await? else {
             // Already persisted and removed by someone else; drop the leftover index entry.
             self.live.remove_session(id).await?;
@@ -175,24 +209,28 @@ impl Sweeper {
                 r.fail_reason = Some(FailReason::FaceCheckTimeout);
             }
         }
-        let written = async {
-            self.db.persist_live(&session, &records, now).await?;
-            Ok::<_, crate::Error>(records.len())
-        }
-        .await;
-        match written {
-            Ok(records) => {
+        match self.db.persist_live(&session, &records, now, fence).await {
+            Ok(true) => {
                 self.live.remove_session(id).await?;
-                Ok(Persisted::Done { records })
+                Ok(Persisted::Done {
+                    records: records.len(),
+                })
             }
-            Err(error) => {
-                // Let the next step retry at once instead of waiting for the lease to run out.
-                if let Err(release) = self.live.release(id, &self.owner).await {
-                    tracing::warn!(%id, %release, "could not release the sweep lease");
-                }
-                Ok(Persisted::Failed(error))
+            Ok(false) => {
+                tracing::warn!(%id, "the sweep lease ran out and another sweeper took the session over; it persists it");
+                Ok(Persisted::NotMine)
             }
+            Err(error) => Ok(self.give_up(id, error).await),
         }
+    }
+
+    /// After a failed write: lets the next step retry at once instead of waiting for the
+    /// lease to run out.
+    async fn give_up(&self, id: Uuid, error: crate::Error) -> Persisted {
+        if let Err(release) = self.live.release(id, &self.owner).await {
+            tracing::warn!(%id, %release, "could not release the sweep lease");
+        }
+        Persisted::Failed(error)
     }
 
     /// Runs `sweep_once` every `interval` until `shutdown` turns true.

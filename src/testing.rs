@@ -90,6 +90,7 @@ impl TestEnv {
             live: self.live.clone(),
             clock: self.clock.clone(),
             face: None,
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 

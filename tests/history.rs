@@ -73,10 +73,13 @@ async fn past(
     records: &[LiveRecord],
 ) -> LiveSession {
     let s = session(teacher, lesson, monday_morning() + Duration::days(days), 10);
-    env.db
-        .persist_live(&s, records, monday_morning())
-        .await
-        .unwrap();
+    let fence = env.db.take_sweep_fence(s.id).await.unwrap();
+    assert!(
+        env.db
+            .persist_live(&s, records, monday_morning(), fence)
+            .await
+            .unwrap()
+    );
     s
 }
 

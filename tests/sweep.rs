@@ -21,6 +21,7 @@ attn::on_both_backends!(
     persisting_again_after_a_crash_duplicates_nothing,
     persisting_again_after_a_crash_never_undoes_a_correction,
     sessions_the_database_refuses_never_hold_up_the_others_and_are_set_aside,
+    a_sweeper_whose_lease_was_taken_over_cannot_commit,
 );
 
 fn sweeper(env: &TestEnv, db: Db, live: Arc<dyn LiveStore>) -> Sweeper {
@@ -173,10 +174,13 @@ async fn committed_then_crashed(
     let s = running_session(env, "T1", students).await;
     env.advance(Duration::minutes(10));
     let records = env.live.records(s.id).await.unwrap();
-    env.db
-        .persist_live(&s, &records, env.clock.now())
-        .await
-        .unwrap();
+    let fence = env.db.take_sweep_fence(s.id).await.unwrap();
+    assert!(
+        env.db
+            .persist_live(&s, &records, env.clock.now(), fence)
+            .await
+            .unwrap()
+    );
     (s, records)
 }
 
@@ -288,4 +292,62 @@ async fn sessions_the_database_refuses_never_hold_up_the_others_and_are_set_asid
     let again = sweeper.sweep_once().await.unwrap();
     assert_eq!((again.failed, again.set_aside), (1, 0), "{again:?}");
     assert_eq!(env.live.set_aside().await.unwrap().len(), 104);
+}
+
+async fn a_sweeper_whose_lease_was_taken_over_cannot_commit(env: TestEnv) {
+    let s = running_session(&env, "T1", 8).await;
+    env.advance(Duration::minutes(10));
+    // A slow sweeper claimed the session and read its records, then stalled past its lease.
+    let stale_fence = env.db.take_sweep_fence(s.id).await.unwrap();
+    let mut stale_records = env.live.records(s.id).await.unwrap();
+    for r in &mut stale_records {
+        r.is_attended = false;
+        r.fail_reason = Some(attn::domain::FailReason::FaceCheckTimeout);
+    }
+    // Another instance took the lease over and persisted the session as it really is.
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!((outcome.persisted, outcome.records), (1, 8));
+    let persisted = env.db.session_records(s.id).await.unwrap();
+    // The slow one wakes up: it may not write what it read.
+    assert!(
+        !env.db
+            .persist_live(&s, &stale_records, env.clock.now(), stale_fence)
+            .await
+            .unwrap(),
+        "a sweeper that lost its lease is refused"
+    );
+    assert_eq!(env.db.session_records(s.id).await.unwrap(), persisted);
+    assert_eq!(env.count_rows("attendances").await, 1);
+    assert_eq!(
+        env.count_rows("sweep_fences").await,
+        0,
+        "the fence goes with the commit"
+    );
+
+    // Two claims of one session: only the later may commit, whoever gets there first.
+    let other = running_session(&env, "T2", 3).await;
+    env.advance(Duration::minutes(10));
+    let records = env.live.records(other.id).await.unwrap();
+    let first = env.db.take_sweep_fence(other.id).await.unwrap();
+    let second = env.db.take_sweep_fence(other.id).await.unwrap();
+    assert!(second > first);
+    let now = env.clock.now();
+    assert!(
+        !env.db
+            .persist_live(&other, &records, now, first)
+            .await
+            .unwrap()
+    );
+    assert!(env.db.session_records(other.id).await.unwrap().is_empty());
+    assert!(
+        env.db
+            .persist_live(&other, &records, now, second)
+            .await
+            .unwrap()
+    );
+    // Three check-ins, one of them removed by the teacher.
+    assert_eq!(env.db.session_records(other.id).await.unwrap().len(), 2);
 }

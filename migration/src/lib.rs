@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_tables;
 mod m20261122_000002_create_audit_events;
 mod m20261122_000003_add_face_distance;
+mod m20261202_000004_create_sweep_fences;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261122_000002_create_audit_events::Migration),
             Box::new(m20261122_000003_add_face_distance::Migration),
+            Box::new(m20261202_000004_create_sweep_fences::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! the HTTP tests build exactly the same application.
 
 mod events;
+mod metrics;
 pub mod origin;
 mod refusal;
 pub mod sessions;
@@ -24,7 +25,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Pages, server functions, static files, `/healthz`, `/readyz` and login sessions.
+/// Pages, server functions, static files, `/healthz`, `/readyz`, `/metrics` and login sessions.
 pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, BoxError> {
     let routes = route_list();
     let router = Router::new()
@@ -54,12 +55,19 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
         // Pages and API answers are compressed on the fly; the site's files come precompressed
         // (`cargo leptos build --release --precompress`) and are sent as they are.
         .layer(tower_http::compression::CompressionLayer::new());
-    let logins = sessions::connect(&ctx.config).await?;
+    let logins = sessions::connect(&ctx.config, &ctx.metrics).await?;
     let router = router.route(
         "/readyz",
         get({
             let (ctx, logins) = (ctx.clone(), logins.clone());
             move || readyz(ctx.clone(), logins.clone())
+        }),
+    );
+    let router = router.route(
+        "/metrics",
+        get({
+            let ctx = ctx.clone();
+            move |headers| metrics::serve(ctx.clone(), headers)
         }),
     );
     let router = security_headers(sessions::layer(router, &logins, &ctx.config)?, &ctx.config);
@@ -71,6 +79,10 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
         .layer(axum::middleware::from_fn_with_state(
             origin::Allowed::new(&ctx.config),
             origin::check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.metrics.clone(),
+            metrics::time,
         )))
 }
 

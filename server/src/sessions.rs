@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use attn::Config as AttnConfig;
+use attn::metrics::{Metrics, Store};
 use axum::Router;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
@@ -52,7 +53,10 @@ impl LoginStore {
 }
 
 /// Connects the configured store.
-pub async fn connect(config: &AttnConfig) -> Result<LoginStore, crate::BoxError> {
+pub async fn connect(
+    config: &AttnConfig,
+    metrics: &Metrics,
+) -> Result<LoginStore, crate::BoxError> {
     let Some(url) = &config.redis_url else {
         let store = ExpiringMemoryStore::default();
         let cleaner = store.clone();
@@ -98,6 +102,7 @@ pub async fn connect(config: &AttnConfig) -> Result<LoginStore, crate::BoxError>
     Ok(LoginStore::Redis(PrefixedRedisStore {
         pool,
         prefix: format!("{}:login:", config.redis_prefix),
+        metrics: metrics.clone(),
     }))
 }
 
@@ -135,11 +140,21 @@ fn manager<S: SessionStore + Clone>(
 pub struct PrefixedRedisStore {
     pool: Pool,
     prefix: String,
+    metrics: Metrics,
 }
 
 impl PrefixedRedisStore {
     fn key(&self, id: &Id) -> String {
         format!("{}{id}", self.prefix)
+    }
+
+    /// A Redis error as the session layer takes it, counted for `/metrics`.
+    fn backend(
+        &self,
+        error: tower_sessions_redis_store::fred::error::Error,
+    ) -> session_store::Error {
+        self.metrics.store_error(Store::Login);
+        session_store::Error::Backend(error.to_string())
     }
 
     /// Writes `record`; `only` says whether it must be new (`NX`) or there already (`XX`).
@@ -158,7 +173,7 @@ impl PrefixedRedisStore {
                 false,
             )
             .await
-            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+            .map_err(|e| self.backend(e))?;
         Ok(set.is_some())
     }
 }
@@ -181,7 +196,7 @@ impl SessionStore for PrefixedRedisStore {
             .pool
             .get(self.key(id))
             .await
-            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+            .map_err(|e| self.backend(e))?;
         value
             .map(|v| {
                 serde_json::from_slice(&v).map_err(|e| session_store::Error::Decode(e.to_string()))
@@ -194,7 +209,7 @@ impl SessionStore for PrefixedRedisStore {
             .pool
             .del(self.key(id))
             .await
-            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+            .map_err(|e| self.backend(e))?;
         Ok(())
     }
 }

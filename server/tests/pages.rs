@@ -13,6 +13,7 @@ attn::on_both_backends!(
     the_browser_language_is_followed,
     the_language_switch_works_without_scripts_and_is_remembered,
     the_language_switch_never_redirects_off_site,
+    metrics_are_not_served_unless_a_token_is_configured,
     an_unknown_page_is_a_translated_404,
     pages_travel_compressed_to_browsers_that_accept_it,
     the_sites_files_come_precompressed_and_are_revalidated,
@@ -23,6 +24,75 @@ attn::on_both_backends!(
     spawn_hashed_app;
     hashed_files_are_linked_and_kept_for_a_year,
 );
+
+attn::on_both_backends!(
+    spawn_app_with_metrics;
+    operators_read_metrics_with_their_token_and_nobody_else_does,
+);
+
+/// The token Prometheus shows in these tests.
+const METRICS_TOKEN: &str = "scrape-me-7f3a";
+
+async fn spawn_app_with_metrics(backend: attn::testing::Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| {
+        config.metrics_token = Some(METRICS_TOKEN.into());
+    })
+    .await
+}
+
+async fn metrics_with(app: &TestApp, authorization: Option<&str>) -> (StatusCode, String) {
+    let mut request = app.client.get(format!("{}/metrics", app.base));
+    if let Some(value) = authorization {
+        request = request.header(header::AUTHORIZATION, value);
+    }
+    let res = request.send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn operators_read_metrics_with_their_token_and_nobody_else_does(app: TestApp) {
+    for wrong in [None, Some("Bearer nope"), Some(METRICS_TOKEN)] {
+        let (status, body) = metrics_with(&app, wrong).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+        assert!(!body.contains("attn_"), "{body}");
+    }
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let old = app.code(&id);
+    let student = app.new_browser();
+    let join = format!("/join/{id}?c={old}");
+    app.log_in_with(&student, "demo_student_1", DEMO_PASSWORD, &join)
+        .await;
+    assert_eq!(
+        check_in_now(&app, &student, &id).await.as_deref(),
+        Some("attended")
+    );
+    app.env.clock.advance(chrono::Duration::seconds(31));
+    let late = app.new_browser();
+    app.log_in_with(&late, "demo_student_2", DEMO_PASSWORD, "/")
+        .await;
+    app.post_form(&late, "check_in", &[("session_id", &id), ("code", &old)])
+        .await;
+    app.env.clock.advance(chrono::Duration::minutes(15));
+    sweep(&app).await;
+
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    let (status, text) = metrics_with(&app, Some(&bearer)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    for line in [
+        r#"attn_check_ins_total{outcome="attended"} 1"#,
+        r#"attn_check_ins_total{outcome="refused"} 1"#,
+        "attn_sweep_runs_total 1",
+        "attn_sessions_persisted_total 1",
+        "attn_sessions_set_aside_total 0",
+        "attn_face_checks_waiting 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(
+        text.contains(r#"attn_request_duration_seconds_count{method="POST",status="3xx"}"#),
+        "the form posts were timed: {text}"
+    );
+    assert!(!text.contains("attn_store_errors_total{"), "{text}");
+}
 
 async fn health_and_readiness_answer(app: TestApp) {
     let (status, body) = app.page("/healthz", &[]).await;
@@ -63,7 +133,9 @@ async fn health_and_readiness_answer(app: TestApp) {
     // Without the face-check models the server is still ready, and says what it lacks.
     use axum::response::IntoResponse;
     let bare = app.env.ctx(attn::Config::default());
-    let logins = server::sessions::connect(&bare.config).await.unwrap();
+    let logins = server::sessions::connect(&bare.config, &bare.metrics)
+        .await
+        .unwrap();
     let answer = server::readyz(bare, logins).await.into_response();
     assert_eq!(answer.status(), StatusCode::OK);
     let body = axum::body::to_bytes(answer.into_body(), 1024)
@@ -314,4 +386,10 @@ async fn hashed_files_are_linked_and_kept_for_a_year(app: TestApp) {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.headers().get(header::CACHE_CONTROL).is_none());
+}
+
+async fn metrics_are_not_served_unless_a_token_is_configured(app: TestApp) {
+    let (status, body) = metrics_with(&app, Some("Bearer anything")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.contains("attn_"), "{body}");
 }

@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::audit::Change;
-use super::entity::attendance;
+use super::entity::{attendance, sweep_fence};
 use super::records::{record_row, upsert_records};
 use super::users::upsert_users;
 use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete};
@@ -107,16 +107,45 @@ impl Db {
         self.update_audited(update, Entity::Session, change).await
     }
 
+    /// Takes the next fence of a live session, right after its sweep lease was claimed and
+    /// before its records are read: from then on only this fence may commit the session
+    /// ([`Db::persist_live`]), so a sweeper whose lease ran out and was taken over cannot.
+    pub async fn take_sweep_fence(&self, session: Uuid) -> Result<i64> {
+        let first = sweep_fence::ActiveModel {
+            attendance_id: Set(session),
+            fence: Set(1),
+        };
+        let taken = sweep_fence::Entity::insert(first)
+            .on_conflict(
+                OnConflict::column(sweep_fence::Column::AttendanceId)
+                    .value(
+                        sweep_fence::Column::Fence,
+                        sea_orm::sea_query::ExprTrait::add(
+                            Expr::col((sweep_fence::Entity, sweep_fence::Column::Fence)),
+                            1,
+                        ),
+                    )
+                    .to_owned(),
+            )
+            .exec_with_returning(&self.conn)
+            .await?;
+        Ok(taken.fence)
+    }
+
     /// Writes a finished live session with all its records in one transaction: teacher and
-    /// students first (so no foreign key can fail), then the session, then the records. Every
-    /// write is an upsert, so persisting the same session again changes nothing.
+    /// students first (so no foreign key can fail), then the session, then the records.
+    ///
+    /// `fence` is what [`Db::take_sweep_fence`] gave this sweeper. If a later claim took a
+    /// newer one, nothing is written and the answer is `false`: the newer holder persists the
+    /// session. `true` means the session is in the database, written now or before.
     #[tracing::instrument(skip_all, fields(session = %session.id, records = records.len()))]
     pub async fn persist_live(
         &self,
         session: &LiveSession,
         records: &[LiveRecord],
         now: DateTime<Utc>,
-    ) -> Result<()> {
+        fence: i64,
+    ) -> Result<bool> {
         let mut people = BTreeMap::new();
         for r in records {
             people.insert(
@@ -142,18 +171,28 @@ impl Db {
             records.iter().map(|r| record_row(session.id, r)).collect();
 
         let txn = self.conn.begin().await?;
+        // The fence is still ours, and its row stays locked until this commits, so a newer
+        // claim waits for us instead of slipping in between. The row goes with the commit.
+        let ours = sweep_fence::Entity::delete_many()
+            .filter(sweep_fence::Column::AttendanceId.eq(session.id))
+            .filter(sweep_fence::Column::Fence.eq(fence))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !ours {
+            txn.rollback().await?;
+            return Ok(false);
+        }
         upsert_users(&txn, &people, now, false).await?;
         // The first commit of a session wins. If its row is there, a sweeper committed it
-        // before (and crashed before removing the live keys, or lost its lease to this one):
-        // writing the records again would undo what a teacher corrected since. A concurrent
-        // sweeper's insert waits here for the first one's commit, then finds the row.
-        if !insert_attendance_once(&txn, &attendance_row(session)).await? {
-            txn.rollback().await?;
-            return Ok(());
+        // before (and crashed before removing the live keys): writing the records again would
+        // undo what a teacher corrected since.
+        if insert_attendance_once(&txn, &attendance_row(session)).await? {
+            upsert_records(&txn, &rows).await?;
         }
-        upsert_records(&txn, &rows).await?;
         txn.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
 

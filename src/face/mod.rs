@@ -410,6 +410,15 @@ impl Networks for FaceModels {
     }
 }
 
+/// Counts a waiting check down when dropped.
+struct Waited<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waited<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The face check as the service uses it: one set of networks per worker, at most `workers`
 /// checks at once, each on tokio's blocking threads.
 #[derive(Clone)]
@@ -417,6 +426,7 @@ pub struct FaceChecker {
     models: Arc<Mutex<Vec<FaceModels>>>,
     references: Arc<DescriptorCache>,
     permits: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     threshold: f32,
 }
 
@@ -440,6 +450,7 @@ impl FaceChecker {
             models: Arc::new(Mutex::new(models)),
             references: Arc::default(),
             permits: Arc::new(tokio::sync::Semaphore::new(workers)),
+            waiting: Arc::default(),
             threshold,
         })
     }
@@ -459,6 +470,11 @@ impl FaceChecker {
         self.permits.available_permits() == 0
     }
 
+    /// How many checks wait for a free worker now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Takes one worker away until the guard is dropped (maintenance, and tests of the busy
     /// path).
     pub async fn reserve(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
@@ -469,12 +485,17 @@ impl FaceChecker {
     /// networks are given back when the check ends, even if the caller has gone or the check
     /// panicked.
     pub async fn compare(&self, reference: Vec<u8>, selfie: Vec<u8>) -> Result<FaceOutcome> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::FaceModel("face check pool closed".into()))?;
+        let permit = {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.waiting.fetch_add(1, Relaxed);
+            // Counted down however the wait ends, even if the caller goes away meanwhile.
+            let _waited = Waited(&self.waiting);
+            self.permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| Error::FaceModel("face check pool closed".into()))?
+        };
         let pool = self.models.clone();
         let references = self.references.clone();
         let threshold = self.threshold;

@@ -14,6 +14,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub env: TestEnv,
+    /// The server's metrics, so the sweep the tests run counts as the server's own would.
+    pub metrics: attn::metrics::Metrics,
 }
 
 /// The style sheet the test site serves, as written and precompressed.
@@ -159,9 +161,9 @@ async fn serve(env: TestEnv, options: LeptosOptions, tweak: impl FnOnce(&mut Con
         ..Config::default()
     };
     tweak(&mut config);
-    let ctx = env.ctx(config);
-    let mut ctx = ctx;
+    let mut ctx = env.ctx(config);
     ctx.face = face_checker();
+    let metrics = ctx.metrics.clone();
     let router = server::router(ctx, options)
         .await
         .expect("build the router");
@@ -186,6 +188,7 @@ async fn serve(env: TestEnv, options: LeptosOptions, tweak: impl FnOnce(&mut Con
         base: format!("http://{addr}"),
         client,
         env,
+        metrics,
     }
 }
 
@@ -336,7 +339,8 @@ pub async fn sweep(app: &TestApp) {
         app.env.live.clone(),
         app.env.clock.clone(),
         std::time::Duration::from_secs(60),
-    );
+    )
+    .with_metrics(app.metrics.clone());
     assert_eq!(sweeper.sweep_once().await.unwrap().persisted, 1);
 }
 

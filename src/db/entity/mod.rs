@@ -3,4 +3,5 @@
 pub mod attendance;
 pub mod attendance_record;
 pub mod audit_event;
+pub mod sweep_fence;
 pub mod user;
