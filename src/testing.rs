@@ -4,7 +4,9 @@
 //!
 //! The services are used when `ATTN_TEST_DATABASE_URL` (a PostgreSQL server URL) and
 //! `ATTN_TEST_REDIS_URL` are set; with `ATTN_TEST_REQUIRE_SERVICES=1` a missing setting is an
-//! error instead of a skip.
+//! error instead of a skip. Suites marked [`on_every_backend!`] also run on a Redis Cluster
+//! when `ATTN_TEST_REDIS_CLUSTER_URL` names one (`scripts/test` starts three masters and sets
+//! it, with `ATTN_TEST_REQUIRE_CLUSTER=1`).
 
 use std::sync::Arc;
 
@@ -25,6 +27,8 @@ pub enum Backend {
     Embedded,
     /// PostgreSQL + Redis.
     Services,
+    /// PostgreSQL + Redis Cluster.
+    Cluster,
 }
 
 /// One test's world: a migrated database, a live store and a manual clock. Set-up failures
@@ -72,6 +76,7 @@ impl TestEnv {
         match backend {
             Backend::Embedded => Some(Self::embedded().await),
             Backend::Services => Self::services().await,
+            Backend::Cluster => Self::cluster().await,
         }
     }
 
@@ -124,7 +129,27 @@ impl TestEnv {
             );
             return None;
         };
-        let db_url = fresh_postgres_database(&pg).await;
+        Some(Self::on_postgres(&pg, redis, Backend::Services).await)
+    }
+
+    async fn cluster() -> Option<Self> {
+        let (Some(pg), Some(cluster)) = (
+            env_var("ATTN_TEST_DATABASE_URL"),
+            env_var("ATTN_TEST_REDIS_CLUSTER_URL"),
+        ) else {
+            assert!(
+                !env_var("ATTN_TEST_REQUIRE_CLUSTER").is_some_and(|v| v == "1" || v == "true"),
+                "ATTN_TEST_REQUIRE_CLUSTER is set but ATTN_TEST_DATABASE_URL or ATTN_TEST_REDIS_CLUSTER_URL is not"
+            );
+            eprintln!("skipped on Redis Cluster: ATTN_TEST_REDIS_CLUSTER_URL not set");
+            return None;
+        };
+        Some(Self::on_postgres(&pg, cluster, Backend::Cluster).await)
+    }
+
+    /// A fresh database on the PostgreSQL server `pg` and a fresh key prefix on `redis`.
+    async fn on_postgres(pg: &str, redis: String, backend: Backend) -> Self {
+        let db_url = fresh_postgres_database(pg).await;
         let db = Db::connect(&db_url)
             .await
             .expect("connect to the test database");
@@ -133,15 +158,15 @@ impl TestEnv {
         let live = RedisLiveStore::connect(&redis, &prefix)
             .await
             .expect("connect to Redis");
-        Some(Self {
-            backend: Backend::Services,
+        Self {
+            backend,
             db,
             db_url,
             live: Arc::new(live),
             clock: Arc::new(ManualClock::new(monday_morning())),
             redis: Some((redis, prefix)),
             _dir: None,
-        })
+        }
     }
 
     /// A fresh world on PostgreSQL (from `ATTN_TEST_DATABASE_URL`) and the Redis at `redis_url`
@@ -225,28 +250,51 @@ macro_rules! on_both_backends {
                 #[allow(unused_imports)]
                 use super::*;
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    $crate::testing::within_a_minute(async {
-                        let fixture = $setup($crate::testing::Backend::Embedded)
-                            .await
-                            .expect("the embedded backend is always there");
-                        super::$name(fixture).await;
-                    })
-                    .await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn services() {
-                    $crate::testing::within_a_minute(async {
-                        if let Some(fixture) = $setup($crate::testing::Backend::Services).await {
-                            super::$name(fixture).await;
-                        }
-                    })
-                    .await;
-                }
+                $crate::backend_test!($setup, $name, embedded, Embedded);
+                $crate::backend_test!($setup, $name, services, Services);
             }
         )*
+    };
+}
+
+/// Like [`on_both_backends!`], and on a Redis Cluster too, as `<name>::cluster` (skipped
+/// without `ATTN_TEST_REDIS_CLUSTER_URL`, failing with `ATTN_TEST_REQUIRE_CLUSTER=1`).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($setup:path; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                $crate::backend_test!($setup, $name, embedded, Embedded);
+                $crate::backend_test!($setup, $name, services, Services);
+                $crate::backend_test!($setup, $name, cluster, Cluster);
+            }
+        )*
+    };
+}
+
+/// One test of [`on_both_backends!`] on one backend, within a minute.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! backend_test {
+    ($setup:path, $name:ident, $test:ident, $backend:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            $crate::testing::within_a_minute(async {
+                let backend = $crate::testing::Backend::$backend;
+                match $setup(backend).await {
+                    Some(fixture) => super::$name(fixture).await,
+                    None => assert_ne!(
+                        backend,
+                        $crate::testing::Backend::Embedded,
+                        "the embedded backend is always there"
+                    ),
+                }
+            })
+            .await;
+        }
     };
 }
 

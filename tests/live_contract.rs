@@ -11,7 +11,7 @@ use chrono::Duration;
 use common::{TestEnv, attended, session};
 use uuid::Uuid;
 
-attn::on_both_backends!(
+attn::on_every_backend!(
     common::env;
     a_created_session_reads_back_whole,
     a_teacher_has_at_most_one_active_session,

@@ -12,7 +12,7 @@ use attn::{Clock, Db, LiveStore};
 use chrono::Duration;
 use common::{TestEnv, attended, session};
 
-attn::on_both_backends!(
+attn::on_every_backend!(
     common::env;
     a_finished_session_is_persisted_with_every_record,
     a_session_still_running_is_never_touched,

@@ -5,13 +5,18 @@ mod common;
 use common::*;
 use reqwest::{StatusCode, header};
 
-attn::on_both_backends!(
+// Logins, check-ins and the live page's events on a Redis Cluster too.
+attn::on_every_backend!(
     spawn_app;
     a_teacher_starts_a_session_and_students_check_in_with_plain_forms,
+    the_live_page_is_told_of_each_check_in_as_it_happens,
+);
+
+attn::on_both_backends!(
+    spawn_app;
     a_second_session_is_refused_with_a_link_to_the_running_one,
     an_old_code_is_refused_with_scan_again,
     other_teachers_and_students_cannot_touch_a_session,
-    the_live_page_is_told_of_each_check_in_as_it_happens,
     a_student_finds_a_running_session_by_lesson_or_teacher,
     user_text_is_shown_as_text,
 );

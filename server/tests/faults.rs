@@ -1,6 +1,7 @@
 //! Faults, with real processes: a private `redis-server` (with or without an append-only file)
 //! killed with SIGKILL and started again under a running server; a Redis that would lose
-//! check-ins refused at start-up. Each store heals by itself, without restarting ATTN.
+//! check-ins refused at start-up; instances starting on a Redis Cluster. Each store heals by
+//! itself, without restarting ATTN.
 
 mod common;
 
@@ -184,6 +185,41 @@ async fn instances_on_one_redis_share_the_join_code_key_without_configuring_it()
         .await
         .unwrap();
         assert!(!other.codes.accepts(session, true, &shown, now));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_start_on_a_redis_cluster_and_share_its_join_code_key() {
+    within_a_minute(async {
+        let Some(env) = TestEnv::new(attn::testing::Backend::Cluster).await else {
+            return;
+        };
+        let cluster = std::env::var("ATTN_TEST_REDIS_CLUSTER_URL").unwrap();
+        let config = || attn::Config {
+            database_url: env.db_url.clone(),
+            redis_url: Some(cluster.clone()),
+            redis_prefix: env.redis_prefix().unwrap().to_owned(),
+            join_secret: None,
+            ..attn::Config::default()
+        };
+        // The durability check reads the cluster's settings (scripts/redis-cluster turns the
+        // append-only file on), so it starts without being told to accept a volatile Redis.
+        let one = attn::Ctx::connect(config()).await.unwrap();
+        let two = attn::Ctx::connect(config()).await.unwrap();
+        let readiness = one.readiness().await;
+        assert!(readiness.live_store, "{readiness:?}");
+        assert!(
+            readiness
+                .live_store_durability
+                .as_ref()
+                .is_some_and(|d| d.keeps_acknowledged_writes()),
+            "{readiness:?}"
+        );
+        let session = uuid::Uuid::new_v4();
+        let now = chrono::Utc::now();
+        let shown = one.codes.current(session, true, now);
+        assert!(two.codes.accepts(session, true, &shown, now));
     })
     .await;
 }

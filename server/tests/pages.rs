@@ -108,7 +108,7 @@ async fn health_and_readiness_answer(app: TestApp) {
     let durability = match app.env.backend {
         attn::testing::Backend::Embedded => "in-process".to_owned(),
         // The machine's Redis of the test run keeps nothing on disk, and readiness says so.
-        attn::testing::Backend::Services => {
+        attn::testing::Backend::Services | attn::testing::Backend::Cluster => {
             body["live_store_durability"].as_str().unwrap().to_owned()
         }
     };

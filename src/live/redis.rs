@@ -1,6 +1,8 @@
-//! Redis live store. Every key of one session carries the session id as its hash tag
-//! (`{<id>}`), so the multi-key steps below stay within one slot and the same code runs on
-//! Redis Cluster. Request paths use explicit indexes, never SCAN or KEYS.
+//! Redis live store, on one Redis (`redis://host:port`) or a Redis Cluster
+//! (`redis-cluster://host:port?node=host:port&node=host:port`, any of its masters). Every key of
+//! one session carries the session id as its hash tag (`{<id>}`), so the multi-key steps below
+//! stay within one slot and run the same on both. Request paths use explicit indexes, never
+//! SCAN or KEYS.
 //!
 //! Keys (`<p>` is the configured prefix):
 //! - `<p>:session:{<id>}`  the session as JSON
@@ -15,8 +17,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Script, cmd};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value, cmd};
 use uuid::Uuid;
 
 use super::{Counter, LiveStore};
@@ -107,11 +110,75 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 ";
 
+/// The nodes of a Redis Cluster URL (`redis-cluster://[user:pass@]host:port?node=host:port..`,
+/// or `rediss-cluster://` over TLS) as plain Redis URLs; `None` for any other URL.
+pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = match scheme {
+        "redis-cluster" => "redis",
+        "rediss-cluster" => "rediss",
+        _ => return None,
+    };
+    let (first, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (user, first) = match first.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), first),
+    };
+    let first = first.trim_end_matches('/');
+    let others = query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("node="))
+        .filter(|node| !node.is_empty());
+    Some(
+        std::iter::once(first)
+            .chain(others)
+            .map(|node| format!("{scheme}://{user}{node}"))
+            .collect(),
+    )
+}
+
+/// One connection to a single Redis (reconnecting by itself) or to a Redis Cluster (each
+/// command sent to the master of its key's slot, the slot map refreshed when it moves).
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// Live store on Redis, shared by every server instance.
 #[derive(Clone)]
 pub struct RedisLiveStore {
+    /// For subscriptions (on a cluster, to its first node: a PUBLISH reaches every node).
     client: redis::Client,
-    conn: ConnectionManager,
+    conn: Connection,
     prefix: String,
     scripts: std::sync::Arc<Scripts>,
 }
@@ -184,18 +251,37 @@ impl RedisLiveStore {
                 problem: "must not contain { or }".into(),
             });
         }
-        let client = redis::Client::open(url)?;
-        // While Redis is away a command fails within about a second instead of hanging, and
-        // the first one after it is back reconnects. The delay between tries starts at the
-        // retry library's one second and doubles (`factor`), capped at half a second: a larger
-        // factor (the default is 100) would make the third try wait minutes.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(1))
-            .set_response_timeout(Duration::from_secs(2))
-            .set_factor(2)
-            .set_max_delay(500)
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let (client, conn) = match cluster_nodes(url) {
+            Some(nodes) => {
+                let cluster = redis::cluster::ClusterClientBuilder::new(nodes.clone())
+                    .connection_timeout(Duration::from_secs(1))
+                    .response_timeout(Duration::from_secs(2))
+                    .retries(2)
+                    .max_retry_wait(500)
+                    .build()?;
+                let conn = cluster.get_async_connection().await?;
+                (
+                    redis::Client::open(nodes[0].as_str())?,
+                    Connection::Cluster(conn),
+                )
+            }
+            None => {
+                let client = redis::Client::open(url)?;
+                // While Redis is away a command fails within about a second instead of
+                // hanging, and the first one after it is back reconnects. The delay between
+                // tries starts at the retry library's one second and doubles (`factor`),
+                // capped at half a second: a larger factor (the default is 100) would make
+                // the third try wait minutes.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Duration::from_secs(1))
+                    .set_response_timeout(Duration::from_secs(2))
+                    .set_factor(2)
+                    .set_max_delay(500)
+                    .set_number_of_retries(1);
+                let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+                (client, Connection::Single(conn))
+            }
+        };
         Ok(Self {
             client,
             conn,
@@ -276,11 +362,6 @@ impl RedisLiveStore {
             .query_async(&mut conn)
             .await?;
         Ok(cmd("GET").arg(&key).query_async(&mut conn).await?)
-    }
-
-    /// The connection, for other Redis users of the same process (rate limits, events).
-    pub fn connection(&self) -> ConnectionManager {
-        self.conn.clone()
     }
 
     fn session_key(&self, id: Uuid) -> String {
@@ -435,14 +516,22 @@ impl LiveStore for RedisLiveStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // One GET per key in one pipeline: no cross-slot MGET, one round trip.
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            if let Ok(id) = Uuid::parse_str(id) {
-                pipe.cmd("GET").arg(self.session_key(id));
-            }
-        }
-        let raw: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        // One GET per session, all in flight at once on the multiplexed connection: neither an
+        // MGET nor a pipeline, which on a cluster would cross slots.
+        let gets = ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .map(|id| {
+                let mut conn = conn.clone();
+                let key = self.session_key(id);
+                async move {
+                    cmd("GET")
+                        .arg(key)
+                        .query_async::<Option<String>>(&mut conn)
+                        .await
+                }
+            });
+        let raw = futures_util::future::try_join_all(gets).await?;
         let mut found = Vec::new();
         for json in raw.into_iter().flatten() {
             let s: LiveSession = serde_json::from_str(&json)?;
@@ -858,5 +947,29 @@ impl LiveStore for RedisLiveStore {
 
     async fn durability(&self) -> Result<Option<Durability>> {
         self.read_durability().await.map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_nodes;
+
+    #[test]
+    fn a_cluster_url_names_every_node() {
+        assert_eq!(
+            cluster_nodes(
+                "redis-cluster://:secret@10.0.0.1:7000?node=10.0.0.2:7000&node=10.0.0.3:7000"
+            ),
+            Some(vec![
+                "redis://:secret@10.0.0.1:7000".to_owned(),
+                "redis://:secret@10.0.0.2:7000".to_owned(),
+                "redis://:secret@10.0.0.3:7000".to_owned(),
+            ])
+        );
+        assert_eq!(
+            cluster_nodes("rediss-cluster://redis.example.edu:6380/"),
+            Some(vec!["rediss://redis.example.edu:6380".to_owned()])
+        );
+        assert_eq!(cluster_nodes("redis://127.0.0.1:6379"), None);
     }
 }
