@@ -386,3 +386,131 @@ impl Drop for RedisServer {
         self.kill();
     }
 }
+
+/// A PostgreSQL server of a test's own (`initdb` in a fresh folder, a free port, trust auth),
+/// that the test may stop and start again on the same data, as when the database host goes
+/// away for a while. Run as the `postgres` system user when the tests run as root.
+pub struct PgServer {
+    port: u16,
+    dir: TempDir,
+    bin: std::path::PathBuf,
+}
+
+impl PgServer {
+    /// Initialises and starts one; `None` (with a note) when PostgreSQL's programs are not
+    /// installed and the services are not required.
+    pub async fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| {
+                versions
+                    .filter_map(|v| v.ok().map(|v| v.path().join("bin")))
+                    .filter(|bin| bin.join("initdb").is_file())
+                    .max()
+            });
+        let Some(bin) = bin else {
+            assert!(
+                !services_required(),
+                "PostgreSQL's initdb and pg_ctl are required for the fault tests"
+            );
+            eprintln!("skipped: PostgreSQL's programs are not installed");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("attn-pg-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("the PostgreSQL data folder");
+        let server = Self {
+            port,
+            dir: TempDir(dir),
+            bin,
+        };
+        if is_root() {
+            let owned = std::process::Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(&server.dir.0)
+                .status()
+                .expect("chown");
+            assert!(owned.success(), "chown the data folder to postgres");
+        }
+        let data = server.dir.0.join("data");
+        let init = server
+            .as_postgres(&server.bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("initdb");
+        assert!(init.success(), "initdb");
+        server.start_again().await;
+        Some(server)
+    }
+
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (fast shutdown: connections are cut, nothing committed is lost).
+    pub fn stop(&self) {
+        let _ = self
+            .as_postgres(&self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(self.dir.0.join("data"))
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+
+    /// Starts it again on the same data and port, and waits until it takes connections.
+    pub async fn start_again(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.0.display()
+        );
+        let started = self
+            .as_postgres(&self.bin.join("pg_ctl"))
+            .args(["start", "-w", "-t", "30", "-o", &options, "-l"])
+            .arg(self.dir.0.join("log"))
+            .arg("-D")
+            .arg(self.dir.0.join("data"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctl start");
+        assert!(
+            started.success(),
+            "PostgreSQL on port {} did not start",
+            self.port
+        );
+    }
+
+    fn as_postgres(&self, program: &std::path::Path) -> std::process::Command {
+        if is_root() {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            std::process::Command::new(program)
+        }
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = self
+            .as_postgres(&self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "immediate", "-w", "-D"])
+            .arg(self.dir.0.join("data"))
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"))
+}
