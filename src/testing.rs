@@ -182,6 +182,34 @@ impl TestEnv {
         Some(env)
     }
 
+    /// The Redis URL of this world, on the services and cluster backends.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis.as_ref().map(|(url, _)| url.as_str())
+    }
+
+    /// Sets `key` (under this world's prefix) to `value` straight in Redis, around the live
+    /// store, to leave the state a step cut short would leave. Redis backends only.
+    pub async fn raw_redis_set(&self, key: &str, value: &str) {
+        let (url, prefix) = self.redis.as_ref().expect("a Redis backend");
+        let key = format!("{prefix}:{key}");
+        let set = redis::cmd("SET").arg(&key).arg(value).to_owned();
+        match crate::live::redis::cluster_nodes(url) {
+            Some(nodes) => {
+                let client = redis::cluster::ClusterClient::new(nodes).expect("cluster URL");
+                let mut conn = client.get_async_connection().await.expect("the cluster");
+                let _: () = set.query_async(&mut conn).await.expect("SET");
+            }
+            None => {
+                let client = redis::Client::open(url.as_str()).expect("Redis URL");
+                let mut conn = client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .expect("Redis");
+                let _: () = set.query_async(&mut conn).await.expect("SET");
+            }
+        }
+    }
+
     /// The Redis key prefix of this world, on the services backend.
     pub fn redis_prefix(&self) -> Option<&str> {
         self.redis.as_ref().map(|(_, prefix)| prefix.as_str())

@@ -20,6 +20,7 @@ attn::on_every_backend!(
     records_are_added_updated_and_listed,
     a_record_for_a_removed_session_is_refused,
     finishing_ends_the_session_now_and_keeps_its_data,
+    a_finish_cut_short_never_keeps_the_teacher_from_the_next_session,
     expired_sessions_are_listed_oldest_first,
     active_sessions_are_found_by_lesson_and_teacher_name,
     a_claim_is_exclusive_until_released,
@@ -504,4 +505,57 @@ async fn removing_a_session_forgets_it_everywhere(env: TestEnv) {
         .create_session(&session("T1", "Kimya", now, 10), now)
         .await
         .unwrap();
+}
+
+async fn a_finish_cut_short_never_keeps_the_teacher_from_the_next_session(env: TestEnv) {
+    let start = env.clock.now();
+    let s = session("T1", "Fizik", start, 10);
+    env.live.create_session(&s, start).await.unwrap();
+    env.advance(Duration::minutes(3));
+    let now = env.clock.now();
+    if env.redis_url().is_some() {
+        // The first step of a finish on Redis (the session's own end) and nothing after it:
+        // the teacher's lock still names the session with its old end.
+        let mut ended = s.clone();
+        ended.end_time = now;
+        env.raw_redis_set(
+            &format!("session:{{{}}}", s.id),
+            &serde_json::to_string(&ended).unwrap(),
+        )
+        .await;
+    } else {
+        // In-process, a finish cannot stop half-way; the whole one stands in for it.
+        env.live.finish(s.id, now).await.unwrap();
+    }
+    assert!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "the session shows as ended"
+    );
+    let next = session("T1", "Kimya", now, 10);
+    env.live
+        .create_session(&next, now)
+        .await
+        .expect("the teacher starts the next lesson at once");
+    assert_eq!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(next.id)
+    );
+    // Finishing the first one again (as the teacher's retry would) leaves the new one alone.
+    env.live.finish(s.id, now).await.unwrap();
+    assert_eq!(
+        env.live
+            .active_session_of("T1", now)
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(next.id)
+    );
 }

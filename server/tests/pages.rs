@@ -165,6 +165,17 @@ async fn readiness_names_a_database_that_is_down_and_check_ins_go_on(app: TestAp
         Some("attended"),
         "a check-in while the database is down"
     );
+    // A student who logs in only now checks in too: logging in does not need the database.
+    let latecomer = app.new_browser();
+    let to = app
+        .log_in_with(&latecomer, "demo_student_2", DEMO_PASSWORD, &join)
+        .await;
+    assert_eq!(to, join, "the login went through");
+    assert_eq!(
+        check_in_now(&app, &latecomer, &id).await.as_deref(),
+        Some("attended"),
+        "a student who logged in while the database is down"
+    );
     let (status, _) = app.page("/healthz", &[]).await;
     assert_eq!(status, StatusCode::OK, "the process itself is still up");
 }

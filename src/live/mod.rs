@@ -3,7 +3,7 @@
 //! pass the same contract tests (`tests/live_contract.rs`).
 
 mod memory;
-mod redis;
+pub mod redis;
 
 use std::time::Duration;
 

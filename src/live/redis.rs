@@ -437,14 +437,20 @@ impl LiveStore for RedisLiveStore {
         let mut conn = self.conn.clone();
         // A lock whose session never appeared (a start that died between the steps below) may
         // be replaced; a recent one is another start still under way, and wins.
+        // So may a lock whose session has ended by its own document: a finish cut short
+        // before it moved the lock. The session's end is what counts, never the lock's copy.
         let mut stale = String::new();
         if let Some((holder, end, taken)) =
             self.teacher_lock(&session.teacher_school_number).await?
             && end > ms(now)
-            && ms(now) - taken >= HALF_STARTED_AFTER_MS
-            && self.session(holder).await?.is_none()
         {
-            stale = holder.to_string();
+            let replaceable = match self.session(holder).await? {
+                None => ms(now) - taken >= HALF_STARTED_AFTER_MS,
+                Some(held) => !held.is_open(now),
+            };
+            if replaceable {
+                stale = holder.to_string();
+            }
         }
         let ttl = (ms(session.end_time) - ms(now)).max(0) + TEACHER_LOCK_SLACK_MS;
         let holder: Option<String> = self
