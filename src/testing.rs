@@ -350,16 +350,10 @@ impl RedisServer {
             eprintln!("skipped: redis-server is not installed");
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("attn-redis-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("the Redis data folder");
         let mut server = Self {
-            port,
+            port: free_port(),
             aof,
-            dir: TempDir(dir),
+            dir: fresh_dir("redis"),
             child: None,
         };
         server.restart().await;
@@ -444,15 +438,9 @@ impl PgServer {
             eprintln!("skipped: PostgreSQL's programs are not installed");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("attn-pg-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("the PostgreSQL data folder");
         let server = Self {
-            port,
-            dir: TempDir(dir),
+            port: free_port(),
+            dir: fresh_dir("pg"),
             bin,
         };
         if is_root() {
@@ -534,6 +522,21 @@ impl Drop for PgServer {
             .stdout(std::process::Stdio::null())
             .status();
     }
+}
+
+/// A local port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A new, empty folder under the system's temporary folder, removed with the value.
+fn fresh_dir(kind: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("attn-{kind}-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    TempDir(dir)
 }
 
 fn is_root() -> bool {

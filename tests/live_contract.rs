@@ -527,12 +527,9 @@ async fn a_finish_cut_short_never_keeps_the_teacher_from_the_next_session(env: T
         // In-process, a finish cannot stop half-way; the whole one stands in for it.
         env.live.finish(s.id, now).await.unwrap();
     }
-    assert!(
-        env.live
-            .active_session_of("T1", now)
-            .await
-            .unwrap()
-            .is_none(),
+    assert_eq!(
+        active_session_id(&env, "T1", now).await,
+        None,
         "the session shows as ended"
     );
     let next = session("T1", "Kimya", now, 10);
@@ -540,22 +537,20 @@ async fn a_finish_cut_short_never_keeps_the_teacher_from_the_next_session(env: T
         .create_session(&next, now)
         .await
         .expect("the teacher starts the next lesson at once");
-    assert_eq!(
-        env.live
-            .active_session_of("T1", now)
-            .await
-            .unwrap()
-            .map(|a| a.id),
-        Some(next.id)
-    );
+    assert_eq!(active_session_id(&env, "T1", now).await, Some(next.id));
     // Finishing the first one again (as the teacher's retry would) leaves the new one alone.
     env.live.finish(s.id, now).await.unwrap();
-    assert_eq!(
-        env.live
-            .active_session_of("T1", now)
-            .await
-            .unwrap()
-            .map(|a| a.id),
-        Some(next.id)
-    );
+    assert_eq!(active_session_id(&env, "T1", now).await, Some(next.id));
+}
+
+async fn active_session_id(
+    env: &TestEnv,
+    teacher: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Uuid> {
+    env.live
+        .active_session_of(teacher, now)
+        .await
+        .unwrap()
+        .map(|a| a.id)
 }

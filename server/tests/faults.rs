@@ -234,12 +234,8 @@ struct Instance {
 
 impl Instance {
     async fn start(env: Vec<(&'static str, String)>) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
         let mut instance = Self {
-            port,
+            port: attn::testing::free_port(),
             env,
             child: None,
         };
