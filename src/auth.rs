@@ -63,6 +63,9 @@ pub struct Credentials<'a> {
     pub password: &'a str,
     /// The client's address (see `network::client_ip`).
     pub client_ip: IpAddr,
+    /// The known-device token this browser holds, if any ([`LoggedIn::device_token`] of an
+    /// earlier login).
+    pub device_token: Option<&'a str>,
 }
 
 /// A successful login: what the login session keeps.
@@ -76,14 +79,36 @@ pub struct LoggedIn {
     pub lessons: Vec<Lesson>,
     /// How long the login lasts without a request.
     pub idle: Duration,
+    /// For the browser to keep (a long-lived cookie) and show at its next login: it marks a
+    /// browser this person logged in on, whose attempts strangers' wrong guesses never pause.
+    pub device_token: String,
+}
+
+/// What a known-device token is a tag of.
+const KNOWN_DEVICE: &str = "known-device";
+
+/// The token that marks a browser `username` logged in on: `<username>.<tag>`.
+fn device_token(ctx: &Ctx, username: &str) -> String {
+    let username = username.to_lowercase();
+    format!("{username}.{}", ctx.codes.tag(KNOWN_DEVICE, &username))
+}
+
+/// The device's own key for the limits, when `token` marks a browser `username` logged in on.
+fn known_device(ctx: &Ctx, username: &str, token: Option<&str>) -> Option<String> {
+    let (owner, tag) = token?.rsplit_once('.')?;
+    let username = username.to_lowercase();
+    (owner == username && ctx.codes.has_tag(KNOWN_DEVICE, &username, tag))
+        .then(|| format!("login:device:{tag}"))
 }
 
 /// Longest accepted username.
 const MAX_USERNAME: usize = 64;
 
 /// Logs a person in through the identity provider, within the login limits: after too many
-/// wrong passwords for one username or from one address, `RateLimited` without asking the
-/// portal. Only wrong passwords count; a portal outage does not.
+/// wrong passwords for one username from one address, for one username from anywhere, or from
+/// one address, `RateLimited` without asking the portal; a browser the person logged in on
+/// before (`device_token`) has a limit of its own instead of the first two. Only wrong
+/// passwords count; a portal outage does not.
 #[tracing::instrument(skip(ctx, credentials), fields(username = %credentials.username.trim(), ip = %credentials.client_ip))]
 pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> {
     let username = credentials.username.trim();
@@ -101,18 +126,42 @@ pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> 
     }
     let now = ctx.clock.now();
     let config = &ctx.config;
-    let user_key = format!("login:user:{}", username.to_lowercase());
-    let ip_key = format!(
-        "login:ip:{}",
-        crate::network::limit_key(credentials.client_ip)
-    );
+    let user = username.to_lowercase();
+    let address = crate::network::limit_key(credentials.client_ip);
+    // Following OWASP's guidance on online guessing: a browser the person logged in on before
+    // is limited on its own, so a stranger's wrong guesses never pause the owner there.
+    // Anyone else is limited per username and address (strictly), per username from anywhere
+    // (more loosely), and per address (loosely still: a classroom shares one).
+    let limits: Vec<(String, u64)> = match known_device(ctx, &user, credentials.device_token) {
+        Some(device) => vec![(device, config.login_max_failures)],
+        None => vec![
+            (
+                format!("login:pair:{user}|{address}"),
+                config.login_max_failures,
+            ),
+            (
+                format!("login:user:{user}"),
+                config.login_max_failures_per_user,
+            ),
+        ],
+    };
     let limits = [
-        (&user_key, config.login_max_failures),
-        (&ip_key, config.login_max_failures_per_ip),
-    ];
-    for (key, limit) in limits {
-        let counter = ctx.live.peek(key, now).await?;
-        if counter.count >= limit {
+        limits,
+        vec![(
+            format!("login:ip:{address}"),
+            config.login_max_failures_per_ip,
+        )],
+    ]
+    .concat();
+    // Counted before the portal is asked, each count atomic, so parallel guesses cannot slip
+    // past a limit while the portal is slow; an attempt that is not let through, or that does
+    // not turn out wrong, is taken back.
+    let mut counted = Vec::new();
+    for (key, limit) in &limits {
+        let counter = ctx.live.hit(key, config.login_window, now).await?;
+        counted.push(key);
+        if counter.count > *limit {
+            forgive(ctx, &counted).await?;
             return Err(Error::RateLimited {
                 retry_after_secs: seconds_until(counter.resets_at, now),
             });
@@ -124,15 +173,19 @@ pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> 
         .authenticate(username, credentials.password, now)
         .await
     {
-        Err(Error::WrongCredentials) => {
-            for (key, _) in limits {
-                ctx.live.hit(key, config.login_window, now).await?;
-            }
-            return Err(Error::WrongCredentials);
+        Err(Error::WrongCredentials) => return Err(Error::WrongCredentials),
+        Err(other) => {
+            forgive(ctx, &counted).await?;
+            return Err(other);
         }
-        other => other?,
+        Ok(person) => person,
     };
-    ctx.live.clear(&user_key).await?;
+    // The person is who they say: their own pauses end, and this attempt counts against no
+    // one sharing the address.
+    for (key, _) in &limits[..limits.len() - 1] {
+        ctx.live.clear(key).await?;
+    }
+    forgive(ctx, &counted[counted.len() - 1..]).await?;
     // The users table is a convenience of the history (the sweep writes every person of a
     // session again when it persists it): with the database away, the login still goes on, so
     // a class keeps checking in.
@@ -157,9 +210,17 @@ pub async fn login(ctx: &Ctx, credentials: Credentials<'_>) -> Result<LoggedIn> 
             role,
             is_admin,
         },
+        device_token: device_token(ctx, &user),
         photo,
         lessons,
     })
+}
+
+async fn forgive(ctx: &Ctx, keys: &[&String]) -> Result<()> {
+    for key in keys {
+        ctx.live.forgive(key).await?;
+    }
+    Ok(())
 }
 
 async fn remember(ctx: &Ctx, person: &PortalUser, now: DateTime<Utc>) -> Result<()> {

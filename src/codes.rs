@@ -50,6 +50,25 @@ impl JoinCodes {
         format!("{:06}", n % 10u32.pow(CODE_DIGITS))
     }
 
+    /// A tag of `data` for `purpose` under the same key (HMAC-SHA256, hex, 128 bits), for
+    /// tokens the server hands out and later recognises on any instance.
+    pub fn tag(&self, purpose: &str, data: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// True when `tag` is [`JoinCodes::tag`] of `data` for `purpose` (in constant time).
+    pub fn has_tag(&self, purpose: &str, data: &str, tag: &str) -> bool {
+        constant_time_eq(&self.tag(purpose, data), tag)
+    }
+
     /// The code to show now: the current slot's, or the fixed one when rotation is off.
     pub fn current(&self, session: Uuid, rotate: bool, now: DateTime<Utc>) -> String {
         self.code(session, if rotate { slot_of(now) } else { 0 })

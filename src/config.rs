@@ -49,8 +49,12 @@ pub struct Config {
     /// `ATTN_TRUSTED_PROXIES`: addresses or CIDRs of reverse proxies whose X-Forwarded-For is
     /// believed. Nobody else's is.
     pub trusted_proxies: Vec<IpNet>,
-    /// `ATTN_LOGIN_MAX_FAILURES`: failed logins per username within the window.
+    /// `ATTN_LOGIN_MAX_FAILURES`: failed logins per username from one client address (or
+    /// from one browser the person logged in on before) within the window.
     pub login_max_failures: u64,
+    /// `ATTN_LOGIN_MAX_FAILURES_PER_USER`: failed logins per username from anywhere within
+    /// the window, except from browsers the person logged in on before.
+    pub login_max_failures_per_user: u64,
     /// `ATTN_LOGIN_MAX_FAILURES_PER_IP`: failed logins per client address within the window
     /// (a whole class may share one address).
     pub login_max_failures_per_ip: u64,
@@ -186,10 +190,15 @@ impl Config {
                 get("ATTN_LOGIN_MAX_FAILURES"),
                 5,
             )?,
+            login_max_failures_per_user: parse_number(
+                "ATTN_LOGIN_MAX_FAILURES_PER_USER",
+                get("ATTN_LOGIN_MAX_FAILURES_PER_USER"),
+                20,
+            )?,
             login_max_failures_per_ip: parse_number(
                 "ATTN_LOGIN_MAX_FAILURES_PER_IP",
                 get("ATTN_LOGIN_MAX_FAILURES_PER_IP"),
-                30,
+                100,
             )?,
             login_window: secs("ATTN_LOGIN_WINDOW_SECS", 600)?,
             database_url,

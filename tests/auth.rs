@@ -20,7 +20,9 @@ attn::on_both_backends!(
     common::env;
     a_demo_teacher_logs_in_and_is_remembered,
     a_wrong_password_is_refused,
-    too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_portal,
+    too_many_wrong_passwords_for_a_username_pause_it_from_that_address_without_asking_the_portal,
+    parallel_guesses_reach_the_portal_no_more_often_than_the_limit,
+    a_username_guessed_at_from_everywhere_pauses_except_on_its_owners_browser,
     too_many_wrong_passwords_from_one_address_pause_that_address_only,
     an_ipv6_client_cannot_dodge_the_address_limit_by_changing_its_low_bits,
     a_success_forgets_earlier_failures,
@@ -52,6 +54,7 @@ async fn login(ctx: &Ctx, user: &str, pass: &str, from: &str) -> attn::Result<au
             username: user,
             password: pass,
             client_ip: ip(from),
+            device_token: None,
         },
     )
     .await
@@ -109,25 +112,32 @@ async fn a_wrong_password_is_refused(env: TestEnv) {
     );
 }
 
-async fn too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_portal(env: TestEnv) {
-    let portal = FakePortal::start().await;
-    let mut ctx = ctx(&env, Config::default());
+fn portal_ctx(env: &TestEnv, portal: &FakePortal, config: Config) -> Ctx {
+    let mut ctx = ctx(env, config);
     ctx.identity = Arc::new(Identity::new(
         None,
         AksisClient::new(portal.config(StdDuration::from_secs(5))),
     ));
+    ctx
+}
+
+async fn too_many_wrong_passwords_for_a_username_pause_it_from_that_address_without_asking_the_portal(
+    env: TestEnv,
+) {
+    let portal = FakePortal::start().await;
+    let ctx = portal_ctx(&env, &portal, Config::default());
     for _ in 0..5 {
         let r = login(&ctx, fake_portal::STUDENT, "yanlış", "10.0.0.5").await;
         assert!(matches!(r, Err(Error::WrongCredentials)), "{r:?}");
     }
     assert_eq!(portal.seen(|s| s.login_posts), 5);
     env.advance(Duration::minutes(4));
-    // Even the right password, from another address: the username is paused.
+    // Even the right password, from that address: the username is paused there.
     let r = login(
         &ctx,
         fake_portal::STUDENT,
         fake_portal::PASSWORD,
-        "10.0.0.6",
+        "10.0.0.5",
     )
     .await;
     match r {
@@ -139,7 +149,15 @@ async fn too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_por
         5,
         "the portal was not asked"
     );
-    // Other people are not affected.
+    // A stranger's guesses do not lock the student out elsewhere, nor others out there.
+    login(
+        &ctx,
+        fake_portal::STUDENT,
+        fake_portal::PASSWORD,
+        "10.0.0.6",
+    )
+    .await
+    .expect("the student, from another address");
     login(
         &ctx,
         fake_portal::STUDENT_NO_PHOTO,
@@ -157,6 +175,88 @@ async fn too_many_wrong_passwords_for_a_username_pause_it_without_asking_the_por
     )
     .await
     .expect("the window is over");
+}
+
+async fn parallel_guesses_reach_the_portal_no_more_often_than_the_limit(env: TestEnv) {
+    let portal = FakePortal::start().await;
+    let ctx = portal_ctx(&env, &portal, Config::default());
+    let guesses = (0..40).map(|n| {
+        let ctx = ctx.clone();
+        async move {
+            login(
+                &ctx,
+                fake_portal::STUDENT,
+                &format!("tahmin-{n}"),
+                "10.0.0.5",
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let wrong = answers
+        .iter()
+        .filter(|r| matches!(r, Err(Error::WrongCredentials)))
+        .count();
+    let paused = answers
+        .iter()
+        .filter(|r| matches!(r, Err(Error::RateLimited { .. })))
+        .count();
+    assert_eq!((wrong, paused), (5, 35));
+    assert_eq!(
+        portal.seen(|s| s.login_posts),
+        5,
+        "the portal saw 5 guesses"
+    );
+}
+
+async fn a_username_guessed_at_from_everywhere_pauses_except_on_its_owners_browser(env: TestEnv) {
+    let ctx = ctx(&env, demo_config());
+    // The student logged in on this phone before: it holds the token.
+    let owner = login(&ctx, "demo_student_3", "demo-2026", "10.0.0.5")
+        .await
+        .unwrap();
+    // Strangers guess from twenty addresses (four each, under the per-address limit).
+    for n in 0..20 {
+        let r = login(
+            &ctx,
+            "demo_student_3",
+            "x",
+            &format!("198.51.100.{}", n / 4),
+        )
+        .await;
+        assert!(matches!(r, Err(Error::WrongCredentials)), "{n}: {r:?}");
+    }
+    // The username is paused for browsers it was never used on...
+    let r = login(&ctx, "demo_student_3", "demo-2026", "10.0.0.9").await;
+    assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
+    // ...and not on the owner's phone, even from a stranger's address.
+    auth::login(
+        &ctx,
+        Credentials {
+            username: "demo_student_3",
+            password: "demo-2026",
+            client_ip: ip("198.51.100.1"),
+            device_token: Some(&owner.device_token),
+        },
+    )
+    .await
+    .expect("the owner's browser");
+    // A token is only good for its own username.
+    let r = auth::login(
+        &ctx,
+        Credentials {
+            username: "demo_student_3",
+            password: "demo-2026",
+            client_ip: ip("10.0.0.9"),
+            device_token: Some(
+                &owner
+                    .device_token
+                    .replace("demo_student_3", "demo_student_4"),
+            ),
+        },
+    )
+    .await;
+    assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
 }
 
 async fn too_many_wrong_passwords_from_one_address_pause_that_address_only(env: TestEnv) {

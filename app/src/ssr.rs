@@ -119,7 +119,17 @@ pub async fn start(ctx: &Ctx, session: &Session, login: LoggedIn) -> Result<(), 
             cookie::time::Duration::hours(PHOTO_KEY_HOURS),
         );
     }
+    set_cookie(KNOWN_DEVICE_COOKIE, &login.device_token);
     Ok(())
+}
+
+/// The cookie that marks a browser someone logged in on (see `attn::auth::login`).
+pub const KNOWN_DEVICE_COOKIE: &str = "attn_known";
+
+/// The known-device token of this request's browser, if it sent one.
+pub fn known_device_token() -> Option<String> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| request_cookie(&parts.headers, KNOWN_DEVICE_COOKIE))
 }
 
 /// Ends the login session everywhere (the store forgets it too).

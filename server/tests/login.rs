@@ -13,6 +13,7 @@ attn::on_both_backends!(
     a_student_login_ends_after_10_idle_minutes_a_teacher_login_after_60,
     every_server_function_checks_the_role_it_needs,
     too_many_wrong_passwords_say_when_to_try_again,
+    a_strangers_guesses_never_lock_a_student_out_of_their_own_phone,
     a_forged_forwarded_for_header_does_not_dodge_the_limit,
     a_join_link_visited_logged_out_comes_back_after_login,
 );
@@ -347,4 +348,52 @@ async fn the_session_layer_ends_each_login_after_its_roles_idle_limit(app: TestA
     );
     let (state, _) = home_with(&app, &teacher).await;
     assert_eq!(state.as_deref(), Some("logged-in"), "the teacher's has not");
+}
+
+async fn a_strangers_guesses_never_lock_a_student_out_of_their_own_phone(app: TestApp) {
+    // The student's phone: the login marks it with a long-lived, script-proof cookie.
+    let phone = app.new_browser();
+    let res = phone
+        .post(format!("{}/api/login", app.base))
+        .header(header::ACCEPT, "text/html")
+        .form(&[
+            ("school_number", "demo_student_6"),
+            ("password", DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let known = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("attn_known="))
+        .expect("the known-device cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Max-Age=31536000", "Path=/"] {
+        assert!(known.contains(attribute), "{known}");
+    }
+    app.post_form(&phone, "logout", &[]).await;
+    // A classmate on the same classroom address guesses at the number.
+    let stranger = app.new_browser();
+    for _ in 0..5 {
+        let to = app
+            .log_in_with(&stranger, "demo_student_6", "tahmin", "/")
+            .await;
+        assert!(to.contains("error=wrong_credentials"), "{to}");
+    }
+    let to = app
+        .log_in_with(&stranger, "demo_student_6", DEMO_PASSWORD, "/")
+        .await;
+    assert!(
+        to.contains("error=rate_limited"),
+        "the stranger is paused: {to}"
+    );
+    // The student, on their own phone, from the same address, is not.
+    assert_eq!(
+        app.log_in_with(&phone, "demo_student_6", DEMO_PASSWORD, "/")
+            .await,
+        "/"
+    );
 }

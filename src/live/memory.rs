@@ -375,6 +375,13 @@ impl LiveStore for MemoryLiveStore {
             }))
     }
 
+    async fn forgive(&self, key: &str) -> Result<()> {
+        if let Some(counter) = self.state().counters.get_mut(key) {
+            counter.count = counter.count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn clear(&self, key: &str) -> Result<()> {
         self.state().counters.remove(key);
         Ok(())

@@ -114,6 +114,10 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// The counter under `key` without counting (zero when absent or its window has passed).
     async fn peek(&self, key: &str, now: DateTime<Utc>) -> Result<Counter>;
 
+    /// Takes one count back from the counter under `key` (an attempt counted before it was
+    /// known not to count); never below zero.
+    async fn forgive(&self, key: &str) -> Result<()>;
+
     /// Forgets the counter under `key`.
     async fn clear(&self, key: &str) -> Result<()>;
 

@@ -104,6 +104,14 @@ redis.call('PEXPIRE', KEYS[1], reset - now + 60000)
 return {n, reset}
 ";
 
+/// Takes one back from a counter of `HIT`, never below zero.
+const FORGIVE: &str = r"
+if tonumber(redis.call('HGET', KEYS[1], 'n') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'n', -1)
+end
+return 0
+";
+
 /// Deletes a key only if it holds the given value.
 const DELETE_IF_EQUAL: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -190,6 +198,7 @@ struct Scripts {
     put_record: Script,
     delete_if_equal: Script,
     hit: Script,
+    forgive: Script,
     check_in: Script,
 }
 
@@ -293,6 +302,7 @@ impl RedisLiveStore {
                 put_record: Script::new(PUT_RECORD),
                 delete_if_equal: Script::new(DELETE_IF_EQUAL),
                 hit: Script::new(HIT),
+                forgive: Script::new(FORGIVE),
                 check_in: Script::new(CHECK_IN),
             }),
         })
@@ -890,6 +900,16 @@ impl LiveStore for RedisLiveStore {
                 resets_at: now,
             },
         })
+    }
+
+    async fn forgive(&self, key: &str) -> Result<()> {
+        let _: i64 = self
+            .scripts
+            .forgive
+            .key(self.counter_key(key))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
     }
 
     async fn clear(&self, key: &str) -> Result<()> {

@@ -14,7 +14,8 @@ use crate::use_lang;
 
 /// Logs in with a school number (or portal username) and password, then goes to `next` (a path
 /// on this site). A plain form post: on failure it goes back to the login page with the reason.
-/// Anyone may call it; limited per username and per client address.
+/// Anyone may call it; limited per username and client address, per username, and per client
+/// address, except that a browser the person logged in on before has a limit of its own.
 #[server(endpoint = "login")]
 pub async fn login(
     school_number: String,
@@ -26,10 +27,12 @@ pub async fn login(
 
     let ctx = ssr::ctx()?;
     let session = ssr::login_session().await?;
+    let device = ssr::known_device_token();
     let credentials = attn::auth::Credentials {
         username: &school_number,
         password: &password,
         client_ip: ssr::client_ip(&ctx).await,
+        device_token: device.as_deref(),
     };
     let outcome = match attn::auth::login(&ctx, credentials).await {
         Ok(done) => ssr::start(&ctx, &session, done).await,
