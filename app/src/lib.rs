@@ -39,6 +39,8 @@ use pages::{admin, find, history, home, join, live, login, me, not_found, past_s
 /// forms load the browser build (see [`needs_script`]); every other page is complete as the
 /// server sends it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::content_security_policy();
     let lang = request_lang();
     let script = request_path().is_some_and(|path| needs_script(&path));
     view! {

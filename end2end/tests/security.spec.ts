@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { logIn, newPerson } from './people';
+import { checkInNow, logIn, newPerson } from './people';
 
 // A page on another port of the same host is the same site: the teacher's SameSite=Lax cookie
 // goes along with its form. ATTN must refuse the post by its Origin.
@@ -38,5 +38,47 @@ test("a page on another origin cannot finish a teacher's running session", async
   await expect(teacher.page.getByTestId('code')).toBeVisible();
   await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
   await expect(teacher.page.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
+  await teacher.context.close();
+});
+
+// Every page sends a Content-Security-Policy that allows only this site's scripts and the
+// inline ones carrying the answer's nonce. The live page still hydrates and follows check-ins,
+// and no page breaks a rule of its policy.
+test('pages keep to their Content-Security-Policy and the live page still works under it', async ({ browser }, info) => {
+  const watch = async (page: import('@playwright/test').Page) => {
+    const broken: string[] = [];
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) broken.push(m.text());
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`Content Security Policy violated: ${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+    return broken;
+  };
+  const phone = info.project.name === 'phone';
+  const teacher = await newPerson(browser);
+  const teacherBroke = await watch(teacher.page);
+  await teacher.page.goto('/login?next=/teach');
+  await logIn(teacher.page, phone ? 'demo_teacher_9' : 'demo_teacher_8');
+  await teacher.page.getByLabel('Ders adı').fill('Bilgi Güvenliği');
+  await teacher.page.getByRole('button', { name: 'Başlat' }).click();
+  await expect(teacher.page).toHaveURL(/\/live\//);
+  const joinUrl = await teacher.page.getByTestId('join-url').getAttribute('href');
+
+  const student = await newPerson(browser);
+  const studentBroke = await watch(student.page);
+  await student.page.goto(joinUrl!);
+  await logIn(student.page, phone ? 'demo_student_281' : 'demo_student_271');
+  await checkInNow(student.page, teacher.page);
+  await expect(student.page.getByTestId('outcome')).toHaveText('Yoklamaya katıldınız.');
+  // The live page's script runs under the policy: the student appears without a reload.
+  await expect(teacher.page.getByTestId('students').locator('li')).toHaveCount(1, { timeout: 10_000 });
+  expect(teacherBroke).toEqual([]);
+  expect(studentBroke).toEqual([]);
+  await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
+  await expect(teacher.page.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
+  await student.context.close();
   await teacher.context.close();
 });

@@ -248,6 +248,7 @@ async fn text_with_control_characters_is_refused_with_a_clear_message_and_change
 attn::on_both_backends!(
     spawn_app;
     every_answer_carries_the_security_headers,
+    pages_run_only_this_sites_scripts_and_those_with_the_answers_nonce,
 );
 
 attn::on_both_backends!(
@@ -263,11 +264,8 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
     for path in ["/", "/login", "/pkg/attn.css", "/no/such/page", "/readyz"] {
         let res = app.get(path, &[]).await;
         let h = res.headers();
-        assert_eq!(
-            h[header::CONTENT_SECURITY_POLICY],
-            "frame-ancestors 'none'",
-            "{path}"
-        );
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.ends_with("frame-ancestors 'none'"), "{path}: {csp}");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(
@@ -416,4 +414,63 @@ async fn bodies_larger_than_their_form_could_send_are_refused_before_they_are_re
     let zeros = vec![0u8; 2 * 1024 * 1024];
     let nil = "00000000-0000-0000-0000-000000000000";
     post_selfie(&app, &app.client, nil, "123456", zeros, "a.jpg").await;
+}
+
+/// The nonce a page's Content-Security-Policy allows inline scripts with.
+fn csp_nonce(res: &reqwest::Response) -> String {
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'nonce-",
+        "'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    csp.split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_owned()
+}
+
+async fn pages_run_only_this_sites_scripts_and_those_with_the_answers_nonce(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_2").await;
+    // The live page hydrates (inline module script); the home page does not.
+    for path in [format!("/live/{id}"), "/".to_owned(), "/login".to_owned()] {
+        let res = app.get(&path, &[]).await;
+        let nonce = csp_nonce(&res);
+        let html = res.text().await.unwrap();
+        let page = scraper::Html::parse_document(&html);
+        let scripts = scraper::Selector::parse("script").unwrap();
+        for script in page.select(&scripts) {
+            let el = script.value();
+            match el.attr("src") {
+                Some(src) => assert!(src.starts_with('/'), "{path}: {src}"),
+                None => assert_eq!(
+                    el.attr("nonce"),
+                    Some(nonce.as_str()),
+                    "{path}: {}",
+                    script.html()
+                ),
+            }
+        }
+        if path.starts_with("/live/") {
+            assert!(
+                html.contains(&format!("nonce=\"{nonce}\"")),
+                "the hydration script"
+            );
+        }
+    }
+    // A new nonce for every answer.
+    let one = csp_nonce(&app.get("/", &[]).await);
+    let two = csp_nonce(&app.get("/", &[]).await);
+    assert_ne!(one, two);
 }
