@@ -59,9 +59,28 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
-    fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
-        AppError::Unavailable
+    /// A request whose arguments cannot be read (a field missing, or not of its type) is the
+    /// caller's mistake: `Invalid` naming the field where the decoder does, with status 400 or,
+    /// for a plain form, back to the page it came from with the message. Anything else the
+    /// framework reports is `Unavailable`.
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        let refused = match error {
+            ServerFnErrorErr::MissingArg(field) => AppError::Invalid { field },
+            ServerFnErrorErr::Args(problem) => AppError::Invalid {
+                field: field_named(&problem).unwrap_or_default().to_owned(),
+            },
+            _ => return AppError::Unavailable,
+        };
+        #[cfg(feature = "ssr")]
+        crate::ssr::refuse_unreadable(&refused);
+        refused
     }
+}
+
+/// The field a decoder's message names (serde writes ``missing field `code` ``).
+fn field_named(problem: &str) -> Option<&str> {
+    let (_, rest) = problem.split_once("field `")?;
+    rest.split_once('`').map(|(field, _)| field)
 }
 
 impl std::fmt::Display for AppError {

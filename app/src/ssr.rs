@@ -188,6 +188,23 @@ pub fn fail(error: impl Into<AppError>) -> AppError {
     error
 }
 
+/// A request the server function could not even read: an API caller gets `error`'s status;
+/// a plain form goes back to the page it was posted from, which shows the message.
+pub fn refuse_unreadable(error: &AppError) {
+    if !from_a_form() {
+        fail(error.clone());
+        return;
+    }
+    let back = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            let referer = parts.headers.get(http::header::REFERER)?.to_str().ok()?;
+            let path = referer.parse::<http::Uri>().ok()?.path().to_owned();
+            Some(crate::components::paths::local_path(&path))
+        })
+        .unwrap_or_else(|| "/".to_owned());
+    leptos_axum::redirect(&format!("{back}?error={}", error.code()));
+}
+
 /// The value of cookie `name` in this request, wherever among its Cookie headers it is (HTTP/2
 /// may send one header per cookie).
 pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {

@@ -12,6 +12,7 @@ attn::on_both_backends!(
     each_login_gets_a_new_session_id_and_logout_removes_it_server_side,
     a_student_login_ends_after_10_idle_minutes_a_teacher_login_after_60,
     every_server_function_checks_the_role_it_needs,
+    every_server_function_refuses_with_its_status_and_json_error,
     too_many_wrong_passwords_say_when_to_try_again,
     a_strangers_guesses_never_lock_a_student_out_of_their_own_phone,
     a_forged_forwarded_for_header_does_not_dodge_the_limit,
@@ -396,4 +397,275 @@ async fn a_strangers_guesses_never_lock_a_student_out_of_their_own_phone(app: Te
             .await,
         "/"
     );
+}
+
+/// A server function's arguments, as form fields.
+type Args = &'static [(&'static str, &'static str)];
+
+/// Who may call a server function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum May {
+    /// Anyone logged in.
+    LoggedIn,
+    Teacher,
+    Student,
+    Admin,
+    /// The teacher of the session named in the arguments.
+    Owner,
+}
+
+/// Every server function of the README's table that needs someone logged in: who may call it,
+/// and arguments it takes (`LIVE` and `PAST` stand for a running and a finished session of
+/// the owner; an argument written `?name` may be left out).
+const GUARDED: &[(&str, May, Args)] = &[
+    ("todays_lessons", May::Teacher, &[]),
+    ("join_info", May::LoggedIn, &[("session_id", "LIVE")]),
+    (
+        "find_sessions",
+        May::LoggedIn,
+        &[("?lesson", "Veri"), ("?teacher", "")],
+    ),
+    (
+        "check_in",
+        May::Student,
+        &[("session_id", "LIVE"), ("?code", "000000")],
+    ),
+    ("face_check_available", May::Teacher, &[]),
+    (
+        "start_session",
+        May::Teacher,
+        &[
+            ("lesson_name", "Fizik"),
+            ("duration", "10"),
+            ("security", "1"),
+        ],
+    ),
+    ("active_session", May::Teacher, &[]),
+    ("live_state", May::Owner, &[("session_id", "LIVE")]),
+    ("finish_session", May::Owner, &[("session_id", "LIVE")]),
+    (
+        "accept_student",
+        May::Owner,
+        &[("session_id", "LIVE"), ("student", "demo_student_1")],
+    ),
+    (
+        "remove_student",
+        May::Owner,
+        &[
+            ("session_id", "LIVE"),
+            ("student", "demo_student_1"),
+            ("reason", "Derste değildi"),
+        ],
+    ),
+    (
+        "add_student",
+        May::Owner,
+        &[("session_id", "LIVE"), ("school_number", "demo_student_2")],
+    ),
+    ("past_sessions", May::Teacher, &[("page", "1")]),
+    ("past_session", May::Owner, &[("session_id", "PAST")]),
+    (
+        "add_past_student",
+        May::Owner,
+        &[("session_id", "PAST"), ("school_number", "demo_student_2")],
+    ),
+    (
+        "remove_past_student",
+        May::Owner,
+        &[
+            ("session_id", "PAST"),
+            ("student", "demo_student_1"),
+            ("reason", "Derste değildi, yerine başkası"),
+        ],
+    ),
+    (
+        "delete_past_session",
+        May::Owner,
+        &[("session_id", "PAST"), ("reason", "Yanlış derse açılmıştı")],
+    ),
+    ("my_attendance", May::Student, &[]),
+    (
+        "deleted_items",
+        May::Admin,
+        &[("?teacher", ""), ("?from", ""), ("?to", "")],
+    ),
+    ("restore_session", May::Admin, &[("session_id", "PAST")]),
+    (
+        "restore_record",
+        May::Admin,
+        &[("session_id", "PAST"), ("student", "demo_student_1")],
+    ),
+    ("stuck_sessions", May::Admin, &[]),
+    ("retry_stuck_session", May::Admin, &[("session_id", "PAST")]),
+];
+
+async fn call_as(
+    app: &TestApp,
+    who: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let res = who
+        .post(format!("{}/api/{endpoint}", app.base))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn every_server_function_refuses_with_its_status_and_json_error(app: TestApp) {
+    // The owner (on the app's own browser) has a finished session and a running one.
+    let past = past_session(&app, "demo_teacher_1", &[1]).await;
+    let live = start_as_teacher(&app, "demo_teacher_1").await;
+    let anonymous = app.new_browser();
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_7", DEMO_PASSWORD, "/")
+        .await;
+    let other_teacher = app.new_browser();
+    app.log_in_with(&other_teacher, "demo_teacher_2", DEMO_PASSWORD, "/")
+        .await;
+    let args = |form: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        form.iter()
+            .map(|(k, v)| {
+                let k = k.trim_start_matches('?');
+                let v = match *v {
+                    "LIVE" => live.clone(),
+                    "PAST" => past.clone(),
+                    v => v.to_owned(),
+                };
+                (k, v)
+            })
+            .collect()
+    };
+    let refused = |status: StatusCode, body: &str| (status, body.to_owned());
+    for (endpoint, may, table) in GUARDED {
+        let required: Vec<&str> = table
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| !k.starts_with('?'))
+            .collect();
+        let form = args(table);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // Nobody logged in.
+        assert_eq!(
+            call_as(&app, &anonymous, endpoint, &form).await,
+            refused(StatusCode::UNAUTHORIZED, r#""LoginRequired""#),
+            "{endpoint}, anonymous"
+        );
+        // Someone logged in who may not.
+        let wrong = match may {
+            May::LoggedIn => None,
+            May::Teacher | May::Admin => Some(&student),
+            May::Student | May::Owner => Some(&other_teacher),
+        };
+        if let Some(wrong) = wrong {
+            assert_eq!(
+                call_as(&app, wrong, endpoint, &form).await,
+                refused(StatusCode::FORBIDDEN, r#""Forbidden""#),
+                "{endpoint}, {may:?} only"
+            );
+        }
+        if *may == May::Admin {
+            assert_eq!(
+                call_as(&app, &other_teacher, endpoint, &form).await,
+                refused(StatusCode::FORBIDDEN, r#""Forbidden""#),
+                "{endpoint}, a teacher who is no admin"
+            );
+        }
+        // Whoever may call it: a malformed session id, and each argument left out.
+        let allowed = match may {
+            May::Student | May::LoggedIn => &student,
+            May::Teacher | May::Owner | May::Admin => &app.client,
+        };
+        if *may == May::Admin {
+            app.log_in_with(&other_teacher, ADMIN, DEMO_PASSWORD, "/")
+                .await;
+        }
+        let allowed = if *may == May::Admin {
+            &other_teacher
+        } else {
+            allowed
+        };
+        if form.iter().any(|(k, _)| *k == "session_id") {
+            let malformed: Vec<(&str, &str)> = form
+                .iter()
+                .map(|(k, v)| {
+                    if *k == "session_id" {
+                        (*k, "1 OR 1=1")
+                    } else {
+                        (*k, *v)
+                    }
+                })
+                .collect();
+            let (status, body) = call_as(&app, allowed, endpoint, &malformed).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{endpoint}, malformed id: {body}"
+            );
+            assert!(body.contains("session_id"), "{endpoint}: {body}");
+        }
+        for left_out in &required {
+            let rest: Vec<(&str, &str)> = form
+                .iter()
+                .filter(|(k, _)| k != left_out)
+                .copied()
+                .collect();
+            let (status, body) = call_as(&app, allowed, endpoint, &rest).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{endpoint} without {left_out}: {body}"
+            );
+            assert!(
+                body.contains(left_out),
+                "{endpoint} without {left_out}: {body}"
+            );
+        }
+        if *may == May::Admin {
+            app.log_in_with(&other_teacher, "demo_teacher_2", DEMO_PASSWORD, "/")
+                .await;
+        }
+    }
+    // The functions anyone may call still name what is missing.
+    for (endpoint, form) in [
+        (
+            "login",
+            vec![("school_number", "demo_student_7"), ("password", "x")],
+        ),
+        ("set_language", vec![("lang", "en"), ("return_to", "/")]),
+    ] {
+        for (left_out, _) in &form {
+            let rest: Vec<(&str, &str)> = form
+                .iter()
+                .filter(|(k, _)| k != left_out)
+                .copied()
+                .collect();
+            let (status, body) = call_as(&app, &anonymous, endpoint, &rest).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{endpoint} without {left_out}: {body}"
+            );
+            assert!(
+                body.contains(left_out),
+                "{endpoint} without {left_out}: {body}"
+            );
+        }
+    }
+    // A plain form that lost a field goes back to its page, which says so in words.
+    let res = student
+        .post(format!("{}/api/check_in", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("{}/join/{live}?c=1", app.base))
+        .form(&[("code", "000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/join/{live}?error=invalid"));
+    let page = app.page_as(&student, &to).await;
+    assert!(page.contains("Girdiğiniz bilgi geçerli değil."), "{page}");
 }
