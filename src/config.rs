@@ -80,6 +80,9 @@ pub struct Config {
     pub face_threshold: f32,
     /// `ATTN_FACE_WORKERS`: face checks run at once (each on a blocking thread of its own).
     pub face_workers: usize,
+    /// `ATTN_FACE_QUEUE`: face checks that may wait for a worker; past that, a student is told
+    /// the check is busy and to try again in a few seconds, and nothing is recorded.
+    pub face_queue: usize,
     /// `ATTN_METRICS_TOKEN`: the bearer token Prometheus sends to read `/metrics`. Unset:
     /// `/metrics` is not served.
     pub metrics_token: Option<String>,
@@ -177,6 +180,8 @@ impl Config {
             },
             face_workers: parse_number("ATTN_FACE_WORKERS", get("ATTN_FACE_WORKERS"), 2)?
                 .clamp(1, 64) as usize,
+            face_queue: parse_number("ATTN_FACE_QUEUE", get("ATTN_FACE_QUEUE"), 32)?
+                .clamp(1, 10_000) as usize,
             demo_accounts: match get("ATTN_DEMO_ACCOUNTS") {
                 None => embedded,
                 value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,

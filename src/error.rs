@@ -62,6 +62,13 @@ pub enum Error {
     /// Stored live data could not be read back.
     #[error("corrupt live data: {0}")]
     CorruptLiveData(#[from] serde_json::Error),
+    /// Every face-check worker is busy and the queue is full: nothing was recorded; the student
+    /// may try again after this many seconds.
+    #[error("face check busy; retry in {retry_after_secs} s")]
+    FaceCheckBusy {
+        /// Seconds until a place in the queue is likely.
+        retry_after_secs: u64,
+    },
     /// A session with a selfie check was asked for, and this server has no face check.
     #[error("face check unavailable")]
     FaceCheckUnavailable,

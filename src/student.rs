@@ -174,6 +174,13 @@ async fn face_check(
         let record = new_record(student, now, Some(missing), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
+    if checker.is_busy() && checker.waiting() >= ctx.config.face_queue {
+        // About a fifth of a second of one worker per check (docs/PERFORMANCE.md).
+        let ahead = checker.waiting() as u64 + 1;
+        return Err(Error::FaceCheckBusy {
+            retry_after_secs: (ahead / (4 * checker.workers() as u64)).max(1) + 1,
+        });
+    }
     let (selfie, reference) = (selfie.to_vec(), reference.to_vec());
     // Recorded as pending first, so a sweep that comes while the check runs waits for it.
     let pending = new_record(student, now, Some(FailReason::FaceCheckPending), None);
@@ -183,8 +190,10 @@ async fn face_check(
     }
     if checker.is_busy() {
         let (ctx, session_id, student) = (ctx.clone(), session.id, student.clone());
+        // In the queue from now on, before the task first runs.
+        let check = checker.compare(reference, selfie);
         tokio::spawn(async move {
-            let outcome = checker.compare(reference, selfie).await;
+            let outcome = check.await;
             if let Err(error) = finish_pending(&ctx, session_id, &student, now, outcome).await {
                 tracing::warn!(%error, session = %session_id, "a pending face check could not be recorded");
             }

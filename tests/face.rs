@@ -213,6 +213,7 @@ attn::on_both_backends!(
     common::env;
     a_level_3_session_checks_the_selfie_against_the_portal_photo,
     a_busy_face_check_answers_pending_and_the_outcome_follows,
+    a_full_face_check_queue_says_try_again_and_records_nothing,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -432,4 +433,43 @@ async fn a_busy_face_check_answers_pending_and_the_outcome_follows(env: common::
             .is_attended
     );
     drop(busy);
+}
+
+async fn a_full_face_check_queue_says_try_again_and_records_nothing(env: common::TestEnv) {
+    if checker().is_none() {
+        return;
+    }
+    let mut ctx = env.ctx(attn::Config {
+        face_queue: 2,
+        ..attn::Config::default()
+    });
+    let one = FaceChecker::load(&models_dir(), 1, attn::face::DEFAULT_THRESHOLD).unwrap();
+    ctx.face = Some(one.clone());
+    let s = level_3(&ctx).await;
+    let obama = photo("obama.jpg");
+    let busy = one.reserve().await.unwrap();
+    // Two checks wait for the worker: the queue is full.
+    for student in ["3001", "3002"] {
+        let pending = join(&ctx, &s, student, Some(&photo("obama2.jpg")), Some(&obama))
+            .await
+            .unwrap();
+        assert_eq!(pending.fail_reason, Some(FailReason::FaceCheckPending));
+    }
+    assert_eq!(one.waiting(), 2);
+    // The third is told to come back in a few seconds; nothing of theirs is recorded.
+    match join(&ctx, &s, "3003", Some(&photo("obama2.jpg")), Some(&obama)).await {
+        Err(attn::Error::FaceCheckBusy { retry_after_secs }) => {
+            assert!((1..=10).contains(&retry_after_secs), "{retry_after_secs}");
+        }
+        other => panic!("expected FaceCheckBusy, got {other:?}"),
+    }
+    assert!(ctx.live.record(s.id, "3003").await.unwrap().is_none());
+    // Once the worker is free, the queue drains and the student gets in.
+    drop(busy);
+    drop(one.reserve().await.unwrap());
+    drop(one.reserve().await.unwrap());
+    let later = join(&ctx, &s, "3003", Some(&photo("obama2.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    assert!(later.is_attended || later.is_pending(), "{later:?}");
 }

@@ -52,6 +52,11 @@ pub enum AppError {
     },
     /// This server cannot check faces (its models are not installed).
     FaceUnavailable,
+    /// The face check is busy: try again in a few seconds; nothing was recorded.
+    FaceBusy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// A dependency of ours is down, or the request could not be sent.
     Unavailable,
 }
@@ -118,9 +123,21 @@ impl AppError {
             AppError::ReasonTooShort => td_string!(lang, err_reason_too_short),
             AppError::ControlCharacters { .. } => td_string!(lang, err_control_characters),
             AppError::FaceUnavailable => td_string!(lang, err_face_unavailable),
+            AppError::FaceBusy { retry_after_secs } => {
+                return td_string!(lang, err_face_busy, seconds = retry_after_secs);
+            }
             AppError::Unavailable => td_string!(lang, unavailable),
         };
         text.to_owned()
+    }
+
+    /// The seconds to wait before trying again, for the errors that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs }
+            | AppError::FaceBusy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 
     /// A stable code, for addresses such as `/login?error=wrong_credentials`.
@@ -146,6 +163,7 @@ impl AppError {
             AppError::ReasonTooShort => "reason_too_short",
             AppError::ControlCharacters { .. } => "control_characters",
             AppError::FaceUnavailable => "face_unavailable",
+            AppError::FaceBusy { .. } => "face_busy",
             AppError::Unavailable => "unavailable",
         }
     }
@@ -169,6 +187,9 @@ impl AppError {
             "wrong_credentials" => AppError::WrongCredentials,
             "rate_limited" => AppError::RateLimited {
                 retry_after_secs: retry_after_secs.unwrap_or(60),
+            },
+            "face_busy" => AppError::FaceBusy {
+                retry_after_secs: retry_after_secs.unwrap_or(5),
             },
             "portal_unavailable" => AppError::PortalUnavailable,
             "portal_changed" => AppError::PortalChanged,
@@ -207,7 +228,9 @@ impl AppError {
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
             AppError::ActiveSession { .. } => StatusCode::CONFLICT,
-            AppError::FaceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::FaceUnavailable | AppError::FaceBusy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PortalUnavailable | AppError::PortalChanged => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -246,6 +269,7 @@ impl From<attn::Error> for AppError {
             E::WrongCredentials => AppError::WrongCredentials,
             E::FaceCheckUnavailable => AppError::FaceUnavailable,
             E::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            E::FaceCheckBusy { retry_after_secs } => AppError::FaceBusy { retry_after_secs },
             E::PortalUnavailable | E::PhotoMissing => AppError::PortalUnavailable,
             E::PortalChanged(_) => AppError::PortalChanged,
             other => {
@@ -301,6 +325,9 @@ mod tests {
             AppError::Invalid {
                 field: "password".into(),
             },
+            AppError::FaceBusy {
+                retry_after_secs: 42,
+            },
         ] {
             assert_eq!(AppError::from_code(e.code(), Some(42)), Some(e));
         }
@@ -316,5 +343,14 @@ mod tests {
             limited.message(Locale::tr),
             "Çok fazla deneme yapıldı. 42 saniye sonra yeniden deneyin."
         );
+        let busy = AppError::FaceBusy {
+            retry_after_secs: 3,
+        };
+        assert_eq!(busy.retry_after(), Some(3));
+        assert!(
+            busy.message(Locale::en)
+                .ends_with("Try again in 3 seconds.")
+        );
+        assert_eq!(busy.status(), http::StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -273,7 +273,11 @@ pub fn redirect_after(
             Ok(())
         }
         Err(error) => {
-            let page = format!("{page}?error={}", error.code());
+            let retry = error
+                .retry_after()
+                .map(|secs| format!("&retry={secs}"))
+                .unwrap_or_default();
+            let page = format!("{page}?error={}{retry}", error.code());
             refuse(error, &page)
         }
     }

@@ -337,6 +337,15 @@ pub fn shrink_for_detection(
         ((photo.width() as f32 * ratio).round() as usize).max(1),
         ((photo.height() as f32 * ratio).round() as usize).max(1),
     );
+    // Most of the way in 8 bits, by a whole factor; only what is left becomes floats.
+    let boxed;
+    let photo = match longest / DETECT_SIDE {
+        0 | 1 => photo,
+        factor => {
+            boxed = resize::box_shrink(photo, factor);
+            &boxed
+        }
+    };
     let small = resize::resize_area_rounded(&Planar::from_rgb(photo), w, h);
     let pixels: Vec<u8> = small.data.iter().map(|&v| v as u8).collect();
     let image =
@@ -411,9 +420,9 @@ impl Networks for FaceModels {
 }
 
 /// Counts a waiting check down when dropped.
-struct Waited<'a>(&'a std::sync::atomic::AtomicUsize);
+struct Waited(Arc<std::sync::atomic::AtomicUsize>);
 
-impl Drop for Waited<'_> {
+impl Drop for Waited {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -427,6 +436,7 @@ pub struct FaceChecker {
     references: Arc<DescriptorCache>,
     permits: Arc<tokio::sync::Semaphore>,
     waiting: Arc<std::sync::atomic::AtomicUsize>,
+    workers: usize,
     threshold: f32,
 }
 
@@ -451,6 +461,7 @@ impl FaceChecker {
             references: Arc::default(),
             permits: Arc::new(tokio::sync::Semaphore::new(workers)),
             waiting: Arc::default(),
+            workers,
             threshold,
         })
     }
@@ -470,6 +481,11 @@ impl FaceChecker {
         self.permits.available_permits() == 0
     }
 
+    /// How many checks run at once.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
     /// How many checks wait for a free worker now.
     pub fn waiting(&self) -> usize {
         self.waiting.load(std::sync::atomic::Ordering::Relaxed)
@@ -484,39 +500,47 @@ impl FaceChecker {
     /// Compares `selfie` with `reference`, waiting for a free worker. The worker and its
     /// networks are given back when the check ends, even if the caller has gone or the check
     /// panicked.
-    pub async fn compare(&self, reference: Vec<u8>, selfie: Vec<u8>) -> Result<FaceOutcome> {
-        let permit = {
-            use std::sync::atomic::Ordering::Relaxed;
-            self.waiting.fetch_add(1, Relaxed);
-            // Counted down however the wait ends, even if the caller goes away meanwhile.
-            let _waited = Waited(&self.waiting);
-            self.permits
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| Error::FaceModel("face check pool closed".into()))?
-        };
+    ///
+    /// The check counts as waiting from the call on, before the future first runs, so a check
+    /// handed to a task of its own is in [`FaceChecker::waiting`] at once.
+    pub fn compare(
+        &self,
+        reference: Vec<u8>,
+        selfie: Vec<u8>,
+    ) -> impl std::future::Future<Output = Result<FaceOutcome>> + Send + 'static {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Counted down however the wait ends, even if the caller goes away meanwhile.
+        let waited = Waited(self.waiting.clone());
+        let permits = self.permits.clone();
         let pool = self.models.clone();
         let references = self.references.clone();
         let threshold = self.threshold;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let models = pool
-                .lock()
-                .map_err(|_| Error::FaceModel("face models poisoned".into()))?
-                .pop()
-                .ok_or_else(|| Error::FaceModel("no free face models".into()))?;
-            let mut lent = Lent {
-                models: Some(models),
-                pool,
-            };
-            let Some(models) = lent.models.as_mut() else {
-                return Err(Error::FaceModel("no free face models".into()));
-            };
-            models.compare_cached(&reference, &selfie, threshold, Some(&references))
-        })
-        .await
-        .map_err(model_error)?
+        async move {
+            let permit = permits
+                .acquire_owned()
+                .await
+                .map_err(|_| Error::FaceModel("face check pool closed".into()))?;
+            drop(waited);
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                let models = pool
+                    .lock()
+                    .map_err(|_| Error::FaceModel("face models poisoned".into()))?
+                    .pop()
+                    .ok_or_else(|| Error::FaceModel("no free face models".into()))?;
+                let mut lent = Lent {
+                    models: Some(models),
+                    pool,
+                };
+                let Some(models) = lent.models.as_mut() else {
+                    return Err(Error::FaceModel("no free face models".into()));
+                };
+                models.compare_cached(&reference, &selfie, threshold, Some(&references))
+            })
+            .await
+            .map_err(model_error)?
+        }
     }
 }
 

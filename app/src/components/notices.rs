@@ -17,10 +17,11 @@ pub fn failure(e: AppError) -> AnyView {
 pub fn error_from_query() -> impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static {
     let query = use_query_map();
     move || {
+        let query = query.read();
+        let retry = query.get("retry").and_then(|r| r.parse().ok());
         query
-            .read()
             .get("error")
-            .and_then(|code| AppError::from_code(&code, None))
+            .and_then(|code| AppError::from_code(&code, retry))
     }
 }
 
