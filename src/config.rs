@@ -80,6 +80,9 @@ pub struct Config {
     pub face_threshold: f32,
     /// `ATTN_FACE_WORKERS`: face checks run at once (each on a blocking thread of its own).
     pub face_workers: usize,
+    /// `ATTN_UPLOADS_IN_FLIGHT`: selfies being received at once; past that, a student is told
+    /// the face check is busy and to try again in a few seconds.
+    pub uploads_in_flight: usize,
     /// `ATTN_FACE_QUEUE`: face checks that may wait for a worker; past that, a student is told
     /// the check is busy and to try again in a few seconds, and nothing is recorded.
     pub face_queue: usize,
@@ -182,6 +185,12 @@ impl Config {
                 .clamp(1, 64) as usize,
             face_queue: parse_number("ATTN_FACE_QUEUE", get("ATTN_FACE_QUEUE"), 32)?
                 .clamp(1, 10_000) as usize,
+            uploads_in_flight: parse_number(
+                "ATTN_UPLOADS_IN_FLIGHT",
+                get("ATTN_UPLOADS_IN_FLIGHT"),
+                16,
+            )?
+            .clamp(1, 10_000) as usize,
             demo_accounts: match get("ATTN_DEMO_ACCOUNTS") {
                 None => embedded,
                 value => parse_bool("ATTN_DEMO_ACCOUNTS", value)?,

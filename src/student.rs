@@ -292,6 +292,22 @@ async fn check(
     Ok(None)
 }
 
+/// Whether `caller` may send a selfie now, asked before the upload is read: a student, within
+/// their check-in limit (the check-in itself counts the attempt).
+pub async fn may_upload_selfie(ctx: &Ctx, caller: Option<&Caller>) -> Result<()> {
+    let student = Caller::require_student(caller)?;
+    let now = ctx.clock.now();
+    let key = format!("join:student:{}", student.school_number);
+    let counter = ctx.live.peek(&key, now).await?;
+    if counter.count >= ctx.config.join_max_per_student {
+        let secs = (counter.resets_at - now).num_seconds().max(1) as u64;
+        return Err(Error::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    Ok(())
+}
+
 async fn limit(ctx: &Ctx, key: &str, max: u64, now: DateTime<Utc>) -> Result<()> {
     let counter = ctx.live.hit(key, JOIN_WINDOW, now).await?;
     if counter.count > max {

@@ -70,6 +70,11 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             move |headers| metrics::serve(ctx.clone(), headers)
         }),
     );
+    // Inside the login sessions, so the selfie form's gate knows who is sending it.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        refusal::SelfieGate::new(&ctx),
+        refusal::selfie_gate,
+    ));
     let router = security_headers(sessions::layer(router, &logins, &ctx.config)?, &ctx.config);
     // Outermost: a request from another origin, or one whose body cannot be read, is refused
     // before anything else runs.

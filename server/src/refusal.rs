@@ -97,3 +97,94 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
 }
+
+/// A refusal of the app's own (`AppError`) made before its server function runs: a plain form
+/// goes back to the page it came from with the message (or to the login page), an API caller
+/// gets the status and the JSON error of the README's table.
+pub fn app_error(headers: &HeaderMap, error: app::error::AppError) -> Response {
+    use app::components::paths::{encode_component, local_path};
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return (error.status(), axum::Json(error)).into_response();
+    }
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .map(|uri| local_path(uri.path()))
+        .unwrap_or_else(|| "/".to_owned());
+    let to = match &error {
+        app::error::AppError::LoginRequired => {
+            format!("/login?next={}", encode_component(&back))
+        }
+        _ => {
+            let retry = error
+                .retry_after()
+                .map(|secs| format!("&retry={secs}"))
+                .unwrap_or_default();
+            format!("{back}?error={}{retry}", error.code())
+        }
+    };
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+/// Guards the selfie form before a byte of its body is read: the caller must be a logged-in
+/// student within their check-in limit, and at most `ATTN_UPLOADS_IN_FLIGHT` selfies are
+/// received at once (past that: the face check is busy, try again in a few seconds).
+#[derive(Clone)]
+pub struct SelfieGate {
+    ctx: attn::Ctx,
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl SelfieGate {
+    /// The gate of `ctx`'s server.
+    pub fn new(ctx: &attn::Ctx) -> Self {
+        Self {
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                ctx.config.uploads_in_flight,
+            )),
+            ctx: ctx.clone(),
+        }
+    }
+}
+
+/// See [`SelfieGate`].
+pub async fn selfie_gate(
+    axum::extract::State(gate): axum::extract::State<SelfieGate>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() != "/api/check_in_selfie" {
+        return next.run(request).await;
+    }
+    let Some(session) = request
+        .extensions()
+        .get::<tower_sessions::Session>()
+        .cloned()
+    else {
+        return next.run(request).await;
+    };
+    let allowed = match app::ssr::caller(&gate.ctx, &session).await {
+        Ok(caller) => attn::student::may_upload_selfie(&gate.ctx, caller.as_ref())
+            .await
+            .map_err(app::error::AppError::from),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = allowed {
+        return app_error(request.headers(), error);
+    }
+    // Held until the answer is ready, so the body is read (and checked) within the cap.
+    let Ok(_receiving) = gate.in_flight.clone().try_acquire_owned() else {
+        return app_error(
+            request.headers(),
+            app::error::AppError::FaceBusy {
+                retry_after_secs: 2,
+            },
+        );
+    };
+    next.run(request).await
+}

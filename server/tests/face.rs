@@ -170,3 +170,70 @@ async fn the_portal_photo_is_kept_only_sealed_and_opens_only_with_the_students_o
     assert_eq!(outcome(&page).as_deref(), Some("failed"), "{page}");
     assert!(page.contains("portalda fotoğraf yok"), "{page}");
 }
+
+attn::on_both_backends!(
+    spawn_app_with_one_upload_at_a_time;
+    the_selfie_form_is_refused_before_its_photo_is_read,
+);
+
+async fn spawn_app_with_one_upload_at_a_time(backend: attn::testing::Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| config.uploads_in_flight = 1).await
+}
+
+/// Starts a selfie upload that announces a large body and then sends nothing more, as a slow
+/// or hostile phone would; the open connection and the head of the answer, if one came within
+/// five seconds.
+async fn stalled_upload(
+    app: &TestApp,
+    cookie: Option<&str>,
+) -> (tokio::net::TcpStream, Option<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST /api/check_in_selfie HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 4000000\r\n{cookie}\r\n\
+         --XYZ\r\nContent-Disposition: form-data; name=\"selfie\"; filename=\"me.jpg\"\r\n\r\nJFIF"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let head = read
+        .ok()
+        .filter(|()| !answer.is_empty())
+        .map(|()| String::from_utf8_lossy(&answer).into_owned());
+    (stream, head)
+}
+
+async fn the_selfie_form_is_refused_before_its_photo_is_read(app: TestApp) {
+    // Nobody logged in, and a teacher: refused at once, though the photo never arrives.
+    let (_, head) = stalled_upload(&app, None).await;
+    let head = head.expect("an answer without waiting for the photo");
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    let (_, teacher) = app.log_in_keeping_cookies("demo_teacher_5").await;
+    let (_, head) = stalled_upload(&app, Some(&teacher)).await;
+    assert!(head.expect("an answer").starts_with("HTTP/1.1 403"));
+    // A student's upload is being received (its photo still on its way)...
+    let (_, student) = app.log_in_keeping_cookies("demo_student_44").await;
+    let (receiving, head) = stalled_upload(&app, Some(&student)).await;
+    assert_eq!(head, None, "the first upload is being read");
+    // ...so with one upload at a time, the next is told the check is busy, at once.
+    let (_, other) = app.log_in_keeping_cookies("demo_student_45").await;
+    let (_, head) = stalled_upload(&app, Some(&other)).await;
+    let head = head.expect("an answer");
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(head.contains("FaceBusy"), "{head}");
+    drop(receiving);
+}
