@@ -80,6 +80,12 @@ pub struct Config {
     pub face_threshold: f32,
     /// `ATTN_FACE_WORKERS`: face checks run at once (each on a blocking thread of its own).
     pub face_workers: usize,
+    /// `ATTN_HEADER_READ_SECS`: how long a connection may take to send a request's headers
+    /// before it is closed (slow-header attacks).
+    pub header_read: Duration,
+    /// `ATTN_BODY_IDLE_SECS`: how long a request body may send nothing before the request is
+    /// given up (a stalled upload holds nothing for long).
+    pub body_idle: Duration,
     /// `ATTN_UPLOADS_IN_FLIGHT`: selfies being received at once; past that, a student is told
     /// the face check is busy and to try again in a few seconds.
     pub uploads_in_flight: usize,
@@ -185,6 +191,8 @@ impl Config {
                 .clamp(1, 64) as usize,
             face_queue: parse_number("ATTN_FACE_QUEUE", get("ATTN_FACE_QUEUE"), 32)?
                 .clamp(1, 10_000) as usize,
+            header_read: secs("ATTN_HEADER_READ_SECS", 10)?.max(Duration::from_secs(1)),
+            body_idle: secs("ATTN_BODY_IDLE_SECS", 20)?.max(Duration::from_secs(1)),
             uploads_in_flight: parse_number(
                 "ATTN_UPLOADS_IN_FLIGHT",
                 get("ATTN_UPLOADS_IN_FLIGHT"),

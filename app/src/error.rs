@@ -64,8 +64,8 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
-    /// A request whose arguments cannot be read (a field missing, or not of its type) is the
-    /// caller's mistake: `Invalid` naming the field where the decoder does, with status 400 or,
+    /// A request whose arguments cannot be read (a field missing, or not of its type, or a body
+    /// cut off or stalled) is the caller's mistake: `Invalid` naming the field where the decoder does, with status 400 or,
     /// for a plain form, back to the page it came from with the message. Anything else the
     /// framework reports is `Unavailable`.
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
@@ -74,6 +74,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(problem) => AppError::Invalid {
                 field: field_named(&problem).unwrap_or_default().to_owned(),
             },
+            // The body itself could not be read: cut off, or stalled past the idle limit.
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) => {
+                AppError::Invalid {
+                    field: String::new(),
+                }
+            }
             _ => return AppError::Unavailable,
         };
         #[cfg(feature = "ssr")]

@@ -9,7 +9,6 @@
 //! moment. Printed: throughput, latency p50/p95/p99/max, errors, and the count of present
 //! students on the teacher's live board, which must equal the number of students.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,12 +80,13 @@ async fn start_server() -> Result<(String, String), BoxError> {
         .output_name("attn")
         .site_root("target/site")
         .build();
+    let header_read = ctx.config.header_read;
     let router = server::router(ctx, options).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, service).await {
+        let serving = server::serve(listener, router, header_read, std::future::pending());
+        if let Err(error) = serving.await {
             eprintln!("server stopped: {error}");
         }
     });

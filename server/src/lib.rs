@@ -81,6 +81,9 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
     Ok(router
         .layer(axum::middleware::from_fn(refusal::multipart_boundary))
         .layer(axum::middleware::from_fn(refusal::body_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            ctx.config.body_idle,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             origin::Allowed::new(&ctx.config),
             origin::check,
@@ -89,6 +92,67 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             ctx.metrics.clone(),
             metrics::time,
         )))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in flight
+/// finish. Each connection must send a request's headers within `header_read` (hyper's own
+/// deadline, so a slow-header attack holds no connection for long); a body that stalls is given
+/// up by the router's body time-out.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_read: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let (closing, closed) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a moment instead of spinning.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(ConnectInfo::<std::net::SocketAddr>(peer))),
+        );
+        let mut closed = closed.clone();
+        tokio::spawn(async move {
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = closed.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(closed);
+    let _ = closing.send(());
+    // Every connection holds a receiver until it is done.
+    closing.closed().await;
+    Ok(())
 }
 
 /// Headers on every answer: no framing by other sites (clickjacking), no guessing of content

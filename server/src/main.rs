@@ -3,7 +3,6 @@
 //!
 //! `server` (or `server serve`) runs it; `server migrate` only applies migrations and exits.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use attn::{Config, Ctx};
@@ -63,12 +62,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    server::serve(listener, router, ctx.config.header_read, shutdown_signal()).await?;
 
     let _ = stop_sweep.send(true);
     let _ = sweep.await;

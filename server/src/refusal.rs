@@ -55,13 +55,13 @@ pub async fn multipart_boundary(request: Request, next: Next) -> Response {
     if multer::parse_boundary(content_type).is_ok_and(|b| !b.is_empty()) {
         return next.run(request).await;
     }
-    page(
+    closing(page(
         request.headers(),
         StatusCode::BAD_REQUEST,
         "Invalid",
         Refusal::Invalid,
         "bad-request",
-    )
+    ))
 }
 
 /// The largest request body of a form post: every form is a few fields.
@@ -85,13 +85,13 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
-        return page(
+        return closing(page(
             request.headers(),
             StatusCode::PAYLOAD_TOO_LARGE,
             "TooLarge",
             Refusal::TooLarge,
             "too-large",
-        );
+        ));
     }
     let (parts, body) = request.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
@@ -175,16 +175,26 @@ pub async fn selfie_gate(
         Err(error) => Err(error),
     };
     if let Err(error) = allowed {
-        return app_error(request.headers(), error);
+        return closing(app_error(request.headers(), error));
     }
     // Held until the answer is ready, so the body is read (and checked) within the cap.
     let Ok(_receiving) = gate.in_flight.clone().try_acquire_owned() else {
-        return app_error(
+        return closing(app_error(
             request.headers(),
             app::error::AppError::FaceBusy {
                 retry_after_secs: 2,
             },
-        );
+        ));
     };
     next.run(request).await
+}
+
+/// `response` with `Connection: close`: it answers a request whose body was not read, so the
+/// connection cannot carry another request and the client must not try.
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
 }

@@ -474,3 +474,61 @@ async fn pages_run_only_this_sites_scripts_and_those_with_the_answers_nonce(app:
     let two = csp_nonce(&app.get("/", &[]).await);
     assert_ne!(one, two);
 }
+
+attn::on_both_backends!(
+    spawn_app_with_short_deadlines;
+    a_connection_that_sends_its_headers_or_body_too_slowly_is_let_go,
+);
+
+async fn spawn_app_with_short_deadlines(backend: attn::testing::Backend) -> Option<TestApp> {
+    spawn_app_configured(backend, |config| {
+        config.header_read = std::time::Duration::from_secs(1);
+        config.body_idle = std::time::Duration::from_secs(1);
+    })
+    .await
+}
+
+/// Sends `start` on a new connection and waits up to five seconds: what the server answered
+/// (possibly nothing) before it closed the connection, or `None` if it kept it open.
+async fn answer_to(app: &TestApp, start: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream.write_all(start.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    closed
+        .ok()
+        .map(|_| String::from_utf8_lossy(&answer).into_owned())
+}
+
+async fn a_connection_that_sends_its_headers_or_body_too_slowly_is_let_go(app: TestApp) {
+    let host = app.base.trim_start_matches("http://").to_owned();
+    // Headers begun and never finished (a slow-header attack): closed after the deadline.
+    let started = std::time::Instant::now();
+    let answer = answer_to(&app, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: ")).await;
+    assert!(answer.is_some(), "the connection was closed");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // A body announced and never sent: given up after the idle limit, with an answer.
+    let answer = answer_to(
+        &app,
+        &format!(
+            "POST /api/find_sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nlesson="
+        ),
+    )
+    .await
+    .expect("the connection was closed");
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    // A request sent whole is served as ever.
+    let answer = answer_to(
+        &app,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+    .expect("answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

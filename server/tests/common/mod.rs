@@ -3,8 +3,6 @@
 //! `TestApp` talks to it as browsers without scripts do.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-
 use attn::Config;
 use attn::testing::{Backend, TestEnv};
 use leptos::prelude::LeptosOptions;
@@ -164,19 +162,18 @@ async fn serve(env: TestEnv, options: LeptosOptions, tweak: impl FnOnce(&mut Con
     let mut ctx = env.ctx(config);
     ctx.face = face_checker();
     let metrics = ctx.metrics.clone();
+    let header_read = ctx.config.header_read;
     let router = server::router(ctx, options)
         .await
         .expect("build the router");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    tokio::spawn(server::serve(
+        listener,
+        router,
+        header_read,
+        std::future::pending(),
+    ));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
