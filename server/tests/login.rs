@@ -499,21 +499,6 @@ const GUARDED: &[(&str, May, Args)] = &[
     ("retry_stuck_session", May::Admin, &[("session_id", "PAST")]),
 ];
 
-async fn call_as(
-    app: &TestApp,
-    who: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let res = who
-        .post(format!("{}/api/{endpoint}", app.base))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
 async fn every_server_function_refuses_with_its_status_and_json_error(app: TestApp) {
     // The owner (on the app's own browser) has a finished session and a running one.
     let past = past_session(&app, "demo_teacher_1", &[1]).await;
@@ -549,7 +534,7 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         // Nobody logged in.
         assert_eq!(
-            call_as(&app, &anonymous, endpoint, &form).await,
+            app.call_as(&anonymous, endpoint, &form).await,
             refused(StatusCode::UNAUTHORIZED, r#""LoginRequired""#),
             "{endpoint}, anonymous"
         );
@@ -561,14 +546,14 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
         };
         if let Some(wrong) = wrong {
             assert_eq!(
-                call_as(&app, wrong, endpoint, &form).await,
+                app.call_as(wrong, endpoint, &form).await,
                 refused(StatusCode::FORBIDDEN, r#""Forbidden""#),
                 "{endpoint}, {may:?} only"
             );
         }
         if *may == May::Admin {
             assert_eq!(
-                call_as(&app, &other_teacher, endpoint, &form).await,
+                app.call_as(&other_teacher, endpoint, &form).await,
                 refused(StatusCode::FORBIDDEN, r#""Forbidden""#),
                 "{endpoint}, a teacher who is no admin"
             );
@@ -598,7 +583,7 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
                     }
                 })
                 .collect();
-            let (status, body) = call_as(&app, allowed, endpoint, &malformed).await;
+            let (status, body) = app.call_as(allowed, endpoint, &malformed).await;
             assert_eq!(
                 status,
                 StatusCode::BAD_REQUEST,
@@ -612,7 +597,7 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
                 .filter(|(k, _)| k != left_out)
                 .copied()
                 .collect();
-            let (status, body) = call_as(&app, allowed, endpoint, &rest).await;
+            let (status, body) = app.call_as(allowed, endpoint, &rest).await;
             assert_eq!(
                 status,
                 StatusCode::BAD_REQUEST,
@@ -642,7 +627,7 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
                 .filter(|(k, _)| k != left_out)
                 .copied()
                 .collect();
-            let (status, body) = call_as(&app, &anonymous, endpoint, &rest).await;
+            let (status, body) = app.call_as(&anonymous, endpoint, &rest).await;
             assert_eq!(
                 status,
                 StatusCode::BAD_REQUEST,

@@ -256,8 +256,17 @@ impl TestApp {
 
     /// Calls a server function as the page's script does; status and body.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let res = self
-            .client
+        self.call_as(&self.client, endpoint, form).await
+    }
+
+    /// Calls a server function as a script in `who`'s browser does; status and body.
+    pub async fn call_as(
+        &self,
+        who: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let res = who
             .post(format!("{}/api/{endpoint}", self.base))
             .form(form)
             .send()
