@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{
-    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, parse_session_id,
+    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, User, parse_session_id,
 };
 use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
@@ -246,6 +246,9 @@ pub struct LiveBoard {
     pub code: String,
     /// When this was read.
     pub now: DateTime<Utc>,
+    /// The course's class list (students of its earlier sessions); `None` while the database
+    /// cannot be read (the live page goes on without it).
+    pub class: Option<Vec<User>>,
 }
 
 impl LiveBoard {
@@ -255,6 +258,33 @@ impl LiveBoard {
             .iter()
             .filter(|r| r.is_attended && r.deletion.is_none())
             .count()
+    }
+
+    /// Students on the class list with no record in this session yet, by school number.
+    pub fn missing(&self) -> Vec<&User> {
+        let Some(class) = &self.class else {
+            return Vec::new();
+        };
+        class
+            .iter()
+            .filter(|u| {
+                !self
+                    .records
+                    .iter()
+                    .any(|r| r.student_number == u.school_number)
+            })
+            .collect()
+    }
+
+    /// How many students the course has: its class list and anyone new in this session.
+    pub fn class_size(&self) -> Option<usize> {
+        let class = self.class.as_ref()?;
+        let newcomers = self
+            .records
+            .iter()
+            .filter(|r| !class.iter().any(|u| u.school_number == r.student_number))
+            .count();
+        Some(class.len() + newcomers)
     }
 
     /// Students whose check failed (removed ones excluded).
@@ -270,11 +300,24 @@ impl LiveBoard {
 pub async fn live_board(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveBoard> {
     let (session, records) = live_session(ctx, caller, session_id).await?;
     let now = ctx.clock.now();
+    let class = match ctx
+        .db
+        .course_students(&session.teacher_school_number, &session.lesson_name)
+        .await
+    {
+        Ok(class) => Some(class),
+        Err(error) => {
+            ctx.metrics.error(&error);
+            tracing::warn!(%error, "class list unavailable; the live page goes on without it");
+            None
+        }
+    };
     Ok(LiveBoard {
         code: ctx.codes.current(session.id, session.rotate_code, now),
         session,
         records,
         now,
+        class,
     })
 }
 

@@ -29,6 +29,7 @@ attn::on_both_backends!(
     an_ended_session_refuses_and_records_nothing,
     check_ins_are_limited_per_student,
     the_teachers_live_actions_reach_the_database,
+    the_live_board_shows_who_of_the_class_is_not_here_yet,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -566,4 +567,60 @@ async fn the_teachers_live_actions_reach_the_database(env: TestEnv) {
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].student_number, "1306200003");
     assert_eq!(deleted[0].deleted_by.as_deref(), Some("T100"));
+}
+
+/// Runs a session of `teacher` that `students` check in to, finishes it and sweeps it.
+async fn held(ctx: &Ctx, env: &TestEnv, teacher: &Caller, students: &[u32]) {
+    let s = teacher::start_session(
+        ctx,
+        Some(teacher),
+        start(SecurityLevel::Network, true),
+        ip(TEACHER_IP),
+    )
+    .await
+    .unwrap();
+    for n in students {
+        join(ctx, &student_n(*n), &s, TEACHER_IP, &format!("d{n}"))
+            .await
+            .unwrap();
+    }
+    teacher::finish_session(ctx, Some(teacher), &s.id.to_string())
+        .await
+        .unwrap();
+    env.advance(Duration::minutes(1));
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 1);
+}
+
+async fn the_live_board_shows_who_of_the_class_is_not_here_yet(env: TestEnv) {
+    let ctx = ctx(&env);
+    // Last week's lesson of this course, and another teacher's section of the same title.
+    held(&ctx, &env, &teacher_a(), &[1, 2, 3, 4]).await;
+    held(&ctx, &env, &teacher_b(), &[9]).await;
+    // Today: one of the class is in, and someone new.
+    let today = running(&ctx, SecurityLevel::Network).await;
+    for n in [1, 5] {
+        join(&ctx, &student_n(n), &today, TEACHER_IP, &format!("d{n}"))
+            .await
+            .unwrap();
+    }
+    let id = today.id.to_string();
+    let board = teacher::live_board(&ctx, Some(&teacher_a()), &id)
+        .await
+        .unwrap();
+    let missing: Vec<&str> = board
+        .missing()
+        .iter()
+        .map(|u| u.school_number.as_str())
+        .collect();
+    assert_eq!(missing, ["1306200002", "1306200003", "1306200004"]);
+    assert_eq!(board.missing()[0].full_name, "Öğrenci 2");
+    assert_eq!((board.attended(), board.class_size()), (2, Some(5)));
+    // With the database away the live page goes on, without the class list.
+    let mut away = ctx.clone();
+    away.db = env.unreachable_db().await;
+    let board = teacher::live_board(&away, Some(&teacher_a()), &id)
+        .await
+        .unwrap();
+    assert_eq!((board.records.len(), board.class_size()), (2, None));
+    assert!(board.missing().is_empty());
 }

@@ -18,6 +18,7 @@ attn::on_both_backends!(
     an_old_code_is_refused_with_scan_again,
     other_teachers_and_students_cannot_touch_a_session,
     a_student_finds_a_running_session_by_lesson_or_teacher,
+    the_live_page_lists_the_class_not_here_yet_and_marks_one_present,
     user_text_is_shown_as_text,
 );
 
@@ -331,4 +332,48 @@ async fn behind_a_proxy_addresses_with_ports_are_read_and_garbage_fails_closed(a
     let live = app.page_as(&app.client, &format!("/live/{id}")).await;
     assert_eq!(count(&live, "attended-count"), Some(1), "{live}");
     assert_eq!(count(&live, "failed-count"), Some(2), "{live}");
+}
+
+async fn the_live_page_lists_the_class_not_here_yet_and_marks_one_present(app: TestApp) {
+    // The course met before with three students; today one of them is in.
+    past_session(&app, "demo_teacher_4", &[31, 32, 33]).await;
+    let id = start_as_teacher(&app, "demo_teacher_4").await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_31", DEMO_PASSWORD, "/")
+        .await;
+    assert_eq!(
+        check_in_now(&app, &student, &id).await.as_deref(),
+        Some("attended")
+    );
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    let present = marked(&live, "present-of").expect("N of M present");
+    assert_eq!(
+        (present.attr("data-count"), present.attr("data-of")),
+        (Some("1"), Some("3"))
+    );
+    assert!(live.contains("1 / 3 öğrenci burada"), "{live}");
+    let missing = missing_numbers(&live);
+    assert_eq!(missing, ["demo_student_32", "demo_student_33"]);
+    // The teacher marks one of them present from the list, with a plain form.
+    app.post_form(
+        &app.client,
+        "add_student",
+        &[("session_id", &id), ("school_number", "demo_student_32")],
+    )
+    .await;
+    let live = app.page(&format!("/live/{id}"), &[]).await.1;
+    assert_eq!(missing_numbers(&live), ["demo_student_33"]);
+    assert_eq!(
+        marked(&live, "present-of").unwrap().attr("data-count"),
+        Some("2")
+    );
+}
+
+/// The school numbers the live page lists as not here yet.
+fn missing_numbers(html: &str) -> Vec<String> {
+    let page = scraper::Html::parse_document(html);
+    let rows = scraper::Selector::parse(r#"[data-testid="missing"] li"#).unwrap();
+    page.select(&rows)
+        .filter_map(|li| li.value().attr("data-number").map(str::to_owned))
+        .collect()
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::entity::attendance_record;
+use super::entity::{attendance, attendance_record};
 use super::users::insert_missing_user;
 use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
 use crate::domain::{AuditAction, LiveRecord, Reason, User};
@@ -40,6 +40,31 @@ impl Db {
             .order_by_asc(attendance_record::Column::StudentNumber)
             .all(&self.conn)
             .await?)
+    }
+
+    /// The class list of a course (a lesson title and its teacher): every student with a kept
+    /// record in one of its kept sessions, by school number.
+    pub async fn course_students(&self, teacher: &str, lesson_name: &str) -> Result<Vec<User>> {
+        let sessions: Vec<Uuid> = attendance::Entity::find_kept()
+            .filter(attendance::Column::TeacherSchoolNumber.eq(teacher))
+            .filter(attendance::Column::LessonName.eq(lesson_name))
+            .select_only()
+            .column(attendance::Column::Id)
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let numbers: Vec<String> = attendance_record::Entity::find_kept()
+            .filter(attendance_record::Column::AttendanceId.is_in(sessions))
+            .select_only()
+            .column(attendance_record::Column::StudentNumber)
+            .distinct()
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        self.users_by_numbers(&numbers).await
     }
 
     /// A student's records that are not deleted.

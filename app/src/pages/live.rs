@@ -54,6 +54,19 @@ pub struct LiveBoardView {
     pub attended: usize,
     /// Failed checks.
     pub failed: usize,
+    /// The course's students: its class list and anyone new today (`None`: not known now).
+    pub class_size: Option<usize>,
+    /// Students of the class list who have not checked in yet.
+    pub missing: Vec<MissingView>,
+}
+
+/// A student of the class list not here yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingView {
+    /// School number.
+    pub number: String,
+    /// Name.
+    pub name: String,
 }
 
 /// The live page's content. The session's owner only.
@@ -95,6 +108,15 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
         join_url,
         attended: board.attended(),
         failed: board.failed(),
+        class_size: board.class_size(),
+        missing: board
+            .missing()
+            .into_iter()
+            .map(|u| MissingView {
+                number: u.school_number.clone(),
+                name: u.full_name.clone(),
+            })
+            .collect(),
         records,
     })
 }
@@ -254,6 +276,11 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                     <p class="countdown" data-testid="countdown">
                         {if open { t!(time_left_clock, time = &format!("{minutes:02}:{seconds:02}")) } else { t!(session_ended).to_string() }}
                     </p>
+                    {s.class_size.map(|size| view! {
+                        <p class="present-of" data-testid="present-of" data-count=s.attended data-of=size>
+                            {t!(present_of_class, present = &s.attended, size = &size)}
+                        </p>
+                    })}
                     <p class="counts">
                         <span class="ok" data-testid="attended-count" data-count=s.attended>{t!(attended_count, count = &s.attended)}</span>
                         " · "
@@ -277,6 +304,30 @@ fn Board(s: LiveBoardView) -> impl IntoView {
             <ul class="students" data-testid="students">
                 {s.records.into_iter().map(|r| view! { <StudentRow r id=id.clone() open/> }).collect_view()}
             </ul>
+            {(!s.missing.is_empty()).then(|| {
+                let id = id.clone();
+                view! {
+                    <h3>{t!(not_here_yet)}</h3>
+                    <ul class="students missing" data-testid="missing">
+                        {s.missing.into_iter().map(|m| {
+                            let id = id.clone();
+                            let (number, shown) = (m.number.clone(), m.number.clone());
+                            view! {
+                                <li class="student missing" data-number=m.number>
+                                    <span class="who"><strong>{m.name}</strong> " " <span class="muted">{shown}</span></span>
+                                    {open.then(|| view! {
+                                        <form class="inline" method="post" action=AddStudent::url()>
+                                            <input type="hidden" name="session_id" value=id/>
+                                            <input type="hidden" name="school_number" value=number/>
+                                            <button type="submit">{t!(mark_present)}</button>
+                                        </form>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+            })}
             {open.then(|| view! {
                 <form class="inline" method="post" action=AddStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
