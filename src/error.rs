@@ -75,6 +75,9 @@ pub enum Error {
     /// The face-check models are missing or failed to run.
     #[error("face check: {0}")]
     FaceModel(String),
+    /// A download could not be written.
+    #[error("export: {0}")]
+    Export(String),
     /// Configuration is missing or malformed; raised at start-up only.
     #[error("configuration {variable}: {problem}")]
     Config {

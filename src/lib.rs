@@ -12,6 +12,7 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod face;
 pub mod history;
 pub mod identity;

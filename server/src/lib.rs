@@ -1,6 +1,7 @@
 //! The ATTN web server as a library: the router with every route and layer, so the binary and
 //! the HTTP tests build exactly the same application.
 
+mod downloads;
 mod events;
 mod metrics;
 pub mod origin;
@@ -30,6 +31,15 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
     let routes = route_list();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/history/{id}/list.csv",
+            get({
+                let ctx = ctx.clone();
+                move |session, path, query, headers| {
+                    downloads::session_list(ctx.clone(), session, path, query, headers)
+                }
+            }),
+        )
         .route(
             "/api/live_events/{id}",
             get({

@@ -3,12 +3,13 @@
 mod common;
 
 use common::*;
-use reqwest::StatusCode;
+use reqwest::{StatusCode, header};
 
 attn::on_both_backends!(
     spawn_app;
     after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores,
     a_student_sees_their_attendance_rate,
+    a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can,
 );
 
 async fn after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores(app: TestApp) {
@@ -185,4 +186,77 @@ async fn a_student_sees_their_attendance_rate(app: TestApp) {
         .await;
     let page = app.page_as(&other, "/me").await;
     assert!(page.contains("Henüz kayıtlı yoklamanız yok."), "{page}");
+}
+
+async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: TestApp) {
+    let id = past_session(&app, "demo_teacher_7", &[21, 22]).await;
+    let page = app.page(&format!("/history/{id}"), &[]).await.1;
+    let link = marked(&page, "download-csv").expect("a download link");
+    assert_eq!(
+        link.attr("href"),
+        Some(format!("/history/{id}/list.csv").as_str())
+    );
+    for (query, separator) in [("", b','), ("?sep=semicolon", b';')] {
+        let res = app
+            .get(&format!("/history/{id}/list.csv{query}"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
+        let disposition = res.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.starts_with("attachment; filename=\"attendance-"),
+            "{disposition}"
+        );
+        assert!(disposition.ends_with(".csv\""), "{disposition}");
+        let bytes = res.bytes().await.unwrap();
+        let text = bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .expect("a byte-order mark for Excel");
+        let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .from_reader(text)
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(rows[0], ["Okul numarası", "Ad soyad", "Durum", "Saat"]);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[1][0], "demo_student_21");
+        assert_eq!(rows[1][1], "Demo Öğrenci 21");
+        assert_eq!(rows[1][2], "Katıldı");
+        assert!(rows[1][3].contains('.'), "a date and time: {rows:?}");
+    }
+    // In English for an English browser.
+    let res = app
+        .get(
+            &format!("/history/{id}/list.csv"),
+            &[("accept-language", "en")],
+        )
+        .await;
+    let text = res.text().await.unwrap();
+    assert!(text.contains("School number,Name,Status,Time"), "{text}");
+    // Another teacher and nobody logged in get the refusal, not the list.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_8", DEMO_PASSWORD, "/")
+        .await;
+    let res = other
+        .get(format!("{}/history/{id}/list.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!res.text().await.unwrap().contains("demo_student_21"));
+    let res = app
+        .new_browser()
+        .get(format!("{}/history/{id}/list.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -76,6 +76,42 @@ pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
     })
 }
 
+/// The session's list as a table to download: a header row, then one row per student, in
+/// `lang`. Made on the server for `/history/<id>/list.csv`.
+#[cfg(feature = "ssr")]
+pub fn list_table(
+    ctx: &attn::Ctx,
+    lang: crate::i18n::Locale,
+    detail: &attn::history::PastSessionDetail,
+) -> Vec<Vec<String>> {
+    use crate::components::reasons::failed_text_in;
+    use crate::i18n::td_string;
+    let header = [
+        td_string!(lang, csv_number),
+        td_string!(lang, csv_name),
+        td_string!(lang, csv_status),
+        td_string!(lang, csv_time),
+    ];
+    let rows = detail.records.iter().map(|r| {
+        vec![
+            r.record.student_number.clone(),
+            r.full_name.clone(),
+            if r.record.is_attended {
+                td_string!(lang, attended).to_owned()
+            } else {
+                failed_text_in(lang, r.record.fail_reason)
+            },
+            r.record
+                .attendance_time
+                .map(|t| crate::ssr::local(ctx, t, crate::ssr::DATE_TIME))
+                .unwrap_or_default(),
+        ]
+    });
+    std::iter::once(header.map(str::to_owned).to_vec())
+        .chain(rows)
+        .collect()
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
@@ -158,6 +194,11 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
         <section class="card">
             <h1 class="lesson" data-testid="lesson">{d.lesson_name.clone()}</h1>
             <p class="muted">{d.when.clone()}</p>
+            <p class="downloads">
+                <a href=format!("/history/{id}/list.csv") download data-testid="download-csv">{t!(download_csv)}</a>
+                " · "
+                <a href=format!("/history/{id}/list.csv?sep=semicolon") download>{t!(download_csv_excel)}</a>
+            </p>
             <h2>{t!(students)}</h2>
             {d.records.is_empty().then(|| view! { <p class="muted">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
