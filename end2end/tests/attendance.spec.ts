@@ -57,6 +57,15 @@ test('a teacher runs a session: students check in and appear live, one removed, 
   // The removed student is gone; the two who checked in and the one added remain.
   await expect(past).toHaveCount(3);
   await expect(past.filter({ hasText: `Demo Öğrenci ${offset + 2}` })).toHaveCount(0);
+  // Printed, the page is the list alone: students shown, no buttons, forms or site header.
+  await teacher.page.emulateMedia({ media: 'print' });
+  await expect(past.first()).toBeVisible();
+  await expect(teacher.page.getByTestId('lesson')).toBeVisible();
+  await expect(past.first().getByRole('button', { name: 'Çıkar' })).toBeHidden();
+  await expect(teacher.page.locator('header.top')).toBeHidden();
+  await expect(teacher.page.getByTestId('download-csv')).toBeHidden();
+  await teacher.page.emulateMedia({ media: 'screen' });
+  await expect(past.first().getByRole('button', { name: 'Çıkar' })).toBeVisible();
 
   // The teacher deletes a record with a reason; a short reason is refused first.
   const third = past.filter({ hasText: `demo_student_${offset + 3}` });
