@@ -46,7 +46,8 @@ impl Caller {
         Self::require(caller, |_| true)
     }
 
-    fn require(caller: Option<&Caller>, allowed: impl Fn(&Caller) -> bool) -> Result<&Caller> {
+    /// The caller, if `allowed` says so.
+    pub fn require(caller: Option<&Caller>, allowed: impl Fn(&Caller) -> bool) -> Result<&Caller> {
         match caller {
             None => Err(Error::Unauthenticated),
             Some(c) if allowed(c) => Ok(c),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use attn_types::{AuditAction, FailReason, Presence, Role, SecurityLevel};
+pub use attn_types::{AuditAction, FailReason, LateCounts, Role, SecurityLevel, Status};
 
 use crate::error::{Error, Problem, Result};
 
@@ -127,6 +127,9 @@ pub struct LiveSession {
     /// Whether the join code changes every 15 seconds (the teacher may turn it off).
     #[serde(default = "rotate_by_default")]
     pub rotate_code: bool,
+    /// Minutes after the start from which a check-in counts as late (`None`: never late).
+    #[serde(default)]
+    pub late_after_minutes: Option<u32>,
 }
 
 fn rotate_by_default() -> bool {
@@ -137,6 +140,12 @@ impl LiveSession {
     /// True while students may still check in.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
         now < self.end_time
+    }
+
+    /// True when a check-in at `at` is past the late cut-off.
+    pub fn is_late(&self, at: DateTime<Utc>) -> bool {
+        self.late_after_minutes
+            .is_some_and(|m| at >= self.start_time + chrono::Duration::minutes(i64::from(m)))
     }
 }
 
@@ -162,14 +171,63 @@ pub struct LiveRecord {
     /// The selfie's distance from the portal photo, in thousandths, when faces were compared.
     #[serde(default)]
     pub face_distance_milli: Option<u16>,
+    /// Checked in after the session's late cut-off.
+    #[serde(default)]
+    pub late: bool,
+    /// The status the teacher set by hand, over what the check-in gave.
+    #[serde(default)]
+    pub marked: Option<Status>,
+    /// Why the teacher set it (an excuse, say).
+    #[serde(default)]
+    pub status_reason: Option<String>,
+    /// Every status change the teacher made, oldest first; each becomes an audit event when the
+    /// session is persisted.
+    #[serde(default)]
+    pub changes: Vec<StatusChange>,
 }
 
 impl LiveRecord {
+    /// How the student counts: what the teacher set, else what the check-in gave.
+    pub fn status(&self) -> Status {
+        if let Some(marked) = self.marked {
+            return marked;
+        }
+        match (self.is_attended, self.late) {
+            (true, true) => Status::Late,
+            (true, false) => Status::Present,
+            (false, _) => Status::Failed,
+        }
+    }
+
+    /// True when a new check-in must not replace this record: the student is counted present,
+    /// or the teacher removed them or set their status.
+    pub fn stands(&self) -> bool {
+        self.is_attended || self.deletion.is_some() || self.marked.is_some()
+    }
+
     /// True while a face check for this record is still running (and the teacher has not
     /// removed the student meanwhile).
     pub fn is_pending(&self) -> bool {
-        self.deletion.is_none() && self.fail_reason.is_some_and(FailReason::is_pending)
+        self.deletion.is_none()
+            && self.marked.is_none()
+            && self.fail_reason.is_some_and(FailReason::is_pending)
     }
+}
+
+/// A teacher's change of a student's status in a live session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The status before (`None`: the student had no record).
+    pub from: Option<Status>,
+    /// The status after.
+    pub to: Status,
+    /// School number of the teacher.
+    pub by: String,
+    /// When.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub at: DateTime<Utc>,
+    /// The reason given, or the failed check's reason when a failure was accepted.
+    pub reason: Option<String>,
 }
 
 /// Who removed something, when and why.

@@ -97,6 +97,8 @@ pub enum Entity {
     Record,
     /// A user account.
     User,
+    /// A course (a lesson title and its teacher).
+    Course,
 }
 
 impl std::fmt::Display for Entity {
@@ -105,6 +107,7 @@ impl std::fmt::Display for Entity {
             Entity::Session => "session",
             Entity::Record => "record",
             Entity::User => "user",
+            Entity::Course => "course",
         })
     }
 }

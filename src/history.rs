@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::context::Ctx;
+use crate::courses::{Standing, course_id, settings_by_id, standing_of};
 use crate::db::{Attendance, AttendanceRecord, Page, RecordCounts};
-pub use crate::domain::Presence;
-use crate::domain::{Reason, Role, SchoolNumber, User, parse_session_id};
+use crate::domain::{FailReason, Reason, Role, SchoolNumber, Status, User, parse_session_id};
 use crate::error::{Entity, Error, Result};
 use crate::identity::Lesson;
 use crate::text::{fold, loosely_contains};
@@ -120,6 +120,41 @@ pub async fn add_past_student(
         .await
 }
 
+/// Sets a student's status in a past session (present, late, excused or absent), with a reason
+/// of at least 10 characters, kept in the audit log with the status before. A student with no
+/// record gets one. Its owner only.
+pub async fn set_past_status(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    number: &str,
+    status: Status,
+    reason: &str,
+) -> Result<AttendanceRecord> {
+    if !Status::SETTABLE.contains(&status) {
+        return Err(Error::invalid("status", crate::error::Problem::Malformed));
+    }
+    let reason = Reason::parse(reason, HISTORY_REASON_MIN)?;
+    let number = SchoolNumber::parse(number)?;
+    let attendance = owned(ctx, caller, session_id).await?;
+    let names = names_of(ctx, &[number.to_string()]).await?;
+    let student = User {
+        full_name: name_or_number(&names, number.as_str()),
+        school_number: number.to_string(),
+        role: Role::Student,
+    };
+    ctx.db
+        .set_record_status(
+            attendance.id,
+            &student,
+            status,
+            &reason,
+            &attendance.teacher_school_number,
+            ctx.clock.now(),
+        )
+        .await
+}
+
 /// Removes a student from a past session, with a reason of at least 10 characters (a soft
 /// delete the admin can undo). Its owner only.
 pub async fn remove_past_student(
@@ -212,23 +247,33 @@ fn same_teacher(timetable_teachers: &str, teacher_name: &str) -> bool {
 pub struct StudentSession {
     /// When it started.
     pub start_time: DateTime<Utc>,
-    /// How the student did.
-    pub presence: Presence,
+    /// How the student counts (no record: absent).
+    pub status: Status,
+    /// Why a check failed, when it did.
+    pub fail_reason: Option<FailReason>,
+    /// What the teacher wrote: why they set the status, or why they removed the record.
+    pub note: Option<String>,
+    /// The teacher removed the student's record (it counts absent).
+    pub removed: bool,
 }
 
-/// A student's attendance in one lesson (one lesson title with one teacher).
+/// A student's attendance in one course (one lesson title with one teacher).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LessonAttendance {
+    /// The course.
+    pub course_id: Uuid,
     /// Lesson title.
     pub lesson_name: String,
     /// Teacher's name.
     pub teacher_name: String,
     /// Sessions held.
     pub held: u32,
-    /// Sessions attended.
+    /// Sessions attended (present or late).
     pub attended: u32,
     /// Its sessions, newest first.
     pub sessions: Vec<StudentSession>,
+    /// Where the student stands against the course's absence limit.
+    pub standing: Standing,
 }
 
 impl LessonAttendance {
@@ -245,16 +290,19 @@ impl LessonAttendance {
     }
 }
 
-/// The caller's own attendance per lesson: every persisted session of a lesson the student
-/// checked in to at least once, or of a lesson of the student's timetable (same title and
-/// teacher), counted attended or missed. Students only.
+/// The caller's own attendance per course: every persisted session of a course the student
+/// has a record in, or of a lesson of the student's timetable (same title and teacher), with
+/// its status, and the absences against the course's limit. Students only.
 pub async fn my_attendance(
     ctx: &Ctx,
     caller: Option<&Caller>,
     timetable: &[Lesson],
 ) -> Result<Vec<LessonAttendance>> {
     let student = Caller::require_student(caller)?;
-    let records = ctx.db.student_records(&student.school_number).await?;
+    let records = ctx
+        .db
+        .student_records_with_deleted(&student.school_number)
+        .await?;
     let ids: Vec<Uuid> = records.iter().map(|r| r.attendance_id).collect();
     let joined = ctx.db.attendances_by_ids(&ids).await?;
     let joined_lessons: HashSet<(String, String)> = joined
@@ -288,28 +336,51 @@ pub async fn my_attendance(
         if !joined_lessons.contains(&key) && !in_timetable(a) {
             continue;
         }
-        let presence = match by_session.get(&a.id) {
-            Some(r) if r.is_attended => Presence::Attended,
-            Some(r) => Presence::Failed(r.fail_reason),
-            None => Presence::Missed,
+        let session = match by_session.get(&a.id) {
+            Some(r) if r.is_deleted => StudentSession {
+                start_time: a.start_time,
+                status: Status::Absent,
+                fail_reason: None,
+                note: r.deletion_reason.clone(),
+                removed: true,
+            },
+            Some(r) => StudentSession {
+                start_time: a.start_time,
+                status: r.status,
+                fail_reason: r.fail_reason,
+                note: r.status_reason.clone(),
+                removed: false,
+            },
+            None => StudentSession {
+                start_time: a.start_time,
+                status: Status::Absent,
+                fail_reason: None,
+                note: None,
+                removed: false,
+            },
         };
         let lesson = lessons.entry(key).or_insert_with(|| LessonAttendance {
+            course_id: course_id(&a.teacher_school_number, &a.lesson_name),
             lesson_name: a.lesson_name.clone(),
             teacher_name: name_or_number(&names, &a.teacher_school_number),
             held: 0,
             attended: 0,
             sessions: Vec::new(),
+            standing: Standing::default(),
         });
         lesson.held += 1;
-        if presence == Presence::Attended {
+        if session.status.is_there() {
             lesson.attended += 1;
         }
-        lesson.sessions.push(StudentSession {
-            start_time: a.start_time,
-            presence,
-        });
+        lesson.sessions.push(session);
     }
     let mut lessons: Vec<LessonAttendance> = lessons.into_values().collect();
+    let ids: Vec<Uuid> = lessons.iter().map(|l| l.course_id).collect();
+    let settings = settings_by_id(ctx, &ids).await?;
+    for l in &mut lessons {
+        let course = settings.get(&l.course_id).copied().unwrap_or_default();
+        l.standing = standing_of(&course, l.sessions.iter().map(|s| s.status));
+    }
     lessons.sort_by(|a, b| {
         fold(&a.lesson_name)
             .cmp(&fold(&b.lesson_name))

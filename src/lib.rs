@@ -9,6 +9,7 @@ pub mod clock;
 pub mod codes;
 pub mod config;
 pub mod context;
+pub mod courses;
 pub mod db;
 pub mod domain;
 pub mod error;

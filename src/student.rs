@@ -116,23 +116,24 @@ async fn try_check_in(
         return Err(Error::CodeExpired);
     }
     if let Some(standing) = ctx.live.record(session.id, &student.school_number).await?
-        && (standing.is_attended || standing.deletion.is_some())
+        && standing.stands()
     {
         return Ok(standing);
     }
 
     if let Some(failure) = check(ctx, &session, student, attempt).await? {
-        let record = new_record(student, now, Some(failure), None);
+        let record = new_record(&session, student, now, Some(failure), None);
         return ctx.live.record_check_in(session.id, &record).await;
     }
     if session.security != SecurityLevel::NetworkAndFace {
-        let record = new_record(student, now, None, None);
+        let record = new_record(&session, student, now, None, None);
         return ctx.live.record_check_in(session.id, &record).await;
     }
     face_check(ctx, &session, student, attempt, now).await
 }
 
 fn new_record(
+    session: &LiveSession,
     student: &Caller,
     now: DateTime<Utc>,
     failure: Option<FailReason>,
@@ -146,6 +147,10 @@ fn new_record(
         fail_reason: failure,
         deletion: None,
         face_distance_milli: distance.map(|d| (d * 1000.0).round().clamp(0.0, 65535.0) as u16),
+        late: session.is_late(now),
+        marked: None,
+        status_reason: None,
+        changes: Vec::new(),
     }
 }
 
@@ -160,18 +165,24 @@ async fn face_check(
     now: DateTime<Utc>,
 ) -> Result<CheckInOutcome> {
     let Some(checker) = ctx.face.clone() else {
-        let record = new_record(student, now, Some(FailReason::FaceCheckUnavailable), None);
+        let record = new_record(
+            session,
+            student,
+            now,
+            Some(FailReason::FaceCheckUnavailable),
+            None,
+        );
         return ctx.live.record_check_in(session.id, &record).await;
     };
     let Some(selfie) = attempt.selfie.filter(|s| !s.is_empty()) else {
         let missing = FailReason::FaceVerificationRequiredButImageMissing;
-        let record = new_record(student, now, Some(missing), None);
+        let record = new_record(session, student, now, Some(missing), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     crate::face::decode::check_header(selfie).map_err(selfie_error)?;
     let Some(reference) = attempt.reference.filter(|r| !r.is_empty()) else {
         let missing = FailReason::ReferenceImageNotFound;
-        let record = new_record(student, now, Some(missing), None);
+        let record = new_record(session, student, now, Some(missing), None);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     if checker.is_busy() && checker.waiting() >= ctx.config.face_queue {
@@ -183,9 +194,15 @@ async fn face_check(
     }
     let (selfie, reference) = (selfie.to_vec(), reference.to_vec());
     // Recorded as pending first, so a sweep that comes while the check runs waits for it.
-    let pending = new_record(student, now, Some(FailReason::FaceCheckPending), None);
+    let pending = new_record(
+        session,
+        student,
+        now,
+        Some(FailReason::FaceCheckPending),
+        None,
+    );
     let pending = ctx.live.record_check_in(session.id, &pending).await?;
-    if pending.is_attended || pending.deletion.is_some() {
+    if pending.stands() {
         return Ok(pending);
     }
     if checker.is_busy() {
@@ -205,14 +222,20 @@ async fn face_check(
         Ok(crate::face::FaceOutcome::SelfieRejected(problem)) => {
             // Not an image after all: the pending mark goes, nothing else is recorded.
             let missing = FailReason::FaceVerificationRequiredButImageMissing;
-            let record = new_record(student, now, Some(missing), None);
+            let record = new_record(session, student, now, Some(missing), None);
             ctx.live.record_check_in(session.id, &record).await?;
             return Err(selfie_error(problem));
         }
-        Ok(outcome) => new_record(student, now, outcome.reason(), outcome.distance()),
+        Ok(outcome) => new_record(session, student, now, outcome.reason(), outcome.distance()),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
-            new_record(student, now, Some(FailReason::FaceCheckUnavailable), None)
+            new_record(
+                session,
+                student,
+                now,
+                Some(FailReason::FaceCheckUnavailable),
+                None,
+            )
         }
     };
     ctx.live.record_check_in(session.id, &record).await
@@ -227,9 +250,10 @@ async fn finish_pending(
     at: DateTime<Utc>,
     outcome: Result<crate::face::FaceOutcome>,
 ) -> Result<()> {
-    if ctx.live.session(session_id).await?.is_none() {
+    let Some(session) = ctx.live.session(session_id).await? else {
         return Ok(());
-    }
+    };
+    let session = &session;
     let standing = ctx.live.record(session_id, &student.school_number).await?;
     let still_pending = standing.as_ref().is_some_and(LiveRecord::is_pending);
     if !still_pending {
@@ -237,15 +261,22 @@ async fn finish_pending(
     }
     let record = match outcome {
         Ok(crate::face::FaceOutcome::SelfieRejected(_)) => new_record(
+            session,
             student,
             at,
             Some(FailReason::FaceVerificationRequiredButImageMissing),
             None,
         ),
-        Ok(outcome) => new_record(student, at, outcome.reason(), outcome.distance()),
+        Ok(outcome) => new_record(session, student, at, outcome.reason(), outcome.distance()),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
-            new_record(student, at, Some(FailReason::FaceCheckUnavailable), None)
+            new_record(
+                session,
+                student,
+                at,
+                Some(FailReason::FaceCheckUnavailable),
+                None,
+            )
         }
     };
     // Keeps what the teacher did meanwhile (accepted or removed), atomically.

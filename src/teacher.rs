@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{
-    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, User, parse_session_id,
+    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, Status, StatusChange,
+    User, parse_session_id,
 };
 use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
@@ -63,6 +64,8 @@ pub struct StartSession {
     pub security: SecurityLevel,
     /// Whether the join code rotates every 15 seconds.
     pub rotate_code: bool,
+    /// Minutes after the start from which a check-in counts as late (`None`: never late).
+    pub late_after_minutes: Option<u32>,
 }
 
 /// Starts a session at the teacher's current address. Refused with `ActiveSessionExists` while
@@ -95,6 +98,12 @@ pub async fn start_session(
     if !(1..=MAX_DURATION_MINUTES).contains(&request.duration_minutes) {
         return Err(Error::invalid("duration", Problem::Malformed));
     }
+    if request
+        .late_after_minutes
+        .is_some_and(|m| m == 0 || m >= request.duration_minutes)
+    {
+        return Err(Error::invalid("late_after", Problem::Malformed));
+    }
     if request.security == SecurityLevel::NetworkAndFace && ctx.face.is_none() {
         return Err(Error::FaceCheckUnavailable);
     }
@@ -109,6 +118,7 @@ pub async fn start_session(
         end_time: now + Duration::minutes(i64::from(request.duration_minutes)),
         security: request.security,
         rotate_code: request.rotate_code,
+        late_after_minutes: request.late_after_minutes,
     };
     ctx.live.create_session(&session, now).await?;
     Ok(session)
@@ -158,12 +168,96 @@ pub async fn accept_student(
     student: &str,
 ) -> Result<LiveRecord> {
     let session = open_owned(ctx, caller, session_id).await?;
+    let (by, at) = (session.teacher_school_number.clone(), ctx.clock.now());
     change_record(ctx, &session, student, |record| {
+        let change = StatusChange {
+            from: Some(record.status()),
+            to: if record.late {
+                Status::Late
+            } else {
+                Status::Present
+            },
+            by,
+            at,
+            // What the teacher overruled stays on record.
+            reason: record.fail_reason.map(|r| r.as_str().to_owned()),
+        };
         record.is_attended = true;
         record.fail_reason = None;
         record.deletion = None;
+        record.marked = None;
+        record.status_reason = None;
+        record.changes.push(change);
     })
     .await
+}
+
+/// Sets a student's status by hand: present, late, excused (with a reason of at least 5
+/// characters) or absent (a reason is optional). A student of the class list with no record
+/// yet gets one. Every change is kept for the audit log. Its owner only, while open.
+pub async fn mark_student(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+    number: &str,
+    status: Status,
+    reason: &str,
+) -> Result<LiveRecord> {
+    if !Status::SETTABLE.contains(&status) {
+        return Err(Error::invalid("status", Problem::Malformed));
+    }
+    let reason = if status == Status::Excused || !reason.trim().is_empty() {
+        Some(Reason::parse(reason, LIVE_REASON_MIN)?)
+    } else {
+        None
+    };
+    let number = SchoolNumber::parse(number)?;
+    let session = open_owned(ctx, caller, session_id).await?;
+    let now = ctx.clock.now();
+    let mut record = match ctx.live.record(session.id, number.as_str()).await? {
+        Some(record) => record,
+        None => blank_record(ctx, &number).await?,
+    };
+    let had_record = record.attendance_time.is_some() || !record.changes.is_empty();
+    record.changes.push(StatusChange {
+        from: had_record.then(|| record.status()),
+        to: status,
+        by: session.teacher_school_number.clone(),
+        at: now,
+        reason: reason.as_ref().map(|r| r.as_str().to_owned()),
+    });
+    record.is_attended = status.is_there();
+    record.late = status == Status::Late;
+    record.marked = Some(status);
+    record.status_reason = reason.map(|r| r.as_str().to_owned());
+    record.deletion = None;
+    if status.is_there() && record.attendance_time.is_none() {
+        record.attendance_time = Some(now);
+    }
+    ctx.live.put_record(session.id, &record).await?;
+    Ok(record)
+}
+
+/// A record for a student who has not checked in: named from the database when known.
+async fn blank_record(ctx: &Ctx, number: &SchoolNumber) -> Result<LiveRecord> {
+    let known = ctx.db.users_by_numbers(&[number.to_string()]).await?;
+    Ok(LiveRecord {
+        student_number: number.to_string(),
+        student_full_name: known
+            .into_iter()
+            .next()
+            .map(|u| u.full_name)
+            .unwrap_or_else(|| number.to_string()),
+        is_attended: false,
+        attendance_time: None,
+        fail_reason: None,
+        deletion: None,
+        face_distance_milli: None,
+        late: false,
+        marked: None,
+        status_reason: None,
+        changes: Vec::new(),
+    })
 }
 
 /// Rejects or removes a student, with a reason of at least 5 characters. Kept as a soft
@@ -215,24 +309,7 @@ pub async fn add_student(
     session_id: &str,
     number: &str,
 ) -> Result<LiveRecord> {
-    let number = SchoolNumber::parse(number)?;
-    let session = open_owned(ctx, caller, session_id).await?;
-    let known = ctx.db.users_by_numbers(&[number.to_string()]).await?;
-    let record = LiveRecord {
-        student_number: number.to_string(),
-        student_full_name: known
-            .into_iter()
-            .next()
-            .map(|u| u.full_name)
-            .unwrap_or_else(|| number.to_string()),
-        is_attended: true,
-        attendance_time: Some(ctx.clock.now()),
-        fail_reason: None,
-        deletion: None,
-        face_distance_milli: None,
-    };
-    ctx.live.put_record(session.id, &record).await?;
-    Ok(record)
+    mark_student(ctx, caller, session_id, number, Status::Present, "").await
 }
 
 /// Everything the live page shows: the session, its records, the code to project now.
@@ -291,7 +368,7 @@ impl LiveBoard {
     pub fn failed(&self) -> usize {
         self.records
             .iter()
-            .filter(|r| !r.is_attended && r.deletion.is_none())
+            .filter(|r| r.status() == Status::Failed && r.deletion.is_none())
             .count()
     }
 }

@@ -77,6 +77,7 @@ fn start(security: SecurityLevel, rotate: bool) -> StartSession {
         duration_minutes: 10,
         security,
         rotate_code: rotate,
+        late_after_minutes: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn attendance(id: Uuid, minutes_after_start: i64) -> Attendance {
         start_time: start,
         end_time: start + Duration::minutes(10),
         security_option: attn::domain::SecurityLevel::Network,
+        late_after_minutes: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -57,6 +58,12 @@ fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
         attendance_id,
         student_number: format!("130620{n:04}"),
         is_attended: attended,
+        status: if attended {
+            attn::domain::Status::Present
+        } else {
+            attn::domain::Status::Failed
+        },
+        status_reason: None,
         attendance_time: Some(monday_morning() + Duration::minutes(1)),
         fail_reason: (!attended).then_some(attn::domain::FailReason::WifiFailed),
         face_distance_milli: None,

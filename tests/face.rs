@@ -236,6 +236,7 @@ async fn level_3(ctx: &attn::Ctx) -> attn::domain::LiveSession {
             duration_minutes: 10,
             security: attn::domain::SecurityLevel::NetworkAndFace,
             rotate_code: false,
+            late_after_minutes: None,
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -282,6 +283,7 @@ async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: commo
             duration_minutes: 10,
             security: attn::domain::SecurityLevel::NetworkAndFace,
             rotate_code: false,
+            late_after_minutes: None,
         },
         TEACHER_IP.parse().unwrap(),
     )

@@ -7,9 +7,10 @@ mod common;
 use attn::Ctx;
 use attn::admin::{self, ReviewQuery};
 use attn::auth::Caller;
+use attn::domain::Status;
 use attn::domain::{FailReason, LiveRecord, LiveSession, Role};
 use attn::error::{Entity, Error, Problem};
-use attn::history::{self, Presence};
+use attn::history;
 use attn::identity::Lesson;
 use chrono::{Duration, NaiveDate};
 use common::{TestEnv, attended, monday_morning, session};
@@ -553,12 +554,15 @@ async fn a_student_sees_their_rate_per_lesson(env: TestEnv) {
     let veri = &lessons[1];
     assert_eq!(veri.teacher_name, "Dr. Öğr. Üyesi T100 İlker Şahin");
     assert_eq!(
-        veri.sessions.iter().map(|s| s.presence).collect::<Vec<_>>(),
+        veri.sessions
+            .iter()
+            .map(|s| (s.status, s.fail_reason))
+            .collect::<Vec<_>>(),
         vec![
-            Presence::Missed,
-            Presence::Failed(Some(FailReason::WifiFailed)),
-            Presence::Attended,
-            Presence::Attended
+            (Status::Absent, None),
+            (Status::Failed, Some(FailReason::WifiFailed)),
+            (Status::Present, None),
+            (Status::Present, None)
         ],
         "newest first"
     );

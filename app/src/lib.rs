@@ -33,7 +33,10 @@ use leptos_router::{
 use components::header::Header;
 use components::user::{UserResource, current_user};
 use i18n::Locale;
-use pages::{admin, find, history, home, join, live, login, me, not_found, past_session, teach};
+use pages::{
+    admin, course, courses, find, history, home, join, live, login, me, not_found, past_session,
+    teach,
+};
 
 /// The HTML document around the app (server only). Only pages that cannot work as plain
 /// forms load the browser build (see [`needs_script`]); every other page is complete as the
@@ -133,6 +136,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("history"), ParamSegment("id")) view=past_session::PastSessionPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("me") view=me::MyAttendancePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("courses") view=courses::CoursesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("courses"), ParamSegment("id")) view=course::CoursePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=admin::AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -6,6 +6,7 @@ mod m20261122_000001_create_tables;
 mod m20261122_000002_create_audit_events;
 mod m20261122_000003_add_face_distance;
 mod m20261202_000004_create_sweep_fences;
+mod m20261202_000005_statuses_and_courses;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_audit_events::Migration),
             Box::new(m20261122_000003_add_face_distance::Migration),
             Box::new(m20261202_000004_create_sweep_fences::Migration),
+            Box::new(m20261202_000005_statuses_and_courses::Migration),
         ]
     }
 }

@@ -41,6 +41,15 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             }),
         )
         .route(
+            "/courses/{id}/grid.csv",
+            get({
+                let ctx = ctx.clone();
+                move |session, path, query, headers| {
+                    downloads::course_grid(ctx.clone(), session, path, query, headers)
+                }
+            }),
+        )
+        .route(
             "/api/live_events/{id}",
             get({
                 let ctx = ctx.clone();

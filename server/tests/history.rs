@@ -225,7 +225,10 @@ async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: Tes
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
-        assert_eq!(rows[0], ["Okul numarası", "Ad soyad", "Durum", "Saat"]);
+        assert_eq!(
+            rows[0],
+            ["Okul numarası", "Ad soyad", "Durum", "Saat", "Not"]
+        );
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert_eq!(rows[1][0], "demo_student_21");
         assert_eq!(rows[1][1], "Demo Öğrenci 21");
@@ -240,7 +243,10 @@ async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: Tes
         )
         .await;
     let text = res.text().await.unwrap();
-    assert!(text.contains("School number,Name,Status,Time"), "{text}");
+    assert!(
+        text.contains("School number,Name,Status,Time,Note"),
+        "{text}"
+    );
     // Another teacher and nobody logged in get the refusal, not the list.
     let other = app.new_browser();
     app.log_in_with(&other, "demo_teacher_8", DEMO_PASSWORD, "/")

@@ -238,6 +238,7 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
         end_time: now + chrono::Duration::minutes(10),
         security: attn::domain::SecurityLevel::Network,
         rotate_code: true,
+        late_after_minutes: None,
     };
     app.env.live.create_session(&session, now).await.unwrap();
     let join = format!("/join/{}", session.id);
@@ -497,6 +498,48 @@ const GUARDED: &[(&str, May, Args)] = &[
     ),
     ("stuck_sessions", May::Admin, &[]),
     ("retry_stuck_session", May::Admin, &[("session_id", "PAST")]),
+    (
+        "mark_student",
+        May::Owner,
+        &[
+            ("session_id", "LIVE"),
+            ("student", "demo_student_3"),
+            ("status", "excused"),
+            ("?reason", "Doktor raporu var"),
+        ],
+    ),
+    (
+        "set_past_status",
+        May::Owner,
+        &[
+            ("session_id", "PAST"),
+            ("student", "demo_student_1"),
+            ("status", "late"),
+            ("reason", "Derse yirmi dakika geç girdi"),
+        ],
+    ),
+    ("courses", May::Teacher, &[]),
+    (
+        "course_grid",
+        May::Owner,
+        &[
+            ("course_id", "COURSE"),
+            ("?risk", ""),
+            ("?from", ""),
+            ("?to", ""),
+            ("?sort", ""),
+        ],
+    ),
+    (
+        "set_course_settings",
+        May::Owner,
+        &[
+            ("course_id", "COURSE"),
+            ("absence_limit", "30"),
+            ("planned_sessions", "14"),
+            ("late_counts", "half"),
+        ],
+    ),
 ];
 
 async fn every_server_function_refuses_with_its_status_and_json_error(app: TestApp) {
@@ -517,6 +560,8 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
                 let v = match *v {
                     "LIVE" => live.clone(),
                     "PAST" => past.clone(),
+                    "COURSE" => attn::courses::course_id("demo_teacher_1", "Veri <b>Yapıları</b>")
+                        .to_string(),
                     v => v.to_owned(),
                 };
                 (k, v)

@@ -118,6 +118,7 @@ async fn sweep_on(
             end_time: start + chrono::Duration::minutes(10),
             security: SecurityLevel::Network,
             rotate_code: true,
+            late_after_minutes: None,
         };
         live.create_session(&session, start).await?;
         for r in 0..records {
@@ -129,6 +130,10 @@ async fn sweep_on(
                 fail_reason: (r % 10 == 0).then_some(attn::domain::FailReason::WifiFailed),
                 deletion: None,
                 face_distance_milli: None,
+                late: false,
+                marked: None,
+                status_reason: None,
+                changes: Vec::new(),
             };
             live.put_record(session.id, &record).await?;
         }

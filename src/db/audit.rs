@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::entity::audit_event;
 use super::{AuditEvent, Db};
-use crate::domain::{AuditAction, Reason};
+use crate::domain::{AuditAction, Status};
 use crate::error::{Entity, Error, Result};
 
 /// One change to write in the log.
@@ -20,7 +20,9 @@ pub(super) struct Change<'a> {
     pub at: DateTime<Utc>,
     pub attendance_id: Uuid,
     pub student: Option<&'a str>,
-    pub reason: Option<&'a Reason>,
+    pub reason: Option<&'a str>,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
 }
 
 impl Db {
@@ -62,7 +64,9 @@ pub(super) async fn record(conn: &impl ConnectionTrait, change: Change<'_>) -> R
         action: Set(change.action),
         attendance_id: Set(change.attendance_id),
         student_number: Set(change.student.map(str::to_owned)),
-        reason: Set(change.reason.map(|r| r.as_str().to_owned())),
+        reason: Set(change.reason.map(str::to_owned)),
+        from_status: Set(change.from_status),
+        to_status: Set(change.to_status),
     })
     .exec_without_returning(conn)
     .await?;

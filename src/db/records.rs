@@ -15,7 +15,7 @@ use super::audit::{self, Change};
 use super::entity::{attendance, attendance_record};
 use super::users::insert_missing_user;
 use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
-use crate::domain::{AuditAction, LiveRecord, Reason, User};
+use crate::domain::{AuditAction, LiveRecord, Reason, Status, User};
 use crate::error::{Entity, Result};
 
 /// Students counted present and failed in one session.
@@ -45,25 +45,7 @@ impl Db {
     /// The class list of a course (a lesson title and its teacher): every student with a kept
     /// record in one of its kept sessions, by school number.
     pub async fn course_students(&self, teacher: &str, lesson_name: &str) -> Result<Vec<User>> {
-        let sessions: Vec<Uuid> = attendance::Entity::find_kept()
-            .filter(attendance::Column::TeacherSchoolNumber.eq(teacher))
-            .filter(attendance::Column::LessonName.eq(lesson_name))
-            .select_only()
-            .column(attendance::Column::Id)
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
-        if sessions.is_empty() {
-            return Ok(Vec::new());
-        }
-        let numbers: Vec<String> = attendance_record::Entity::find_kept()
-            .filter(attendance_record::Column::AttendanceId.is_in(sessions))
-            .select_only()
-            .column(attendance_record::Column::StudentNumber)
-            .distinct()
-            .into_tuple()
-            .all(&self.conn)
-            .await?;
+        let numbers = course_numbers(&self.conn, teacher, lesson_name, None).await?;
         self.users_by_numbers(&numbers).await
     }
 
@@ -122,7 +104,9 @@ impl Db {
             at,
             attendance_id,
             student: Some(student),
-            reason: Some(reason),
+            reason: Some(reason.as_str()),
+            from_status: None,
+            to_status: None,
         };
         self.update_audited(update, Entity::Record, change).await
     }
@@ -143,6 +127,8 @@ impl Db {
             attendance_id,
             student_number: student.school_number.clone(),
             is_attended: true,
+            status: Status::Present,
+            status_reason: None,
             attendance_time: Some(at),
             fail_reason: None,
             face_distance_milli: None,
@@ -159,10 +145,123 @@ impl Db {
             attendance_id,
             student: Some(student.school_number.as_str()),
             reason: None,
+            from_status: None,
+            to_status: Some(Status::Present),
         };
         audit::record(&txn, change).await?;
         txn.commit().await?;
         Ok(row)
+    }
+
+    /// Sets a student's status in a persisted session (a correction after the fact), adding
+    /// the record (and the student, named `student.full_name`, when unknown) if there was none,
+    /// and writes the change with the status before in the audit log, in one transaction.
+    pub async fn set_record_status(
+        &self,
+        attendance_id: Uuid,
+        student: &User,
+        status: Status,
+        reason: &Reason,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AttendanceRecord> {
+        let txn = self.conn.begin().await?;
+        insert_missing_user(&txn, student, at).await?;
+        let before = attendance_record::Entity::find_kept()
+            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+            .filter(attendance_record::Column::StudentNumber.eq(&student.school_number))
+            .one(&txn)
+            .await?;
+        let from_status = before.as_ref().map(|r| r.status);
+        let row = AttendanceRecord {
+            attendance_id,
+            student_number: student.school_number.clone(),
+            is_attended: status.is_there(),
+            status,
+            status_reason: Some(reason.as_str().to_owned()),
+            attendance_time: before
+                .as_ref()
+                .and_then(|r| r.attendance_time)
+                .or(status.is_there().then_some(at)),
+            fail_reason: before.as_ref().and_then(|r| r.fail_reason),
+            face_distance_milli: before.as_ref().and_then(|r| r.face_distance_milli),
+            is_deleted: false,
+            deletion_reason: None,
+            deletion_time: None,
+            deleted_by: None,
+        };
+        upsert_records(&txn, std::slice::from_ref(&row)).await?;
+        let change = Change {
+            action: AuditAction::StatusChanged,
+            actor: by,
+            at,
+            attendance_id,
+            student: Some(student.school_number.as_str()),
+            reason: Some(reason.as_str()),
+            from_status,
+            to_status: Some(status),
+        };
+        audit::record(&txn, change).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+}
+
+/// Numbers of the students of a course (a lesson title and its teacher) with a kept record in
+/// one of its kept sessions other than `except`.
+pub(super) async fn course_numbers(
+    conn: &impl ConnectionTrait,
+    teacher: &str,
+    lesson_name: &str,
+    except: Option<Uuid>,
+) -> Result<Vec<String>> {
+    let mut sessions = attendance::Entity::find_kept()
+        .filter(attendance::Column::TeacherSchoolNumber.eq(teacher))
+        .filter(attendance::Column::LessonName.eq(lesson_name));
+    if let Some(except) = except {
+        sessions = sessions.filter(attendance::Column::Id.ne(except));
+    }
+    let sessions: Vec<Uuid> = sessions
+        .select_only()
+        .column(attendance::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut numbers = Vec::new();
+    for chunk in sessions.chunks(INSERT_CHUNK * 5) {
+        let some: Vec<String> = attendance_record::Entity::find_kept()
+            .filter(attendance_record::Column::AttendanceId.is_in(chunk.iter().copied()))
+            .select_only()
+            .column(attendance_record::Column::StudentNumber)
+            .distinct()
+            .into_tuple()
+            .all(conn)
+            .await?;
+        numbers.extend(some);
+    }
+    numbers.sort();
+    numbers.dedup();
+    Ok(numbers)
+}
+
+/// The row of a student of the class list who has no record when the session ends: absent.
+pub(super) fn absent_row(attendance_id: Uuid, student_number: String) -> AttendanceRecord {
+    AttendanceRecord {
+        attendance_id,
+        student_number,
+        is_attended: false,
+        status: Status::Absent,
+        status_reason: None,
+        attendance_time: None,
+        fail_reason: None,
+        face_distance_milli: None,
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
     }
 }
 
@@ -172,6 +271,8 @@ pub(super) fn record_row(attendance_id: Uuid, r: &LiveRecord) -> AttendanceRecor
         attendance_id,
         student_number: r.student_number.clone(),
         is_attended: r.is_attended,
+        status: r.status(),
+        status_reason: r.status_reason.clone(),
         attendance_time: r.attendance_time,
         fail_reason: r.fail_reason,
         face_distance_milli: r.face_distance_milli.map(i32::from),
@@ -200,6 +301,8 @@ pub(super) async fn upsert_records(
                 ])
                 .update_columns([
                     attendance_record::Column::IsAttended,
+                    attendance_record::Column::Status,
+                    attendance_record::Column::StatusReason,
                     attendance_record::Column::AttendanceTime,
                     attendance_record::Column::FailReason,
                     attendance_record::Column::FaceDistanceMilli,

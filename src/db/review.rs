@@ -80,6 +80,8 @@ impl Db {
             attendance_id: id,
             student: None,
             reason: None,
+            from_status: None,
+            to_status: None,
         };
         self.update_audited(update, Entity::Session, change).await
     }
@@ -102,6 +104,8 @@ impl Db {
             attendance_id,
             student: Some(student),
             reason: None,
+            from_status: None,
+            to_status: None,
         };
         self.update_audited(update, Entity::Record, change).await
     }

@@ -11,9 +11,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::audit::Change;
+use super::audit::{self, Change};
 use super::entity::{attendance, sweep_fence};
-use super::records::{record_row, upsert_records};
+use super::records::{absent_row, course_numbers, record_row, upsert_records};
 use super::users::upsert_users;
 use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete};
 use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Role, User};
@@ -102,7 +102,9 @@ impl Db {
             at,
             attendance_id: id,
             student: None,
-            reason: Some(reason),
+            reason: Some(reason.as_str()),
+            from_status: None,
+            to_status: None,
         };
         self.update_audited(update, Entity::Session, change).await
     }
@@ -190,6 +192,38 @@ impl Db {
         // undo what a teacher corrected since.
         if insert_attendance_once(&txn, &attendance_row(session)).await? {
             upsert_records(&txn, &rows).await?;
+            // Everyone of the class list without a record is recorded absent, so the history,
+            // the grid and the student's page agree without working it out again.
+            let class = course_numbers(
+                &txn,
+                &session.teacher_school_number,
+                &session.lesson_name,
+                Some(session.id),
+            )
+            .await?;
+            let here: std::collections::HashSet<&str> =
+                records.iter().map(|r| r.student_number.as_str()).collect();
+            let absent: Vec<AttendanceRecord> = class
+                .into_iter()
+                .filter(|n| !here.contains(n.as_str()))
+                .map(|n| absent_row(session.id, n))
+                .collect();
+            upsert_records(&txn, &absent).await?;
+            for r in records {
+                for c in &r.changes {
+                    let change = Change {
+                        action: AuditAction::StatusChanged,
+                        actor: &c.by,
+                        at: c.at,
+                        attendance_id: session.id,
+                        student: Some(&r.student_number),
+                        reason: c.reason.as_deref(),
+                        from_status: c.from,
+                        to_status: Some(c.to),
+                    };
+                    audit::record(&txn, change).await?;
+                }
+            }
         }
         txn.commit().await?;
         Ok(true)
@@ -205,6 +239,9 @@ fn attendance_row(s: &LiveSession) -> Attendance {
         start_time: s.start_time,
         end_time: s.end_time,
         security_option: s.security,
+        late_after_minutes: s
+            .late_after_minutes
+            .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

@@ -172,7 +172,7 @@ impl LiveStore for MemoryLiveStore {
         }
         let records = st.records.entry(session_id).or_default();
         if let Some(current) = records.get(&record.student_number)
-            && (current.is_attended || current.deletion.is_some())
+            && current.stands()
         {
             return Ok(current.clone());
         }

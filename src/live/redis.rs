@@ -77,13 +77,15 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 ";
 
-/// Writes a check-in unless the record that is there stands (attended, or removed by the
-/// teacher); answers the record that stands. The JSON is serde's, field order and spacing fixed.
+/// Writes a check-in unless the record that is there stands (attended, removed by the teacher,
+/// or given a status by the teacher); answers the record that stands. The JSON is serde's,
+/// field order and spacing fixed.
 const CHECK_IN: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if cur and (string.find(cur, '"is_attended":true', 1, true)
-            or not string.find(cur, '"deletion":null', 1, true)) then
+            or not string.find(cur, '"deletion":null', 1, true)
+            or string.find(cur, '"marked":"', 1, true)) then
   return cur
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])

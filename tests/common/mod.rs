@@ -41,6 +41,7 @@ pub fn session(
         end_time: start + Duration::minutes(minutes),
         security: attn::domain::SecurityLevel::Network,
         rotate_code: true,
+        late_after_minutes: None,
     }
 }
 
@@ -54,5 +55,9 @@ pub fn attended(n: usize, at: DateTime<Utc>) -> attn::domain::LiveRecord {
         fail_reason: None,
         deletion: None,
         face_distance_milli: None,
+        late: false,
+        marked: None,
+        status_reason: None,
+        changes: Vec::new(),
     }
 }

@@ -176,16 +176,121 @@ impl Role {
     }
 }
 
-/// How a student was counted in one finished session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How a student was counted in one session. Stored in `attendance_records.status`; records of
+/// the original system (present or failed only) keep their meaning.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    EnumString,
+)]
+#[cfg_attr(not(feature = "db"), derive(EnumIter))]
+#[cfg_attr(feature = "db", derive(DeriveActiveEnum, DbEnumIter))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(StringLen::N(16))",
+        rename_all = "lowercase"
+    )
+)]
 #[serde(rename_all = "lowercase")]
-pub enum Presence {
-    /// Counted present.
-    Attended,
-    /// Checked in and failed a check (the reason, when one was recorded).
-    Failed(Option<FailReason>),
-    /// No record at all.
-    Missed,
+#[strum(serialize_all = "lowercase")]
+pub enum Status {
+    /// Checked in on time (or counted present by the teacher).
+    Present,
+    /// Checked in after the session's late cut-off.
+    Late,
+    /// Away with leave or a doctor's report (izinli/raporlu), with the reason given.
+    Excused,
+    /// Not there: on the class list without a check-in when the session ended, or marked absent.
+    Absent,
+    /// Checked in and failed a check the teacher did not accept.
+    Failed,
+}
+
+impl Status {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The statuses a teacher can set by hand.
+    pub const SETTABLE: [Status; 4] = [
+        Status::Present,
+        Status::Late,
+        Status::Excused,
+        Status::Absent,
+    ];
+
+    /// The one letter shown with its colour in the grid (readable in print and without colour).
+    pub fn letter(self) -> char {
+        match self {
+            Status::Present => 'P',
+            Status::Late => 'L',
+            Status::Excused => 'E',
+            Status::Absent => 'A',
+            Status::Failed => 'F',
+        }
+    }
+
+    /// True for the statuses counted as being there (present or late).
+    pub fn is_there(self) -> bool {
+        matches!(self, Status::Present | Status::Late)
+    }
+}
+
+/// How a late arrival counts toward a course's absence limit.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    EnumString,
+)]
+#[cfg_attr(not(feature = "db"), derive(EnumIter))]
+#[cfg_attr(feature = "db", derive(DeriveActiveEnum, DbEnumIter))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(StringLen::N(16))",
+        rename_all = "lowercase"
+    )
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum LateCounts {
+    /// As present.
+    #[default]
+    Present,
+    /// As half an absence.
+    Half,
+    /// As an absence.
+    Absent,
+}
+
+impl LateCounts {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// What an audit event records.
@@ -225,6 +330,8 @@ pub enum AuditAction {
     SessionRestored,
     /// An admin restored a record.
     RecordRestored,
+    /// A teacher changed a student's status (live or after class); the reason says why.
+    StatusChanged,
 }
 
 impl AuditAction {
@@ -261,6 +368,8 @@ mod tests {
         same_spelling::<Role>();
         same_spelling::<FailReason>();
         same_spelling::<AuditAction>();
+        same_spelling::<Status>();
+        same_spelling::<LateCounts>();
     }
 
     #[test]
@@ -272,6 +381,8 @@ mod tests {
         );
         assert_eq!(Role::Teacher.as_str(), "teacher");
         assert_eq!(AuditAction::RecordRestored.as_str(), "record_restored");
+        assert_eq!(Status::Excused.as_str(), "excused");
+        assert!("missed".parse::<Status>().is_err());
     }
 
     #[test]

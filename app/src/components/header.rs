@@ -33,8 +33,10 @@ pub fn Header() -> impl IntoView {
                                 {(u.role == Role::Teacher).then(|| view! {
                                     <a class="button" href="/teach">{t!(dashboard)}</a>
                                     <a class="button" href="/history">{t!(history)}</a>
+                                    <a class="button" href="/courses">{t!(courses)}</a>
                                 })}
                                 {(u.role == Role::Student).then(|| view! { <a class="button" href="/me">{t!(my_attendance)}</a> })}
+                                {(u.is_admin && u.role != Role::Teacher).then(|| view! { <a class="button" href="/courses">{t!(courses)}</a> })}
                                 {u.is_admin.then(|| view! { <a class="button" href="/admin">{t!(review)}</a> })}
                                 <span class="user" data-testid="user">
                                     <strong>{u.full_name.clone()}</strong>

@@ -376,6 +376,7 @@ fn ReviewView(d: ReviewData) -> impl IntoView {
                         AuditAction::RecordAdded => t!(act_record_added),
                         AuditAction::SessionRestored => t!(act_session_restored),
                         AuditAction::RecordRestored => t!(act_record_restored),
+                        AuditAction::StatusChanged => t!(act_status_changed),
                     };
                     view! {
                         <li data-action=e.action.as_str()>

@@ -3,7 +3,7 @@
 //! plain form, so it works before the script loads; with the script the page refetches its data
 //! on every change the server pushes.
 
-use attn_types::FailReason;
+use attn_types::{FailReason, Status};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::notices::{error_from_query, failure};
-use crate::components::reasons::failed_text;
+use crate::components::status::{status_class, status_text};
 use crate::error::AppError;
 
 /// One student on the live page.
@@ -21,10 +21,14 @@ pub struct RecordView {
     pub number: String,
     /// Name.
     pub name: String,
-    /// Counted present.
+    /// Counted present (present or late).
     pub attended: bool,
+    /// How the student counts now.
+    pub status: Status,
     /// Why a check failed.
     pub reason: Option<FailReason>,
+    /// Why the teacher set the status (an excuse, say).
+    pub note: Option<String>,
     /// Removed by the teacher, with the reason given.
     pub removed: Option<String>,
     /// "09:03".
@@ -88,7 +92,9 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             number: r.student_number.clone(),
             name: r.student_full_name.clone(),
             attended: r.is_attended,
+            status: r.status(),
             reason: r.fail_reason,
+            note: r.status_reason.clone(),
             removed: r.deletion.as_ref().map(|d| d.reason.clone()),
             time: r
                 .attendance_time
@@ -187,6 +193,36 @@ pub async fn remove_student(
     let (ctx, _, caller) = crate::ssr::current().await?;
     let result =
         attn::teacher::remove_student(&ctx, caller.as_ref(), &session_id, &student, &reason).await;
+    self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
+}
+
+/// Sets a student's status by hand: `present`, `late`, `excused` (with a reason of at least 5
+/// characters) or `absent`. The owner only.
+#[server(endpoint = "mark_student")]
+pub async fn mark_student(
+    session_id: String,
+    student: String,
+    status: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = match status.trim().parse::<Status>() {
+        Ok(status) => {
+            attn::teacher::mark_student(
+                &ctx,
+                caller.as_ref(),
+                &session_id,
+                &student,
+                status,
+                &reason,
+            )
+            .await
+        }
+        Err(_) => Err(attn::Error::invalid(
+            "status",
+            attn::error::Problem::Malformed,
+        )),
+    };
     self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
 }
 
@@ -317,9 +353,16 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                                     <span class="who"><strong>{m.name}</strong> " " <span class="muted">{shown}</span></span>
                                     {open.then(|| view! {
                                         <form class="inline" method="post" action=AddStudent::url()>
-                                            <input type="hidden" name="session_id" value=id/>
-                                            <input type="hidden" name="school_number" value=number/>
+                                            <input type="hidden" name="session_id" value=id.clone()/>
+                                            <input type="hidden" name="school_number" value=number.clone()/>
                                             <button type="submit">{t!(mark_present)}</button>
+                                        </form>
+                                        <form class="inline" method="post" action=MarkStudent::url()>
+                                            <input type="hidden" name="session_id" value=id/>
+                                            <input type="hidden" name="student" value=number/>
+                                            <input type="hidden" name="status" value=Status::Excused.as_str()/>
+                                            <input name="reason" required minlength="5" maxlength="500" aria-label=t!(excuse_reason) placeholder=t!(excuse_reason)/>
+                                            <button type="submit">{t!(mark_excused)}</button>
                                         </form>
                                     })}
                                 </li>
@@ -343,16 +386,14 @@ fn Board(s: LiveBoardView) -> impl IntoView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Standing {
     Removed,
-    Attended,
-    Failed,
+    Counted(Status),
 }
 
 impl Standing {
     fn of(r: &RecordView) -> Self {
-        match (&r.removed, r.attended) {
-            (Some(_), _) => Standing::Removed,
-            (None, true) => Standing::Attended,
-            (None, false) => Standing::Failed,
+        match &r.removed {
+            Some(_) => Standing::Removed,
+            None => Standing::Counted(r.status),
         }
     }
 
@@ -360,8 +401,7 @@ impl Standing {
     fn class(self) -> &'static str {
         match self {
             Standing::Removed => "removed",
-            Standing::Attended => "attended",
-            Standing::Failed => "failed",
+            Standing::Counted(status) => status_class(status),
         }
     }
 }
@@ -369,19 +409,20 @@ impl Standing {
 #[component]
 fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
     let standing = Standing::of(&r);
+    let failed = standing == Standing::Counted(Status::Failed);
     view! {
-        <li class=format!("student {}", standing.class()) data-number=r.number.clone()>
+        <li class=format!("student {}", standing.class()) data-number=r.number.clone() data-status=r.status.as_str()>
             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
             <span class="when muted">{r.time.clone()}</span>
             {r.distance.clone().map(|d| view! { <span class="distance muted" data-testid="distance">{t!(distance, distance = &d)}</span> })}
             <span class="state">
                 {match standing {
                     Standing::Removed => t!(removed_because, reason = &r.removed.clone().unwrap_or_default()),
-                    Standing::Attended => t!(attended).to_string(),
-                    Standing::Failed => failed_text(r.reason),
+                    Standing::Counted(status) => status_text(status, r.reason),
                 }}
+                {r.note.clone().filter(|_| standing != Standing::Removed).map(|n| view! { " · " <span class="note">{n}</span> })}
             </span>
-            {(open && standing == Standing::Failed).then(|| view! {
+            {(open && failed).then(|| view! {
                 <form class="inline" method="post" action=AcceptStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>

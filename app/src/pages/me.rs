@@ -1,13 +1,14 @@
-//! A student's own attendance per lesson (title + teacher): every finished session, attended,
-//! failed (with the reason) or missed, and the rate.
+//! A student's own attendance per course (title + teacher): every finished session with its
+//! status and what the teacher wrote, the rate, and the absences used and left before the
+//! course's limit, with a warning when close to it or over it.
 
-use attn_types::Presence;
+use attn_types::{FailReason, Status};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::components::notices::failure;
-use crate::components::reasons::failed_text;
+use crate::components::status::{LimitRisk, status_class, status_text};
 use crate::error::AppError;
 
 /// One session in a student's history.
@@ -15,8 +16,14 @@ use crate::error::AppError;
 pub struct MySessionRow {
     /// "23.11.2026 09:30".
     pub date: String,
-    /// Attended, failed (with the reason) or missed.
-    pub presence: Presence,
+    /// How the student counts.
+    pub status: Status,
+    /// Why a check failed.
+    pub reason: Option<FailReason>,
+    /// What the teacher wrote: why they set the status or removed the record.
+    pub note: Option<String>,
+    /// The teacher removed the record.
+    pub removed: bool,
 }
 
 /// A student's attendance in one lesson.
@@ -34,6 +41,14 @@ pub struct LessonRate {
     pub missed: u32,
     /// Rate in percent.
     pub rate: u32,
+    /// Absences counted toward the limit ("2", "2.5").
+    pub absences: String,
+    /// Absences the limit allows.
+    pub allowed: u32,
+    /// Whole absences left before the limit.
+    pub left: u32,
+    /// Close to the limit or over it.
+    pub risk: LimitRisk,
     /// Its sessions, newest first.
     pub sessions: Vec<MySessionRow>,
 }
@@ -56,12 +71,19 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
             attended: l.attended,
             missed: l.missed(),
             rate: l.rate_percent(),
+            absences: l.standing.absences_text(),
+            allowed: l.standing.allowed,
+            left: l.standing.absences_left(),
+            risk: l.standing.risk().into(),
             sessions: l
                 .sessions
                 .iter()
                 .map(|s| MySessionRow {
                     date: ssr::local(&ctx, s.start_time, ssr::DATE_TIME),
-                    presence: s.presence,
+                    status: s.status,
+                    reason: s.fail_reason,
+                    note: s.note.clone(),
+                    removed: s.removed,
                 })
                 .collect(),
         })
@@ -101,14 +123,23 @@ fn LessonRateView(l: LessonRate) -> impl IntoView {
                 {t!(lesson_tally, held = &l.held, attended = &l.attended, missed = &l.missed)}
             </p>
             <meter min="0" max="100" value=l.rate.to_string()></meter>
+            <p class="limit" data-testid="absences" data-absences=l.absences.clone() data-left=l.left>
+                {t!(absences_used_left, used = &l.absences, allowed = &l.allowed, left = &l.left)}
+            </p>
+            {match l.risk {
+                LimitRisk::Over => Some(view! { <p class="warning over" role="alert" data-testid="limit-warning">{t!(limit_over)}</p> }),
+                LimitRisk::OneMore => Some(view! { <p class="warning" role="alert" data-testid="limit-warning">{t!(limit_one_more)}</p> }),
+                LimitRisk::Fine => None,
+            }}
             <ul class="sessions">
                 {l.sessions.into_iter().map(|s| {
-                    let (class, text) = match s.presence {
-                        Presence::Attended => ("attended", t!(attended).to_string()),
-                        Presence::Failed(reason) => ("failed", failed_text(reason)),
-                        Presence::Missed => ("missed", t!(missed).to_string()),
-                    };
-                    view! { <li class=class><span class="muted">{s.date}</span> " " {text}</li> }
+                    let text = if s.removed { t!(status_removed).to_string() } else { status_text(s.status, s.reason) };
+                    view! {
+                        <li class=status_class(s.status) data-status=s.status.as_str()>
+                            <span class="muted">{s.date}</span> " " {text}
+                            {s.note.map(|n| view! { " · " <span class="note" data-testid="teacher-note">{t!(teacher_wrote, note = &n)}</span> })}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </article>

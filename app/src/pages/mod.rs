@@ -2,6 +2,8 @@
 //! a `mod ssr`.
 
 pub mod admin;
+pub mod course;
+pub mod courses;
 pub mod find;
 pub mod history;
 pub mod home;

@@ -1,8 +1,8 @@
 //! One finished session of a teacher's: its students, and the corrections (add a student,
-//! remove one, delete the session, each with a reason and kept in the audit log). Every change
+//! change one's status, remove one, delete the session, each with a reason and kept in the audit log). Every change
 //! is a plain form post that comes back here with the outcome in the address.
 
-use attn_types::FailReason;
+use attn_types::{FailReason, Status};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::notices::{failure, outcome_from_query};
-use crate::components::reasons::failed_text;
+use crate::components::status::{status_class, status_text};
 use crate::error::AppError;
 
 /// A student in a past session.
@@ -20,10 +20,12 @@ pub struct PastRecordRow {
     pub number: String,
     /// Name.
     pub name: String,
-    /// Present.
-    pub attended: bool,
+    /// How the student counts.
+    pub status: Status,
     /// Why a check failed.
     pub reason: Option<FailReason>,
+    /// Why the teacher set the status.
+    pub note: Option<String>,
     /// "09:03".
     pub time: String,
 }
@@ -64,8 +66,9 @@ pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
             .map(|r| PastRecordRow {
                 number: r.record.student_number.clone(),
                 name: r.full_name.clone(),
-                attended: r.record.is_attended,
+                status: r.record.status,
                 reason: r.record.fail_reason,
+                note: r.record.status_reason.clone(),
                 time: r
                     .record
                     .attendance_time
@@ -84,27 +87,25 @@ pub fn list_table(
     lang: crate::i18n::Locale,
     detail: &attn::history::PastSessionDetail,
 ) -> Vec<Vec<String>> {
-    use crate::components::reasons::failed_text_in;
+    use crate::components::status::status_text_in;
     use crate::i18n::td_string;
     let header = [
         td_string!(lang, csv_number),
         td_string!(lang, csv_name),
         td_string!(lang, csv_status),
         td_string!(lang, csv_time),
+        td_string!(lang, csv_note),
     ];
     let rows = detail.records.iter().map(|r| {
         vec![
             r.record.student_number.clone(),
             r.full_name.clone(),
-            if r.record.is_attended {
-                td_string!(lang, attended).to_owned()
-            } else {
-                failed_text_in(lang, r.record.fail_reason)
-            },
+            status_text_in(lang, r.record.status, r.record.fail_reason),
             r.record
                 .attendance_time
                 .map(|t| crate::ssr::local(ctx, t, crate::ssr::DATE_TIME))
                 .unwrap_or_default(),
+            r.record.status_reason.clone().unwrap_or_default(),
         ]
     });
     std::iter::once(header.map(str::to_owned).to_vec())
@@ -139,6 +140,35 @@ pub async fn add_past_student(session_id: String, school_number: String) -> Resu
     self::ssr::back_to_past(&session_id, result.map(|_| ()))
 }
 
+/// Sets a student's status in a past session (`present`, `late`, `excused`, `absent`), with a
+/// reason of at least 10 characters. Its owner only.
+#[server(endpoint = "set_past_status")]
+pub async fn set_past_status(
+    session_id: String,
+    student: String,
+    status: String,
+    reason: String,
+) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = match status.trim().parse::<Status>() {
+        Ok(status) => attn::history::set_past_status(
+            &ctx,
+            caller.as_ref(),
+            &session_id,
+            &student,
+            status,
+            &reason,
+        )
+        .await
+        .map(|_| ()),
+        Err(_) => Err(attn::Error::invalid(
+            "status",
+            attn::error::Problem::Malformed,
+        )),
+    };
+    self::ssr::back_to_past(&session_id, result)
+}
+
 /// Removes a student from a past session (reason of at least 10 characters). Its owner only.
 #[server(endpoint = "remove_past_student")]
 pub async fn remove_past_student(
@@ -163,6 +193,18 @@ pub async fn delete_past_session(session_id: String, reason: String) -> Result<(
             Ok(())
         }
         Err(e) => self::ssr::back_to_past(&session_id, Err(e)),
+    }
+}
+
+/// A choice of the statuses a teacher can set, `current` selected.
+#[component]
+pub fn StatusChoice(current: Status) -> impl IntoView {
+    view! {
+        <select name="status" aria-label=t!(csv_status)>
+            {Status::SETTABLE.into_iter().map(|s| view! {
+                <option value=s.as_str() selected=s == current>{status_text(s, None)}</option>
+            }).collect_view()}
+        </select>
     }
 }
 
@@ -203,16 +245,19 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
             {d.records.is_empty().then(|| view! { <p class="muted">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
                 {d.records.into_iter().map(|r| {
-                    let state = if r.attended {
-                        t!(attended).to_string()
-                    } else {
-                        failed_text(r.reason)
-                    };
+                    let state = status_text(r.status, r.reason);
                     view! {
-                        <li class=if r.attended { "student attended" } else { "student failed" } data-number=r.number.clone()>
+                        <li class=format!("student {}", status_class(r.status)) data-number=r.number.clone() data-status=r.status.as_str()>
                             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
                             <span class="when muted">{r.time.clone()}</span>
-                            <span class="state">{state}</span>
+                            <span class="state">{state} {r.note.clone().map(|n| view! { " · " <span class="note">{n}</span> })}</span>
+                            <form class="inline" method="post" action=SetPastStatus::url()>
+                                <input type="hidden" name="session_id" value=id.clone()/>
+                                <input type="hidden" name="student" value=r.number.clone()/>
+                                <StatusChoice current=r.status/>
+                                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
+                                <button type="submit">{t!(change_status)}</button>
+                            </form>
                             <form class="inline" method="post" action=RemovePastStudent::url()>
                                 <input type="hidden" name="session_id" value=id.clone()/>
                                 <input type="hidden" name="student" value=r.number.clone()/>

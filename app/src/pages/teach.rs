@@ -1,5 +1,5 @@
 //! The teacher's dashboard: the form that starts a session (lesson, duration, security level,
-//! rotating code), or a link to the session already running. A plain form post.
+//! rotating code, late cut-off), or a link to the session already running. A plain form post.
 
 use attn_types::SecurityLevel;
 use leptos::prelude::*;
@@ -16,6 +16,7 @@ pub async fn start_session(
     duration: String,
     security: String,
     #[server(default)] rotate: String,
+    #[server(default)] late_after: String,
 ) -> Result<(), AppError> {
     use crate::ssr;
 
@@ -32,6 +33,11 @@ pub async fn start_session(
         duration_minutes,
         security,
         rotate_code: !rotate.is_empty(),
+        // Empty: never late. Anything but a number is refused by the rule (as 0 minutes).
+        late_after_minutes: match late_after.trim() {
+            "" => None,
+            n => Some(n.parse().unwrap_or(0)),
+        },
     };
     let ip = ssr::client_ip(&ctx).await;
     match attn::teacher::start_session(&ctx, caller.as_ref(), request, ip).await {
@@ -134,6 +140,11 @@ fn StartForm() -> impl IntoView {
                             </label>
                         </fieldset>
                         <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t!(rotate_code)}</label>
+                        <label>
+                            {t!(late_after)}
+                            <input name="late_after" type="number" min="1" max="239" inputmode="numeric" placeholder=t!(late_after_off)/>
+                            <span class="muted small">{t!(late_after_hint)}</span>
+                        </label>
                         <button class="primary" type="submit">{t!(start)}</button>
                     </form>
                 }

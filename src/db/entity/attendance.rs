@@ -23,6 +23,8 @@ pub struct Model {
     pub end_time: DateTimeUtc,
     /// 1 none, 2 network, 3 network + face (the original system's numbers).
     pub security_option: SecurityLevel,
+    /// Minutes after the start from which a check-in was late (`None`: never late).
+    pub late_after_minutes: Option<i32>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::FailReason;
+use crate::domain::{FailReason, Status};
 
 /// A row of `attendance_records`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,8 +14,12 @@ pub struct Model {
     /// The student.
     #[sea_orm(primary_key, auto_increment = false)]
     pub student_number: String,
-    /// Counts as present.
+    /// Counts as present (present or late).
     pub is_attended: bool,
+    /// How the student counts.
+    pub status: Status,
+    /// Why the teacher set the status (an excuse, say).
+    pub status_reason: Option<String>,
     /// When the student checked in or was added.
     pub attendance_time: Option<DateTimeUtc>,
     /// Stable reason code of a failed check.

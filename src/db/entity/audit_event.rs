@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::AuditAction;
+use crate::domain::{AuditAction, Status};
 
 /// A row of `audit_events`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -23,6 +23,10 @@ pub struct Model {
     pub student_number: Option<String>,
     /// The reason given, where one is asked for.
     pub reason: Option<String>,
+    /// A status change's status before (`None`: no record before).
+    pub from_status: Option<Status>,
+    /// A status change's status after.
+    pub to_status: Option<Status>,
 }
 
 /// `audit_events` has no relations SeaORM needs to know.

@@ -3,5 +3,6 @@
 pub mod attendance;
 pub mod attendance_record;
 pub mod audit_event;
+pub mod course_setting;
 pub mod sweep_fence;
 pub mod user;

@@ -1,0 +1,343 @@
+//! After class, over HTTP and without scripts: the late cut-off set at start, an excused student
+//! marked from the live page's missing list, absences recorded at the end, the course list and
+//! grid, the course's settings, the grid's download, and a student's limit warning.
+
+mod common;
+
+use common::*;
+use reqwest::{StatusCode, header};
+
+attn::on_both_backends!(
+    spawn_app;
+    a_teacher_runs_the_after_class_side_without_scripts,
+    a_student_over_the_limit_is_warned_and_sees_why,
+);
+
+/// The `data-status` of the elements `selector` picks in `html`, in order.
+fn statuses_of(html: &str, selector: &str) -> Vec<String> {
+    let page = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(selector).unwrap();
+    page.select(&selector)
+        .filter_map(|el| el.value().attr("data-status").map(str::to_owned))
+        .collect()
+}
+
+async fn check_in(app: &TestApp, student: u32, id: &str) {
+    let browser = app.new_browser();
+    app.log_in_with(
+        &browser,
+        &format!("demo_student_{student}"),
+        DEMO_PASSWORD,
+        "/",
+    )
+    .await;
+    let code = app.code(id);
+    app.post_form(&browser, "check_in", &[("session_id", id), ("code", &code)])
+        .await;
+}
+
+/// The first course's id on the teacher's course list.
+async fn first_course(app: &TestApp) -> String {
+    let list = app.page("/courses", &[]).await.1;
+    let page = scraper::Html::parse_document(&list);
+    let row = scraper::Selector::parse("table[data-testid=courses] tbody tr").unwrap();
+    page.select(&row)
+        .next()
+        .and_then(|r| r.value().attr("data-id"))
+        .expect("a course on the list")
+        .to_owned()
+}
+
+async fn a_teacher_runs_the_after_class_side_without_scripts(app: TestApp) {
+    // Last week: the class of three.
+    past_session(&app, "demo_teacher_9", &[31, 32, 33]).await;
+    app.env.advance(chrono::Duration::days(7));
+    // A week later, late after 5 minutes.
+    app.log_in("demo_teacher_9", DEMO_PASSWORD, "/").await;
+    let to = app
+        .post_form(
+            &app.client,
+            "start_session",
+            &[
+                ("lesson_name", "Veri <b>Yapıları</b>"),
+                ("duration", "10"),
+                ("security", "2"),
+                ("rotate", "on"),
+                ("late_after", "5"),
+            ],
+        )
+        .await;
+    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
+    check_in(&app, 31, &id).await;
+    app.env.advance(chrono::Duration::minutes(6));
+    check_in(&app, 32, &id).await;
+
+    let live = app.page(&to, &[]).await.1;
+    assert_eq!(
+        statuses_of(&live, "ul[data-testid=students] li"),
+        ["present", "late"]
+    );
+    assert!(
+        live.contains(r#"data-number="demo_student_33""#),
+        "33 is not here yet: {live}"
+    );
+    // A status that is not one, or an excuse without a reason, changes nothing.
+    for form in [
+        [("status", "failed"), ("reason", "Doktor raporu var")],
+        [("status", "excused"), ("reason", "")],
+    ] {
+        let mut fields = vec![("session_id", id.as_str()), ("student", "demo_student_33")];
+        fields.extend(form);
+        let back = app.post_form(&app.client, "mark_student", &fields).await;
+        assert!(back.contains("error="), "{back}");
+    }
+    let live = app.page(&to, &[]).await.1;
+    assert_eq!(statuses_of(&live, "ul[data-testid=students] li").len(), 2);
+    let back = app
+        .post_form(
+            &app.client,
+            "mark_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_33"),
+                ("status", "excused"),
+                ("reason", "Doktor raporu var"),
+            ],
+        )
+        .await;
+    assert_eq!(back, to);
+    let live = app.page(&to, &[]).await.1;
+    assert_eq!(
+        statuses_of(&live, "ul[data-testid=students] li"),
+        ["present", "late", "excused"]
+    );
+    assert!(live.contains("Doktor raporu var"), "{live}");
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    sweep(&app).await;
+
+    // The course list and the grid.
+    let list = app.page("/courses", &[]).await.1;
+    assert_eq!(
+        marked(&list, "course-sessions").map(|m| m.text),
+        Some("2".into())
+    );
+    assert_eq!(
+        marked(&list, "course-class-size").map(|m| m.text),
+        Some("3".into())
+    );
+    let course = first_course(&app).await;
+    let grid = app.page(&format!("/courses/{course}"), &[]).await.1;
+    assert_eq!(
+        statuses_of(&grid, "tr[data-testid=grid-row] td.cell"),
+        [
+            "present", "present", "present", "late", "present", "excused"
+        ]
+    );
+    assert!(
+        grid.contains(">G<") && grid.contains(">İ<"),
+        "letters: {grid}"
+    );
+    assert!(marked(&grid, "chart").is_some());
+
+    // Settings: a malformed value changes nothing; a good one is saved.
+    let back = app
+        .post_form(
+            &app.client,
+            "set_course_settings",
+            &[
+                ("course_id", &course),
+                ("absence_limit", "otuz"),
+                ("planned_sessions", "14"),
+                ("late_counts", "half"),
+            ],
+        )
+        .await;
+    assert!(back.contains("error="), "{back}");
+    let back = app
+        .post_form(
+            &app.client,
+            "set_course_settings",
+            &[
+                ("course_id", &course),
+                ("absence_limit", "20"),
+                ("planned_sessions", "10"),
+                ("late_counts", "half"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/courses/{course}?done=saved"));
+    let grid = app.page(&back, &[]).await.1;
+    let limit = marked(&grid, "limit").unwrap().text;
+    assert!(limit.contains("%20") && limit.contains("10"), "{limit}");
+    // Student 32 was late once: half an absence now.
+    let page = scraper::Html::parse_document(&grid);
+    let row = scraper::Selector::parse(
+        r#"tr[data-number="demo_student_32"] [data-testid=grid-absences]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        page.select(&row)
+            .next()
+            .map(|e| e.text().collect::<String>()),
+        Some("0.5".into())
+    );
+
+    // The grid as CSV, parsed back.
+    let res = app
+        .get(&format!("/courses/{course}/grid.csv?sep=semicolon"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    let disposition = res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"course-"),
+        "{disposition}"
+    );
+    let bytes = res.bytes().await.unwrap();
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .from_reader(
+            bytes
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .expect("a byte-order mark"),
+        )
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows[0][0..2], ["Okul numarası", "Ad soyad"]);
+    assert_eq!(
+        rows[0][4..],
+        ["Katılım oranı (%)", "Devamsızlık", "Devamsızlık hakkı"]
+    );
+    let r32 = rows.iter().find(|r| r[0] == "demo_student_32").unwrap();
+    assert_eq!(r32[2..], ["K", "G", "100", "0.5", "2"]);
+
+    // After class, the teacher changes a status with a reason; it shows on the session page.
+    let back = app
+        .post_form(
+            &app.client,
+            "set_past_status",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_33"),
+                ("status", "absent"),
+                ("reason", "Rapor geçersiz çıktı"),
+            ],
+        )
+        .await;
+    assert_eq!(back, format!("/history/{id}?done=saved"));
+    let past = app.page(&format!("/history/{id}"), &[]).await.1;
+    assert_eq!(
+        statuses_of(&past, "ul[data-testid=students] li"),
+        ["present", "late", "absent"]
+    );
+
+    // Another teacher and nobody logged in get no grid.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_8", DEMO_PASSWORD, "/")
+        .await;
+    let res = other
+        .get(format!("{}/courses/{course}/grid.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!res.text().await.unwrap().contains("demo_student_31"));
+    let page = app.page_as(&other, &format!("/courses/{course}")).await;
+    assert!(!page.contains("demo_student_31"), "{page}");
+    let res = app
+        .new_browser()
+        .get(format!("{}/courses/{course}/grid.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn a_student_over_the_limit_is_warned_and_sees_why(app: TestApp) {
+    past_session(&app, "demo_teacher_9", &[41, 42]).await;
+    app.env.advance(chrono::Duration::days(7));
+    // The second week: 41 does not come, 42 does.
+    let id = start_as_teacher(&app, "demo_teacher_9").await;
+    check_in(&app, 42, &id).await;
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    sweep(&app).await;
+    let course = first_course(&app).await;
+    // Ten planned sessions at 10%: one absence allowed, so 41 is one away from the limit.
+    app.post_form(
+        &app.client,
+        "set_course_settings",
+        &[
+            ("course_id", &course),
+            ("absence_limit", "10"),
+            ("planned_sessions", "10"),
+            ("late_counts", "present"),
+        ],
+    )
+    .await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_41", DEMO_PASSWORD, "/")
+        .await;
+    let me = app.page_as(&student, "/me").await;
+    let absences = marked(&me, "absences").expect("absences shown");
+    assert_eq!(
+        (absences.attr("data-absences"), absences.attr("data-left")),
+        (Some("1"), Some("0"))
+    );
+    assert!(
+        marked(&me, "limit-warning")
+            .unwrap()
+            .text
+            .contains("bir devamsızlık daha"),
+        "{me}"
+    );
+    // The teacher removes 41 from the first week too, with a reason: over the limit now.
+    let first = app.page("/history", &[]).await.1;
+    let page = scraper::Html::parse_document(&first);
+    let rows = scraper::Selector::parse("table[data-testid=past-sessions] tbody tr").unwrap();
+    let oldest = page
+        .select(&rows)
+        .last()
+        .and_then(|r| r.value().attr("data-id"))
+        .unwrap()
+        .to_owned();
+    app.post_form(
+        &app.client,
+        "remove_past_student",
+        &[
+            ("session_id", &oldest),
+            ("student", "demo_student_41"),
+            ("reason", "Arkadaşı yerine okuttu"),
+        ],
+    )
+    .await;
+    let me = app.page_as(&student, "/me").await;
+    assert!(
+        marked(&me, "limit-warning")
+            .unwrap()
+            .text
+            .contains("sınırını aştınız"),
+        "{me}"
+    );
+    assert!(
+        marked(&me, "teacher-note")
+            .unwrap()
+            .text
+            .contains("Arkadaşı yerine okuttu")
+    );
+    // The other student is fine: no warning.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_student_42", DEMO_PASSWORD, "/")
+        .await;
+    assert!(marked(&app.page_as(&other, "/me").await, "limit-warning").is_none());
+}
