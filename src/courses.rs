@@ -141,7 +141,7 @@ impl Standing {
 
     /// Absences counted toward the limit, as shown ("2", "2.5").
     pub fn absences_text(&self) -> String {
-        if self.absence_halves % 2 == 0 {
+        if self.absence_halves.is_multiple_of(2) {
             (self.absence_halves / 2).to_string()
         } else {
             format!("{}.5", self.absence_halves / 2)

@@ -307,7 +307,7 @@ async fn a_student_over_the_limit_is_warned_and_sees_why(app: TestApp) {
     let rows = scraper::Selector::parse("table[data-testid=past-sessions] tbody tr").unwrap();
     let oldest = page
         .select(&rows)
-        .last()
+        .next_back()
         .and_then(|r| r.value().attr("data-id"))
         .unwrap()
         .to_owned();

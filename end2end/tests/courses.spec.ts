@@ -1,0 +1,111 @@
+import { test, expect, Browser, Page } from '@playwright/test';
+import * as fs from 'fs';
+import { checkInNow, logIn, newPerson } from './people';
+
+/** Logs `student` in on the session's join page and checks in with the code shown now. */
+async function checkIn(browser: Browser, joinUrl: string, live: Page, student: string) {
+  const person = await newPerson(browser);
+  await person.page.goto(joinUrl);
+  await logIn(person.page, student);
+  await checkInNow(person.page, live);
+  await expect(person.page.getByTestId('outcome')).toHaveText('Yoklamaya katıldınız.');
+  await person.context.close();
+}
+
+/** Starts a session of `lesson` on the teacher's dashboard; its join link. */
+async function start(teacher: Page, lesson: string): Promise<string> {
+  await teacher.goto('/teach');
+  await teacher.getByLabel('Ders adı').fill(lesson);
+  await teacher.getByRole('button', { name: 'Başlat' }).click();
+  await expect(teacher).toHaveURL(/\/live\//);
+  return (await teacher.getByTestId('join-url').getAttribute('href'))!;
+}
+
+/** Finishes the session on the live page and waits for the sweep to put it in the history. */
+async function finish(teacher: Page, joinUrl: string): Promise<string> {
+  await teacher.getByRole('button', { name: 'Yoklamayı bitir' }).click();
+  await expect(teacher.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
+  const id = joinUrl.match(/\/join\/([0-9a-f-]+)/)![1];
+  await expect(async () => {
+    await teacher.goto('/history');
+    await expect(teacher.locator(`tr[data-id="${id}"]`)).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  return id;
+}
+
+test('after class: absences are recorded, an excused student is marked from the missing list, a late one after class; the grid shows all four, downloads, and a student over the limit is warned', async ({ browser }, info) => {
+  const phone = info.project.name === 'phone';
+  const base = phone ? 210 : 200;
+  const [a, b, c, d] = [1, 2, 3, 4].map((n) => `demo_student_${base + n}`);
+  const lesson = phone ? 'Algoritmalar (telefon)' : 'Algoritmalar';
+  const teacher = await newPerson(browser);
+  await teacher.page.goto('/login?next=/teach');
+  await logIn(teacher.page, `demo_teacher_${phone ? 5 : 4}`);
+  await expect(teacher.page).toHaveURL(/\/teach$/);
+
+  // The first week: the whole class checks in.
+  let joinUrl = await start(teacher.page, lesson);
+  for (const s of [a, b, c, d]) await checkIn(browser, joinUrl, teacher.page, s);
+  await finish(teacher.page, joinUrl);
+
+  // The second week: two check in; one is excused from the missing list; one does not come.
+  joinUrl = await start(teacher.page, lesson);
+  for (const s of [a, b]) await checkIn(browser, joinUrl, teacher.page, s);
+  const missing = teacher.page.getByTestId('missing').locator('li');
+  await expect(missing).toHaveCount(2);
+  await expect(teacher.page.getByTestId('present-of')).toHaveAttribute('data-of', '4');
+  const excused = missing.filter({ hasText: c });
+  await excused.getByPlaceholder('İzin/rapor nedeni').fill('Hastane raporu');
+  await excused.getByRole('button', { name: 'İzinli say' }).click();
+  await expect(missing).toHaveCount(1);
+  await expect(teacher.page.locator(`ul[data-testid="students"] li[data-number="${c}"]`)).toHaveAttribute('data-status', 'excused');
+  const second = await finish(teacher.page, joinUrl);
+
+  // After class: the one who came late is marked late, with a reason.
+  await teacher.page.goto(`/history/${second}`);
+  const rowB = teacher.page.locator(`ul[data-testid="students"] li[data-number="${b}"]`);
+  await rowB.locator('select[name="status"]').selectOption('late');
+  await rowB.getByPlaceholder('Gerekçe (en az 10 karakter)').fill('Derse yirmi dakika geç girdi');
+  await rowB.getByRole('button', { name: 'Durumu değiştir' }).click();
+  await expect(teacher.page.getByTestId('notice')).toHaveText('Kaydedildi.');
+  await expect(teacher.page.locator(`li[data-number="${d}"]`)).toHaveAttribute('data-status', 'absent');
+
+  // The course's grid: all four statuses in the second week, each with its letter.
+  await teacher.page.goto('/courses');
+  await teacher.page.getByRole('link', { name: lesson, exact: true }).click();
+  await expect(teacher.page).toHaveURL(/\/courses\/[0-9a-f-]+$/);
+  const cell = (student: string) => teacher.page.locator(`tr[data-number="${student}"] td.cell`).nth(1);
+  await expect(cell(a)).toHaveAttribute('data-status', 'present');
+  await expect(cell(b)).toHaveAttribute('data-status', 'late');
+  await expect(cell(c)).toHaveAttribute('data-status', 'excused');
+  await expect(cell(d)).toHaveAttribute('data-status', 'absent');
+  await expect(cell(d)).toHaveText('D');
+  await expect(teacher.page.locator(`tr[data-number="${d}"] [data-testid="grid-rate"]`)).toHaveText('%50');
+  await expect(teacher.page.getByTestId('chart').locator('rect')).toHaveCount(2);
+
+  // The grid downloads as CSV, Turkish letters and all.
+  const [download] = await Promise.all([
+    teacher.page.waitForEvent('download'),
+    teacher.page.getByTestId('download-grid-csv').click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^course-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = fs.readFileSync((await download.path())!, 'utf8');
+  expect(csv.charCodeAt(0)).toBe(0xfeff);
+  expect(csv).toContain(`${d},Demo Öğrenci ${base + 4},K,D,50,1,`);
+
+  // A stricter limit: no absence allowed; the student who did not come is over it.
+  await teacher.page.getByLabel('Devamsızlık sınırı (%)').fill('0');
+  await teacher.page.getByRole('button', { name: 'Kaydet' }).click();
+  await expect(teacher.page.getByTestId('notice')).toHaveText('Kaydedildi.');
+  await expect(teacher.page.getByTestId('at-risk').locator(`li[data-number="${d}"]`)).toHaveClass(/over/);
+
+  const student = await newPerson(browser);
+  await student.page.goto('/login?next=/me');
+  await logIn(student.page, d);
+  await expect(student.page).toHaveURL(/\/me$/);
+  await expect(student.page.getByTestId('limit-warning')).toContainText('Devamsızlık sınırını aştınız');
+  await expect(student.page.getByTestId('absences')).toHaveAttribute('data-absences', '1');
+
+  await student.context.close();
+  await teacher.context.close();
+});
