@@ -181,24 +181,123 @@ pub struct CourseSummary {
     pub class_size: u64,
 }
 
-/// The caller's courses (teachers), or every course (admins), by lesson title.
+/// The caller's courses (teachers), or every course (admins), by lesson title: those with
+/// sessions and those with only an uploaded class list so far.
 pub async fn courses(ctx: &Ctx, caller: Option<&Caller>) -> Result<Vec<CourseSummary>> {
     let caller = Caller::require(caller, |c| c.is_admin || c.role == Role::Teacher)?;
     let teacher = (!caller.is_admin).then_some(caller.school_number.as_str());
     let sizes = ctx.db.course_class_sizes(teacher).await?;
-    Ok(ctx
-        .db
-        .courses(teacher)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let class_size = sizes
-                .get(&(row.teacher_school_number.clone(), row.lesson_name.clone()))
-                .copied()
-                .unwrap_or_default();
-            summary(row, class_size)
+    let mut rows = ctx.db.courses(teacher).await?;
+    let listed = ctx.db.class_list_courses(teacher).await?;
+    let mut out = Vec::with_capacity(rows.len() + listed.len());
+    for row in &mut rows {
+        let key = (row.teacher_school_number.clone(), row.lesson_name.clone());
+        let mut class_size = sizes.get(&key).copied().unwrap_or_default();
+        if listed
+            .iter()
+            .any(|l| l.teacher_school_number == key.0 && l.lesson_name == key.1)
+        {
+            class_size = ctx.db.class_list_numbers(&key.0, &key.1).await?.len() as u64;
+        }
+        out.push(summary(row.clone(), class_size));
+    }
+    for l in listed {
+        let known = rows.iter().any(|r| {
+            r.teacher_school_number == l.teacher_school_number && r.lesson_name == l.lesson_name
+        });
+        if !known {
+            let size = l.sessions;
+            out.push(summary(CourseRow { sessions: 0, ..l }, size));
+        }
+    }
+    out.sort_by(|a, b| {
+        crate::text::fold(&a.lesson_name)
+            .cmp(&crate::text::fold(&b.lesson_name))
+            .then_with(|| a.teacher_school_number.cmp(&b.teacher_school_number))
+    });
+    Ok(out)
+}
+
+/// What importing a class list did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    /// The course.
+    pub course_id: Uuid,
+    /// Students the file lists.
+    pub listed: usize,
+    /// Of those, the ones not on the class list before.
+    pub added: u64,
+}
+
+/// Puts the students of a class list file (CSV or XLSX, see [`crate::import`]) on the class
+/// list of the caller's course `lesson_name` (made if it has no session yet). A bad file
+/// changes nothing and names its first bad row; importing the same file again adds nothing.
+/// Teachers only.
+pub async fn import_class_list(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    lesson_name: &str,
+    file: &[u8],
+) -> Result<Imported> {
+    let teacher = Caller::require_teacher(caller)?;
+    let lesson_name = crate::teacher::lesson_title(lesson_name)?;
+    let students = crate::import::class_list(file)?;
+    let users: Vec<User> = students
+        .iter()
+        .map(|s| User {
+            school_number: s.number.to_string(),
+            full_name: s.name.clone(),
+            role: Role::Student,
         })
-        .collect())
+        .collect();
+    let added = ctx
+        .db
+        .add_to_class_list(
+            &teacher.school_number,
+            &lesson_name,
+            &users,
+            &teacher.school_number,
+            ctx.clock.now(),
+        )
+        .await?;
+    Ok(Imported {
+        course_id: course_id(&teacher.school_number, &lesson_name),
+        listed: users.len(),
+        added,
+    })
+}
+
+/// Puts one student on the class list of the caller's course, by school number (named as the
+/// database knows them, else by the number). Its teacher only.
+pub async fn add_listed_student(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    id: &str,
+    number: &str,
+) -> Result<bool> {
+    let number = crate::domain::SchoolNumber::parse(number)?;
+    let course = visible(ctx, caller, id).await?;
+    let teacher = Caller::require_teacher(caller)?;
+    if course.teacher_school_number != teacher.school_number {
+        return Err(Error::Forbidden);
+    }
+    let names = names_of(ctx, &[number.to_string()]).await?;
+    let student = User {
+        full_name: name_or_number(&names, number.as_str()),
+        school_number: number.to_string(),
+        role: Role::Student,
+    };
+    let added = ctx
+        .db
+        .add_to_class_list(
+            &course.teacher_school_number,
+            &course.lesson_name,
+            std::slice::from_ref(&student),
+            &teacher.school_number,
+            ctx.clock.now(),
+        )
+        .await?;
+    Ok(added == 1)
 }
 
 fn summary(row: CourseRow, class_size: u64) -> CourseSummary {
@@ -213,7 +312,7 @@ fn summary(row: CourseRow, class_size: u64) -> CourseSummary {
 
 /// The course with id `id` the caller may see: their own (teachers), any (admins). Another
 /// teacher's course is `Forbidden`, an unknown one `NotFound`.
-async fn visible(ctx: &Ctx, caller: Option<&Caller>, id: &str) -> Result<CourseSummary> {
+pub(crate) async fn visible(ctx: &Ctx, caller: Option<&Caller>, id: &str) -> Result<CourseSummary> {
     let id =
         Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("course", Problem::Malformed))?;
     let mine = courses(ctx, caller).await?;
@@ -221,7 +320,8 @@ async fn visible(ctx: &Ctx, caller: Option<&Caller>, id: &str) -> Result<CourseS
         return Ok(course);
     }
     // Another teacher's course is refused as another teacher's session is.
-    let anyone = ctx.db.courses(None).await?;
+    let mut anyone = ctx.db.courses(None).await?;
+    anyone.extend(ctx.db.class_list_courses(None).await?);
     if anyone
         .iter()
         .any(|c| course_id(&c.teacher_school_number, &c.lesson_name) == id)
@@ -364,6 +464,13 @@ pub async fn course_grid(
         if r.status.is_there() {
             present_per_session[i] += 1;
         }
+    }
+    for number in ctx
+        .db
+        .class_list_numbers(&course.teacher_school_number, &course.lesson_name)
+        .await?
+    {
+        cells.entry(number).or_insert_with(|| vec![None; ids.len()]);
     }
     let numbers: Vec<String> = cells.keys().cloned().collect();
     let mut people = numbers.clone();

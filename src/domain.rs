@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use attn_types::{AuditAction, FailReason, LateCounts, Role, SecurityLevel, Status};
+pub use attn_types::{
+    AppealState, AuditAction, FailReason, LateCounts, Role, SecurityLevel, Status,
+};
 
 use crate::error::{Error, Problem, Result};
 

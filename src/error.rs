@@ -75,6 +75,19 @@ pub enum Error {
     /// The face-check models are missing or failed to run.
     #[error("face check: {0}")]
     FaceModel(String),
+    /// A row of an imported class list is not acceptable; nothing was imported.
+    #[error("row {row}: invalid {field}: {problem}")]
+    ImportRow {
+        /// The row, from 1 as a spreadsheet counts.
+        row: usize,
+        /// What is wrong in it: `school_number`, `name`, or `rows` (too many).
+        field: &'static str,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// The student already appealed this record and the teacher has not answered yet.
+    #[error("an appeal of this record is open")]
+    AppealOpen,
     /// A download could not be written.
     #[error("export: {0}")]
     Export(String),
@@ -99,6 +112,8 @@ pub enum Entity {
     User,
     /// A course (a lesson title and its teacher).
     Course,
+    /// A student's appeal of a record (or one no longer open).
+    Appeal,
 }
 
 impl std::fmt::Display for Entity {
@@ -108,6 +123,7 @@ impl std::fmt::Display for Entity {
             Entity::Record => "record",
             Entity::User => "user",
             Entity::Course => "course",
+            Entity::Appeal => "appeal",
         })
     }
 }

@@ -245,6 +245,8 @@ fn same_teacher(timetable_teachers: &str, teacher_name: &str) -> bool {
 /// One past session in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudentSession {
+    /// The session.
+    pub attendance_id: Uuid,
     /// When it started.
     pub start_time: DateTime<Utc>,
     /// How the student counts (no record: absent).
@@ -255,6 +257,8 @@ pub struct StudentSession {
     pub note: Option<String>,
     /// The teacher removed the student's record (it counts absent).
     pub removed: bool,
+    /// The student's latest appeal of this record, with the teacher's answer.
+    pub appeal: Option<crate::db::Appeal>,
 }
 
 /// A student's attendance in one course (one lesson title with one teacher).
@@ -338,25 +342,31 @@ pub async fn my_attendance(
         }
         let session = match by_session.get(&a.id) {
             Some(r) if r.is_deleted => StudentSession {
+                attendance_id: a.id,
                 start_time: a.start_time,
                 status: Status::Absent,
                 fail_reason: None,
                 note: r.deletion_reason.clone(),
                 removed: true,
+                appeal: None,
             },
             Some(r) => StudentSession {
+                attendance_id: a.id,
                 start_time: a.start_time,
                 status: r.status,
                 fail_reason: r.fail_reason,
                 note: r.status_reason.clone(),
                 removed: false,
+                appeal: None,
             },
             None => StudentSession {
+                attendance_id: a.id,
                 start_time: a.start_time,
                 status: Status::Absent,
                 fail_reason: None,
                 note: None,
                 removed: false,
+                appeal: None,
             },
         };
         let lesson = lessons.entry(key).or_insert_with(|| LessonAttendance {
@@ -375,6 +385,14 @@ pub async fn my_attendance(
         lesson.sessions.push(session);
     }
     let mut lessons: Vec<LessonAttendance> = lessons.into_values().collect();
+    // Newest first, so the first one found for a session is its latest.
+    let appeals = ctx.db.appeals_of_student(&student.school_number).await?;
+    for s in lessons.iter_mut().flat_map(|l| l.sessions.iter_mut()) {
+        s.appeal = appeals
+            .iter()
+            .find(|a| a.attendance_id == s.attendance_id)
+            .cloned();
+    }
     let ids: Vec<Uuid> = lessons.iter().map(|l| l.course_id).collect();
     let settings = settings_by_id(ctx, &ids).await?;
     for l in &mut lessons {

@@ -4,6 +4,7 @@
 //! Nothing here knows about Leptos or axum, so its tests compile and run fast.
 
 pub mod admin;
+pub mod appeals;
 pub mod auth;
 pub mod clock;
 pub mod codes;
@@ -17,6 +18,7 @@ pub mod export;
 pub mod face;
 pub mod history;
 pub mod identity;
+pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod network;

@@ -24,6 +24,24 @@ pub const MAX_DURATION_MINUTES: u32 = 240;
 /// Longest lesson name.
 pub const MAX_LESSON_NAME: usize = 200;
 
+/// A lesson title as typed: spaces tidied, 1-200 characters, no control characters.
+pub fn lesson_title(input: &str) -> Result<String> {
+    crate::text::refuse_control("lesson_name", input, false)?;
+    let lesson_name = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    if lesson_name.is_empty() {
+        return Err(Error::invalid("lesson_name", Problem::Empty));
+    }
+    if lesson_name.chars().count() > MAX_LESSON_NAME {
+        return Err(Error::invalid(
+            "lesson_name",
+            Problem::TooLong {
+                max: MAX_LESSON_NAME,
+            },
+        ));
+    }
+    Ok(lesson_name)
+}
+
 /// Today's lessons of a teacher, by start time, and which of them is suggested.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Today {
@@ -78,23 +96,7 @@ pub async fn start_session(
     teacher_ip: IpAddr,
 ) -> Result<LiveSession> {
     let teacher = Caller::require_teacher(caller)?;
-    crate::text::refuse_control("lesson_name", &request.lesson_name, false)?;
-    let lesson_name = request
-        .lesson_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if lesson_name.is_empty() {
-        return Err(Error::invalid("lesson_name", Problem::Empty));
-    }
-    if lesson_name.chars().count() > MAX_LESSON_NAME {
-        return Err(Error::invalid(
-            "lesson_name",
-            Problem::TooLong {
-                max: MAX_LESSON_NAME,
-            },
-        ));
-    }
+    let lesson_name = lesson_title(&request.lesson_name)?;
     if !(1..=MAX_DURATION_MINUTES).contains(&request.duration_minutes) {
         return Err(Error::invalid("duration", Problem::Malformed));
     }

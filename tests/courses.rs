@@ -6,9 +6,12 @@ mod common;
 
 use std::net::IpAddr;
 
+use attn::appeals;
 use attn::auth::Caller;
 use attn::courses::{self, CourseSettings, GridFilter, GridSort, Risk};
-use attn::domain::{AuditAction, LateCounts, LiveRecord, LiveSession, Role, SecurityLevel, Status};
+use attn::domain::{
+    AppealState, AuditAction, LateCounts, LiveRecord, LiveSession, Role, SecurityLevel, Status,
+};
 use attn::error::{Entity, Error, Problem};
 use attn::history;
 use attn::student::{self, JoinAttempt};
@@ -26,6 +29,8 @@ attn::on_both_backends!(
     the_grid_shows_statuses_rates_and_who_is_at_risk,
     course_settings_are_the_teachers_and_are_checked,
     a_student_sees_absences_left_and_the_teachers_reasons,
+    a_student_appeals_and_the_teacher_answers,
+    a_teacher_imports_a_class_list,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -861,4 +866,302 @@ async fn a_student_sees_absences_left_and_the_teachers_reasons(env: TestEnv) {
         .unwrap()[0];
     assert_eq!(excused.sessions[3].note.as_deref(), Some("Raporlu"));
     assert_eq!(excused.standing.excused, 2);
+}
+
+async fn a_student_appeals_and_the_teacher_answers(env: TestEnv) {
+    let ctx = ctx(&env);
+    past(
+        &env,
+        -7,
+        &[attended(1, monday_morning()), attended(2, monday_morning())],
+    )
+    .await;
+    let s = past(&env, 0, &[attended(1, monday_morning())]).await;
+    let id = s.id.to_string();
+    let me = student(2);
+    assert!(matches!(
+        appeals::appeal(&ctx, Some(&me), &id, "Geldim").await,
+        Err(Error::InvalidInput {
+            field: "reason",
+            problem: Problem::TooShort { min: 10 }
+        })
+    ));
+    assert!(matches!(
+        appeals::appeal(&ctx, Some(&teacher()), &id, "Derse geldim, kart okumadı").await,
+        Err(Error::Forbidden)
+    ));
+    assert!(
+        matches!(
+            appeals::appeal(&ctx, Some(&student(1)), &id, "Neden burada yazıyor?").await,
+            Err(Error::NotFound(Entity::Record)),
+        ),
+        "a present record has nothing to contest"
+    );
+    assert!(matches!(
+        appeals::appeal(&ctx, Some(&me), "nope", "Derse geldim, kart okumadı").await,
+        Err(Error::InvalidInput {
+            field: "session_id",
+            ..
+        })
+    ));
+    let first = appeals::appeal(&ctx, Some(&me), &id, "Derse geldim, kart okumadı")
+        .await
+        .unwrap();
+    assert_eq!(first.state, AppealState::Open);
+    assert!(matches!(
+        appeals::appeal(&ctx, Some(&me), &id, "Yine yazıyorum, geldim").await,
+        Err(Error::AppealOpen)
+    ));
+    let course = courses::course_id("T100", LESSON).to_string();
+    let listed = appeals::course_appeals(&ctx, Some(&teacher()), &course)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].status, listed[0].student_name.as_str()),
+        (Some(Status::Absent), "Öğrenci Ayşe Güler 2")
+    );
+    assert!(matches!(
+        appeals::course_appeals(&ctx, Some(&other_teacher()), &course).await,
+        Err(Error::Forbidden)
+    ));
+
+    // Refused answers change nothing.
+    let appeal_id = first.id.to_string();
+    assert!(matches!(
+        appeals::answer_appeal(
+            &ctx,
+            Some(&other_teacher()),
+            &appeal_id,
+            None,
+            "Derste görülmedi"
+        )
+        .await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        appeals::answer_appeal(&ctx, Some(&teacher()), &appeal_id, None, "Hayır").await,
+        Err(Error::InvalidInput {
+            field: "reason",
+            problem: Problem::TooShort { min: 10 }
+        })
+    ));
+    assert!(matches!(
+        appeals::answer_appeal(&ctx, Some(&teacher()), &appeal_id, Some(Status::Absent), "").await,
+        Err(Error::InvalidInput {
+            field: "status",
+            ..
+        })
+    ));
+    assert!(matches!(
+        appeals::answer_appeal(&ctx, Some(&teacher()), "bad-id", None, "Derste görülmedi").await,
+        Err(Error::InvalidInput {
+            field: "appeal_id",
+            ..
+        })
+    ));
+    assert_eq!(
+        env.db.appeal(first.id).await.unwrap().unwrap().state,
+        AppealState::Open
+    );
+
+    // Rejected with a reason; the student sees it and may appeal again.
+    appeals::answer_appeal(
+        &ctx,
+        Some(&teacher()),
+        &appeal_id,
+        None,
+        "Yoklama listesinde yoktunuz",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            appeals::answer_appeal(
+                &ctx,
+                Some(&teacher()),
+                &appeal_id,
+                Some(Status::Present),
+                ""
+            )
+            .await,
+            Err(Error::NotFound(Entity::Appeal))
+        ),
+        "an answered appeal cannot be answered again"
+    );
+    let mine = history::my_attendance(&ctx, Some(&me), &[]).await.unwrap();
+    let answered = mine[0].sessions[0].appeal.clone().unwrap();
+    assert_eq!(
+        (answered.state, answered.answer.as_deref()),
+        (AppealState::Rejected, Some("Yoklama listesinde yoktunuz"))
+    );
+    assert_eq!(mine[0].sessions[0].status, Status::Absent);
+
+    env.advance(Duration::minutes(5));
+    let second = appeals::appeal(&ctx, Some(&me), &id, "Doktor raporumu getirdim")
+        .await
+        .unwrap();
+    env.advance(Duration::minutes(5));
+    appeals::answer_appeal(
+        &ctx,
+        Some(&teacher()),
+        &second.id.to_string(),
+        Some(Status::Excused),
+        "",
+    )
+    .await
+    .unwrap();
+    let mine = history::my_attendance(&ctx, Some(&me), &[]).await.unwrap();
+    let newest = &mine[0].sessions[0];
+    assert_eq!(newest.status, Status::Excused);
+    assert_eq!(
+        newest.appeal.as_ref().map(|a| a.state),
+        Some(AppealState::Accepted)
+    );
+    assert_eq!(newest.note.as_deref(), Some("Doktor raporumu getirdim"));
+    // The change is in the audit log, with the student's text as the reason.
+    let events = env.db.audit_events(5).await.unwrap();
+    assert_eq!(
+        (
+            events[0].action,
+            events[0].from_status,
+            events[0].to_status,
+            events[0].reason.as_deref()
+        ),
+        (
+            AuditAction::StatusChanged,
+            Some(Status::Absent),
+            Some(Status::Excused),
+            Some("Doktor raporumu getirdim")
+        )
+    );
+    let listed = appeals::course_appeals(&ctx, Some(&teacher()), &course)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.appeal.state).collect::<Vec<_>>(),
+        [AppealState::Accepted, AppealState::Rejected]
+    );
+}
+
+async fn a_teacher_imports_a_class_list(env: TestEnv) {
+    let ctx = ctx(&env);
+    let t = Some(teacher());
+    let t = t.as_ref();
+    // A student who logged in before keeps the name the portal gave.
+    env.db
+        .upsert_users(
+            &[attn::domain::User {
+                school_number: number(2),
+                full_name: "Portaldaki Ad".into(),
+                role: Role::Student,
+            }],
+            monday_morning(),
+        )
+        .await
+        .unwrap();
+    let file = format!(
+        "Okul No;Ad;Soyad\n{};Şükrü;Öztürk\n{};Ayşe;Yılmaz\n{};Zeynep;Ünlü\n",
+        number(1),
+        number(2),
+        number(3)
+    );
+    let done = courses::import_class_list(&ctx, t, " Fizik ", file.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((done.listed, done.added), (3, 3));
+    let again = courses::import_class_list(&ctx, t, "Fizik", file.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.listed, again.added),
+        (3, 0),
+        "the same file again adds nothing"
+    );
+    // A bad row refuses the whole file: its good rows are not added either.
+    let bad = format!("{};Yeni Öğrenci\n12 34;Bozuk\n", number(4));
+    assert!(matches!(
+        courses::import_class_list(&ctx, t, "Fizik", bad.as_bytes()).await,
+        Err(Error::ImportRow {
+            row: 2,
+            field: "school_number",
+            ..
+        })
+    ));
+    assert!(matches!(
+        courses::import_class_list(&ctx, Some(&student(1)), "Fizik", file.as_bytes()).await,
+        Err(Error::Forbidden)
+    ));
+    let list = courses::courses(&ctx, t).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (
+            list[0].lesson_name.as_str(),
+            list[0].sessions,
+            list[0].class_size,
+            list[0].id
+        ),
+        ("Fizik", 0, 3, done.course_id)
+    );
+    let names: Vec<String> = env
+        .db
+        .users_by_numbers(&[number(1), number(2)])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.full_name)
+        .collect();
+    assert_eq!(names, ["Şükrü Öztürk", "Portaldaki Ad"]);
+
+    // The first session of the course: everyone listed is expected, the absent are recorded.
+    let s = teacher::start_session(
+        &ctx,
+        t,
+        StartSession {
+            lesson_name: "Fizik".into(),
+            ..start(None)
+        },
+        ip(TEACHER_IP),
+    )
+    .await
+    .unwrap();
+    join(&ctx, &student(1), &s).await.unwrap();
+    let board = teacher::live_board(&ctx, t, &s.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(board.class_size(), Some(3));
+    assert_eq!(board.missing().len(), 2);
+    finish(&ctx, &env, &s).await;
+    let saved: Vec<Status> = statuses(&env, &s).await.into_iter().map(|r| r.1).collect();
+    assert_eq!(saved, [Status::Present, Status::Absent, Status::Absent]);
+
+    // One more by number; the grid lists all four, the newcomer without a record yet.
+    let course = done.course_id.to_string();
+    assert!(
+        courses::add_listed_student(&ctx, t, &course, &number(7))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !courses::add_listed_student(&ctx, t, &course, &number(7))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        courses::add_listed_student(&ctx, Some(&other_teacher()), &course, &number(8)).await,
+        Err(Error::Forbidden)
+    ));
+    let grid = courses::course_grid(
+        &ctx,
+        t,
+        &course,
+        &GridFilter {
+            sort: GridSort::Number,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(grid.rows.len(), 4);
+    assert_eq!(grid.rows[3].cells, [None]);
 }

@@ -57,6 +57,13 @@ pub enum AppError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The record already has an appeal waiting for the teacher's answer.
+    AppealOpen,
+    /// A class list's row is not acceptable; nothing was imported.
+    ImportRow {
+        /// The row, from 1.
+        row: u64,
+    },
     /// A dependency of ours is down, or the request could not be sent.
     Unavailable,
 }
@@ -115,6 +122,7 @@ impl AppError {
                 "password" => td_string!(lang, err_password_empty),
                 "session_id" => td_string!(lang, err_bad_session_id),
                 "selfie" => td_string!(lang, err_selfie),
+                "file" => td_string!(lang, err_file),
                 _ => td_string!(lang, err_invalid),
             },
             AppError::WrongCredentials => td_string!(lang, err_wrong_credentials),
@@ -132,6 +140,8 @@ impl AppError {
             AppError::FaceBusy { retry_after_secs } => {
                 return td_string!(lang, err_face_busy, seconds = retry_after_secs);
             }
+            AppError::AppealOpen => td_string!(lang, err_appeal_open),
+            AppError::ImportRow { row } => return td_string!(lang, err_import_row, row = row),
             AppError::Unavailable => td_string!(lang, unavailable),
         };
         text.to_owned()
@@ -146,6 +156,15 @@ impl AppError {
         }
     }
 
+    /// The number an address carries with the error's code (`?error=<code>&retry=<n>`): the
+    /// seconds to wait, or the class list's bad row.
+    pub fn number(&self) -> Option<u64> {
+        match self {
+            AppError::ImportRow { row } => Some(*row),
+            other => other.retry_after(),
+        }
+    }
+
     /// A stable code, for addresses such as `/login?error=wrong_credentials`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -157,6 +176,7 @@ impl AppError {
                 "school_number" => "school_number_empty",
                 "password" => "password_empty",
                 "selfie" => "bad_selfie",
+                "file" => "bad_file",
                 _ => "invalid",
             },
             AppError::WrongCredentials => "wrong_credentials",
@@ -170,11 +190,14 @@ impl AppError {
             AppError::ControlCharacters { .. } => "control_characters",
             AppError::FaceUnavailable => "face_unavailable",
             AppError::FaceBusy { .. } => "face_busy",
+            AppError::AppealOpen => "appeal_open",
+            AppError::ImportRow { .. } => "import_row",
             AppError::Unavailable => "unavailable",
         }
     }
 
-    /// Reads back a `code()` (and the seconds of a rate limit); unknown codes are `None`.
+    /// Reads back a `code()` (and its `number()`: the seconds of a rate limit, a bad row);
+    /// unknown codes are `None`.
     pub fn from_code(code: &str, retry_after_secs: Option<u64>) -> Option<Self> {
         Some(match code {
             "login_required" => AppError::LoginRequired,
@@ -212,6 +235,13 @@ impl AppError {
             "bad_selfie" => AppError::Invalid {
                 field: "selfie".into(),
             },
+            "appeal_open" => AppError::AppealOpen,
+            "import_row" => AppError::ImportRow {
+                row: retry_after_secs.unwrap_or(1),
+            },
+            "bad_file" => AppError::Invalid {
+                field: "file".into(),
+            },
             "unavailable" => AppError::Unavailable,
             _ => return None,
         })
@@ -230,10 +260,11 @@ impl AppError {
             AppError::Invalid { .. }
             | AppError::WrongCredentials
             | AppError::ReasonTooShort
+            | AppError::ImportRow { .. }
             | AppError::ControlCharacters { .. }
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
-            AppError::ActiveSession { .. } => StatusCode::CONFLICT,
+            AppError::ActiveSession { .. } | AppError::AppealOpen => StatusCode::CONFLICT,
             AppError::FaceUnavailable | AppError::FaceBusy { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -269,6 +300,10 @@ impl From<attn::Error> for AppError {
             },
             E::ActiveSessionExists(id) => AppError::ActiveSession {
                 session_id: id.to_string(),
+            },
+            E::AppealOpen => AppError::AppealOpen,
+            E::ImportRow { row, .. } => AppError::ImportRow {
+                row: u64::try_from(row).unwrap_or(u64::MAX),
             },
             E::CodeExpired => AppError::CodeExpired,
             E::SessionEnded => AppError::SessionEnded,

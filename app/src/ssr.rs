@@ -218,6 +218,16 @@ pub fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
+/// The name of a download's sheet in `lang`: a course's grid, or a session's list.
+pub fn sheet_name(lang: crate::i18n::Locale, course: bool) -> &'static str {
+    use crate::i18n::td_string;
+    if course {
+        td_string!(lang, course)
+    } else {
+        td_string!(lang, attendance)
+    }
+}
+
 /// The language a request asks for: the cookie if set, else Accept-Language, else Turkish.
 pub fn lang_of(headers: &http::HeaderMap) -> crate::i18n::Locale {
     let cookie = request_cookie(headers, crate::language::LANG_COOKIE);
@@ -274,8 +284,8 @@ pub fn redirect_after(
         }
         Err(error) => {
             let retry = error
-                .retry_after()
-                .map(|secs| format!("&retry={secs}"))
+                .number()
+                .map(|n| format!("&retry={n}"))
                 .unwrap_or_default();
             let page = format!("{page}?error={}{retry}", error.code());
             refuse(error, &page)

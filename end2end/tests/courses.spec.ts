@@ -33,17 +33,26 @@ async function finish(teacher: Page, joinUrl: string): Promise<string> {
   return id;
 }
 
-test('after class: absences are recorded, an excused student is marked from the missing list, a late one after class; the grid shows all four, downloads, and a student over the limit is warned', async ({ browser }, info) => {
+test('after class: a class list is uploaded, absences are recorded, an excused student is marked from the missing list, a late one after class; the grid shows all four and downloads; a student over the limit is warned, appeals, and the teacher accepts', async ({ browser }, info) => {
   const phone = info.project.name === 'phone';
   const base = phone ? 210 : 200;
-  const [a, b, c, d] = [1, 2, 3, 4].map((n) => `demo_student_${base + n}`);
+  const [a, b, c, d, e] = [1, 2, 3, 4, 5].map((n) => `demo_student_${base + n}`);
   const lesson = phone ? 'Algoritmalar (telefon)' : 'Algoritmalar';
   const teacher = await newPerson(browser);
   await teacher.page.goto('/login?next=/teach');
   await logIn(teacher.page, `demo_teacher_${phone ? 5 : 4}`);
   await expect(teacher.page).toHaveURL(/\/teach$/);
 
-  // The first week: the whole class checks in.
+  // Before the first week: the class list, uploaded as a CSV file.
+  await teacher.page.goto('/courses');
+  const upload = teacher.page.getByTestId('class-list-form');
+  await upload.getByLabel('Ders adı').fill(lesson);
+  const list = ['Okul No;Ad Soyad', ...[a, b, c, d, e].map((s, i) => `${s};Listedeki Öğrenci ${i + 1}`)].join('\n');
+  await upload.getByLabel('Dosya').setInputFiles({ name: 'sinif.csv', mimeType: 'text/csv', buffer: Buffer.from(list, 'utf8') });
+  await upload.getByRole('button', { name: 'Listeyi yükle' }).click();
+  await expect(teacher.page.getByTestId('imported')).toHaveAttribute('data-added', '5');
+
+  // The first week: four of the five check in.
   let joinUrl = await start(teacher.page, lesson);
   for (const s of [a, b, c, d]) await checkIn(browser, joinUrl, teacher.page, s);
   await finish(teacher.page, joinUrl);
@@ -52,12 +61,12 @@ test('after class: absences are recorded, an excused student is marked from the 
   joinUrl = await start(teacher.page, lesson);
   for (const s of [a, b]) await checkIn(browser, joinUrl, teacher.page, s);
   const missing = teacher.page.getByTestId('missing').locator('li');
-  await expect(missing).toHaveCount(2);
-  await expect(teacher.page.getByTestId('present-of')).toHaveAttribute('data-of', '4');
+  await expect(missing).toHaveCount(3);
+  await expect(teacher.page.getByTestId('present-of')).toHaveAttribute('data-of', '5');
   const excused = missing.filter({ hasText: c });
   await excused.getByPlaceholder('İzin/rapor nedeni').fill('Hastane raporu');
   await excused.getByRole('button', { name: 'İzinli say' }).click();
-  await expect(missing).toHaveCount(1);
+  await expect(missing).toHaveCount(2);
   await expect(teacher.page.locator(`ul[data-testid="students"] li[data-number="${c}"]`)).toHaveAttribute('data-status', 'excused');
   const second = await finish(teacher.page, joinUrl);
 
@@ -65,7 +74,7 @@ test('after class: absences are recorded, an excused student is marked from the 
   await teacher.page.goto(`/history/${second}`);
   const rowB = teacher.page.locator(`ul[data-testid="students"] li[data-number="${b}"]`);
   await rowB.locator('select[name="status"]').selectOption('late');
-  await rowB.getByPlaceholder('Gerekçe (en az 10 karakter)').fill('Derse yirmi dakika geç girdi');
+  await rowB.getByPlaceholder('Durum gerekçesi (en az 10 karakter)').fill('Derse yirmi dakika geç girdi');
   await rowB.getByRole('button', { name: 'Durumu değiştir' }).click();
   await expect(teacher.page.getByTestId('notice')).toHaveText('Kaydedildi.');
   await expect(teacher.page.locator(`li[data-number="${d}"]`)).toHaveAttribute('data-status', 'absent');
@@ -92,6 +101,12 @@ test('after class: absences are recorded, an excused student is marked from the 
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   expect(csv.charCodeAt(0)).toBe(0xfeff);
   expect(csv).toContain(`${d},Demo Öğrenci ${base + 4},K,D,50,1,`);
+  const [workbook] = await Promise.all([
+    teacher.page.waitForEvent('download'),
+    teacher.page.getByTestId('download-grid-xlsx').click(),
+  ]);
+  expect(workbook.suggestedFilename()).toMatch(/^course-\d{4}-\d{2}-\d{2}\.xlsx$/);
+  expect(fs.readFileSync((await workbook.path())!).subarray(0, 2).toString()).toBe('PK');
 
   // A stricter limit: no absence allowed; the student who did not come is over it.
   await teacher.page.getByLabel('Devamsızlık sınırı (%)').fill('0');
@@ -105,6 +120,23 @@ test('after class: absences are recorded, an excused student is marked from the 
   await expect(student.page).toHaveURL(/\/me$/);
   await expect(student.page.getByTestId('limit-warning')).toContainText('Devamsızlık sınırını aştınız');
   await expect(student.page.getByTestId('absences')).toHaveAttribute('data-absences', '1');
+
+  // The student appeals the absence; the teacher accepts it on the course page; the grid changes.
+  const absentWeek = student.page.locator('li[data-status="absent"]');
+  await absentWeek.getByPlaceholder('Neden itiraz ediyorsunuz? (en az 10 karakter)').fill('Derse geldim, telefonum kapalıydı');
+  await absentWeek.getByRole('button', { name: 'İtiraz et' }).click();
+  await expect(student.page.getByTestId('notice')).toHaveText('Kaydedildi.');
+  await expect(student.page.getByTestId('appeal')).toHaveAttribute('data-state', 'open');
+  await teacher.page.reload();
+  const appeal = teacher.page.getByTestId('appeals').locator(`li[data-number="${d}"]`);
+  await expect(appeal).toContainText('Derse geldim, telefonum kapalıydı');
+  await appeal.getByRole('button', { name: 'Kabul et' }).click();
+  await expect(teacher.page.getByTestId('notice')).toHaveText('Kaydedildi.');
+  await expect(cell(d)).toHaveAttribute('data-status', 'present');
+  await student.page.reload();
+  await expect(student.page.getByTestId('appeal')).toHaveAttribute('data-state', 'accepted');
+  await expect(student.page.getByTestId('absences')).toHaveAttribute('data-absences', '0');
+  await expect(student.page.getByTestId('limit-warning')).not.toContainText('aştınız');
 
   await student.context.close();
   await teacher.context.close();

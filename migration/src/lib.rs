@@ -7,6 +7,8 @@ mod m20261122_000002_create_audit_events;
 mod m20261122_000003_add_face_distance;
 mod m20261202_000004_create_sweep_fences;
 mod m20261202_000005_statuses_and_courses;
+mod m20261202_000006_create_appeals;
+mod m20261202_000007_create_class_lists;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_add_face_distance::Migration),
             Box::new(m20261202_000004_create_sweep_fences::Migration),
             Box::new(m20261202_000005_statuses_and_courses::Migration),
+            Box::new(m20261202_000006_create_appeals::Migration),
+            Box::new(m20261202_000007_create_class_lists::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
-//! Downloads of a teacher's own data as CSV (`?sep=semicolon` for Excel set to Turkish): a
-//! finished session's list (`/history/<id>/list.csv`, its teacher only) and a course's grid
-//! with rates (`/courses/<id>/grid.csv`, its teacher and admins). Anyone else gets the refusal
-//! a server function would give.
+//! Downloads of a teacher's own data as CSV (`?sep=semicolon` for Excel set to Turkish) or
+//! XLSX: a finished session's list (`/history/<id>/list.csv|.xlsx`, its teacher only) and a
+//! course's grid with rates (`/courses/<id>/grid.csv|.xlsx`, its teacher and admins). Anyone
+//! else gets the refusal a server function would give.
 
 use std::collections::HashMap;
 
@@ -11,8 +11,18 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-/// `GET /history/<id>/list.csv`.
+/// The kind of file a download is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a byte-order mark.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+/// `GET /history/<id>/list.csv` and `.xlsx`.
 pub async fn session_list(
+    format: Format,
     ctx: Ctx,
     session: tower_sessions::Session,
     Path(id): Path<String>,
@@ -34,11 +44,20 @@ pub async fn session_list(
         .start_time
         .with_timezone(&ctx.config.timezone)
         .format("%Y-%m-%d-%H%M");
-    csv_file(&headers, &query, &table, &format!("attendance-{start}.csv"))
+    let sheet = app::ssr::sheet_name(lang, false);
+    table_file(
+        format,
+        &headers,
+        &query,
+        &table,
+        &format!("attendance-{start}"),
+        sheet,
+    )
 }
 
-/// `GET /courses/<id>/grid.csv`.
+/// `GET /courses/<id>/grid.csv` and `.xlsx`.
 pub async fn course_grid(
+    format: Format,
     ctx: Ctx,
     session: tower_sessions::Session,
     Path(id): Path<String>,
@@ -62,31 +81,51 @@ pub async fn course_grid(
         .now()
         .with_timezone(&ctx.config.timezone)
         .format("%Y-%m-%d");
-    csv_file(&headers, &query, &table, &format!("course-{today}.csv"))
+    let sheet = app::ssr::sheet_name(lang, true);
+    table_file(
+        format,
+        &headers,
+        &query,
+        &table,
+        &format!("course-{today}"),
+        sheet,
+    )
 }
 
-/// `table` as a CSV download named `name` (ASCII only), with the separator `?sep=` asks for.
-fn csv_file(
+/// `table` as a download named `name` (ASCII only) plus the format's extension: CSV with the
+/// separator `?sep=` asks for, or XLSX with one sheet named `sheet`.
+fn table_file(
+    format: Format,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     table: &[Vec<String>],
     name: &str,
+    sheet: &str,
 ) -> Response {
     let separator = match query.get("sep").map(String::as_str) {
         Some("semicolon" | ";") => Separator::Semicolon,
         _ => Separator::Comma,
     };
-    let body = match attn::export::csv(table, separator) {
+    let (body, content_type, extension) = match format {
+        Format::Csv => (
+            attn::export::csv(table, separator),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        Format::Xlsx => (
+            attn::export::xlsx(table, sheet),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let body = match body {
         Ok(body) => body,
         Err(error) => return crate::refusal::app_error(headers, error.into()),
     };
-    let disposition = format!("attachment; filename=\"{name}\"");
+    let disposition = format!("attachment; filename=\"{name}.{extension}\"");
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&disposition)

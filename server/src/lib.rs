@@ -36,7 +36,30 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             get({
                 let ctx = ctx.clone();
                 move |session, path, query, headers| {
-                    downloads::session_list(ctx.clone(), session, path, query, headers)
+                    downloads::session_list(
+                        downloads::Format::Csv,
+                        ctx.clone(),
+                        session,
+                        path,
+                        query,
+                        headers,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/history/{id}/list.xlsx",
+            get({
+                let ctx = ctx.clone();
+                move |session, path, query, headers| {
+                    downloads::session_list(
+                        downloads::Format::Xlsx,
+                        ctx.clone(),
+                        session,
+                        path,
+                        query,
+                        headers,
+                    )
                 }
             }),
         )
@@ -45,7 +68,30 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
             get({
                 let ctx = ctx.clone();
                 move |session, path, query, headers| {
-                    downloads::course_grid(ctx.clone(), session, path, query, headers)
+                    downloads::course_grid(
+                        downloads::Format::Csv,
+                        ctx.clone(),
+                        session,
+                        path,
+                        query,
+                        headers,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/courses/{id}/grid.xlsx",
+            get({
+                let ctx = ctx.clone();
+                move |session, path, query, headers| {
+                    downloads::course_grid(
+                        downloads::Format::Xlsx,
+                        ctx.clone(),
+                        session,
+                        path,
+                        query,
+                        headers,
+                    )
                 }
             }),
         )

@@ -70,14 +70,18 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 /// The largest body of the selfie form: the photo's limit and room for the other fields.
 pub const SELFIE_LIMIT: usize = attn::face::decode::MAX_UPLOAD_BYTES + 64 * 1024;
 
-/// Bounds every request body by its route: the selfie form to [`SELFIE_LIMIT`], everything
-/// else to [`FORM_LIMIT`]. A body announced larger is refused with a translated 413 before a
-/// byte of it is read; a body that grows past the limit while it streams is cut there.
+/// The largest body of the class list upload: a 512 KB file and room for the lesson's name.
+pub const CLASS_LIST_LIMIT: usize = 512 * 1024 + 64 * 1024;
+
+/// Bounds every request body by its route: the selfie form to [`SELFIE_LIMIT`], the class list
+/// upload to [`CLASS_LIST_LIMIT`], everything else to [`FORM_LIMIT`]. A body announced larger is
+/// refused with a translated 413 before a byte of it is read; a body that grows past the limit
+/// while it streams is cut there.
 pub async fn body_limit(request: Request, next: Next) -> Response {
-    let limit = if request.uri().path() == "/api/check_in_selfie" {
-        SELFIE_LIMIT
-    } else {
-        FORM_LIMIT
+    let limit = match request.uri().path() {
+        "/api/check_in_selfie" => SELFIE_LIMIT,
+        "/api/import_class_list" => CLASS_LIST_LIMIT,
+        _ => FORM_LIMIT,
     };
     let announced = request
         .headers()

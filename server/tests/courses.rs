@@ -11,6 +11,7 @@ attn::on_both_backends!(
     spawn_app;
     a_teacher_runs_the_after_class_side_without_scripts,
     a_student_over_the_limit_is_warned_and_sees_why,
+    a_class_list_is_uploaded_and_the_lists_download_as_xlsx,
 );
 
 /// The `data-status` of the elements `selector` picks in `html`, in order.
@@ -335,9 +336,179 @@ async fn a_student_over_the_limit_is_warned_and_sees_why(app: TestApp) {
             .text
             .contains("Arkadaşı yerine okuttu")
     );
+    // 41 appeals the second week's absence; a second appeal waits for the first.
+    let back = app
+        .post_form(
+            &student,
+            "appeal_record",
+            &[
+                ("session_id", &id),
+                ("reason", "Derse geldim, kart okumadı"),
+            ],
+        )
+        .await;
+    assert_eq!(back, "/me?done=saved");
+    let me = app.page_as(&student, "/me").await;
+    assert_eq!(
+        marked(&me, "appeal").unwrap().attr("data-state"),
+        Some("open")
+    );
+    let back = app
+        .post_form(
+            &student,
+            "appeal_record",
+            &[
+                ("session_id", &id),
+                ("reason", "Bir daha yazıyorum, geldim"),
+            ],
+        )
+        .await;
+    assert_eq!(back, "/me?error=appeal_open");
+    assert!(
+        app.page_as(&student, &back)
+            .await
+            .contains("bekleyen bir itirazınız var")
+    );
+    // The teacher sees it on the course page; another teacher may not answer it.
+    let page = app.page(&format!("/courses/{course}"), &[]).await.1;
+    let html = scraper::Html::parse_document(&page);
+    let open = scraper::Selector::parse(r#"li.appeal[data-state="open"] input[name="appeal_id"]"#)
+        .unwrap();
+    let appeal_id = html
+        .select(&open)
+        .next()
+        .and_then(|i| i.value().attr("value"))
+        .expect("an open appeal with its answer form")
+        .to_owned();
+    let intruder = app.new_browser();
+    app.log_in_with(&intruder, "demo_teacher_8", DEMO_PASSWORD, "/")
+        .await;
+    let answer = [
+        ("course_id", course.as_str()),
+        ("appeal_id", appeal_id.as_str()),
+        ("decision", "accept"),
+        ("status", "present"),
+    ];
+    let (status, _) = app.call_as(&intruder, "answer_appeal", &answer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let back = app.post_form(&app.client, "answer_appeal", &answer).await;
+    assert_eq!(back, format!("/courses/{course}?done=saved"));
+    let me = app.page_as(&student, "/me").await;
+    assert_eq!(
+        marked(&me, "appeal").unwrap().attr("data-state"),
+        Some("accepted")
+    );
+    assert_eq!(
+        marked(&me, "absences").unwrap().attr("data-absences"),
+        Some("1"),
+        "only the removed week counts now"
+    );
+
     // The other student is fine: no warning.
     let other = app.new_browser();
     app.log_in_with(&other, "demo_student_42", DEMO_PASSWORD, "/")
         .await;
     assert!(marked(&app.page_as(&other, "/me").await, "limit-warning").is_none());
+}
+
+/// Posts the class list form with `file` as a browser does; the redirect target.
+async fn upload(app: &TestApp, lesson: &str, file: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("lesson_name", lesson.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name("sinif.csv"),
+        );
+    app.client
+        .post(format!("{}/api/import_class_list", app.base))
+        .header(header::ACCEPT, "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The cells of the first sheet of an XLSX download, as text.
+async fn xlsx_cells(res: reqwest::Response) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.ends_with(".xlsx\""), "{disposition}");
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+async fn a_class_list_is_uploaded_and_the_lists_download_as_xlsx(app: TestApp) {
+    app.log_in("demo_teacher_3", DEMO_PASSWORD, "/").await;
+    let lesson = "Veri <b>Yapıları</b>";
+    let file = "Numara,Ad Soyad\ndemo_student_51,Elif Kaya\ndemo_student_52,=HYPERLINK(\"x\")\n";
+    let res = upload(&app, lesson, file.as_bytes().to_vec()).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(to.ends_with("?done=imported&listed=2&added=2"), "{to}");
+    let page = app.page(&to, &[]).await.1;
+    assert_eq!(
+        marked(&page, "imported").unwrap().attr("data-added"),
+        Some("2")
+    );
+    // A bad row: back to the courses with the row named, nothing added.
+    let res = upload(&app, lesson, b"demo_student_53,Ali\n53 53,Veli\n".to_vec()).await;
+    let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(back, "/courses?error=import_row&retry=2");
+    assert!(app.page(&back, &[]).await.1.contains("Listenin 2. satırı"));
+    let res = upload(&app, lesson, vec![b'1'; 600 * 1024]).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let list = app.page("/courses", &[]).await.1;
+    assert_eq!(
+        marked(&list, "course-class-size").map(|m| m.text),
+        Some("2".into())
+    );
+
+    // A session where one of the two comes: the other is recorded absent.
+    let id = past_session(&app, "demo_teacher_3", &[51]).await;
+    let rows = xlsx_cells(app.get(&format!("/history/{id}/list.xlsx"), &[]).await).await;
+    assert_eq!(rows[0][..3], ["Okul numarası", "Ad soyad", "Durum"]);
+    assert_eq!(
+        rows[1][..3],
+        ["demo_student_51", "Demo Öğrenci 51", "Katıldı"]
+    );
+    assert_eq!(
+        rows[2][..3],
+        ["demo_student_52", "=HYPERLINK(\"x\")", "Gelmedi"]
+    );
+    let course = first_course(&app).await;
+    let rows = xlsx_cells(
+        app.get(
+            &format!("/courses/{course}/grid.xlsx"),
+            &[("accept-language", "en")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(rows[0][0], "School number");
+    let r52 = rows.iter().find(|r| r[0] == "demo_student_52").unwrap();
+    assert_eq!(r52[2..], ["A", "0", "1", "4"]);
+    // Another teacher gets no workbook.
+    let other = app.new_browser();
+    app.log_in_with(&other, "demo_teacher_8", DEMO_PASSWORD, "/")
+        .await;
+    let res = other
+        .get(format!("{}/courses/{course}/grid.xlsx", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -531,6 +531,26 @@ const GUARDED: &[(&str, May, Args)] = &[
         ],
     ),
     (
+        "appeal_record",
+        May::Student,
+        &[
+            ("session_id", "PAST"),
+            ("reason", "Derse geldim, kart okumadı"),
+        ],
+    ),
+    ("course_appeals", May::Owner, &[("course_id", "COURSE")]),
+    (
+        "answer_appeal",
+        May::Teacher,
+        &[
+            ("course_id", "COURSE"),
+            ("appeal_id", "7f0e3b52-9d1c-4e1a-8f3a-2b6c1d0e9a47"),
+            ("decision", "reject"),
+            ("?status", ""),
+            ("?answer", "Derste görülmedi, kabul edilmedi"),
+        ],
+    ),
+    (
         "set_course_settings",
         May::Owner,
         &[

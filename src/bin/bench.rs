@@ -11,6 +11,11 @@
 //! peak memory, and the distance of every pair of labelled photos with the false accept and
 //! false reject rates at the threshold.
 //!
+//! `bench grid [STUDENTS] [SESSIONS]` persists SESSIONS sessions of one course with STUDENTS
+//! students (default 300 x 40, a mix of statuses) on SQLite and, when `ATTN_TEST_DATABASE_URL`
+//! is set, on PostgreSQL, then times the course's grid (p50/p95 over 20 runs) and its export as
+//! CSV and XLSX.
+//!
 //! `bench chips OUT_DIR` writes the aligned 150x150 chips of those photos (`chips.bin`, RGB
 //! bytes, and `chips.json`, their names), for `scripts/face/verify_conversion`.
 
@@ -38,12 +43,19 @@ async fn main() -> Result<(), BoxError> {
             let out = args.get(1).ok_or("bench chips OUT_DIR")?;
             chips(std::path::Path::new(out))
         }
+        Some("grid") => {
+            let students = arg(&args, 1, 300)?;
+            let sessions = arg(&args, 2, 40)?;
+            grid(students, sessions).await
+        }
         Some("face") => {
             let rounds = arg(&args, 1, 10)?;
             face(rounds).await
         }
         _ => {
-            eprintln!("usage: bench sweep [SESSIONS] [RECORDS] | bench face [ROUNDS]");
+            eprintln!(
+                "usage: bench sweep [SESSIONS] [RECORDS] | bench grid [STUDENTS] [SESSIONS] | bench face [ROUNDS]"
+            );
             std::process::exit(2);
         }
     }
@@ -158,6 +170,118 @@ async fn sweep_on(
         elapsed.as_secs_f64(),
         written as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / persisted as f64,
+    );
+    Ok(())
+}
+
+async fn grid(students: usize, sessions: usize) -> Result<(), BoxError> {
+    println!("grid: {students} students x {sessions} sessions");
+    let dir = std::env::temp_dir().join(format!("attn-bench-{}", Uuid::new_v4()));
+    let sqlite = format!("sqlite://{}/attn.db?mode=rwc", dir.display());
+    let result = grid_on("SQLite", &sqlite, students, sessions).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    let Ok(pg) = std::env::var("ATTN_TEST_DATABASE_URL") else {
+        println!("PostgreSQL: skipped (set ATTN_TEST_DATABASE_URL)");
+        return Ok(());
+    };
+    let name = format!("attn_bench_{}", Uuid::new_v4().simple());
+    let url = Db::create_postgres_database(&pg, &name).await?;
+    grid_on("PostgreSQL", &url, students, sessions).await
+}
+
+async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Result<(), BoxError> {
+    use attn::courses::{GridFilter, course_grid, course_id};
+    use attn::domain::{Role, Status};
+    let ctx = attn::Ctx::connect(attn::Config {
+        database_url: url.to_owned(),
+        ..attn::Config::default()
+    })
+    .await?;
+    let start = ctx.clock.now() - chrono::Duration::days(7 * sessions as i64);
+    for s in 0..sessions {
+        let at = start + chrono::Duration::days(7 * s as i64);
+        let session = LiveSession {
+            id: Uuid::new_v4(),
+            teacher_school_number: "T0001".into(),
+            teacher_full_name: "Dr. Öğr. Üyesi Teacher".into(),
+            lesson_name: "Veri Yapıları".into(),
+            ip_address: "10.0.0.1".into(),
+            start_time: at,
+            end_time: at + chrono::Duration::minutes(50),
+            security: SecurityLevel::Network,
+            rotate_code: true,
+            late_after_minutes: Some(10),
+        };
+        // Everyone in the first week; later on every seventh is away, every eleventh late and
+        // every thirteenth excused, shifting week by week.
+        let records: Vec<LiveRecord> = (0..students)
+            .filter(|r| s == 0 || (r + s) % 7 != 0)
+            .map(|r| LiveRecord {
+                student_number: format!("1306{r:06}"),
+                student_full_name: format!("Öğrenci {r}"),
+                is_attended: (r + s) % 13 != 0,
+                attendance_time: Some(at),
+                fail_reason: None,
+                deletion: None,
+                face_distance_milli: None,
+                late: (r + s) % 11 == 0,
+                marked: ((r + s) % 13 == 0).then_some(Status::Excused),
+                status_reason: None,
+                changes: Vec::new(),
+            })
+            .collect();
+        let fence = ctx.db.take_sweep_fence(session.id).await?;
+        ctx.db.persist_live(&session, &records, at, fence).await?;
+    }
+    let teacher = attn::auth::Caller {
+        school_number: "T0001".into(),
+        full_name: "Teacher".into(),
+        role: Role::Teacher,
+        is_admin: false,
+    };
+    let id = course_id("T0001", "Veri Yapıları").to_string();
+    let mut times = Vec::new();
+    let mut grid = None;
+    for _ in 0..20 {
+        let began = Instant::now();
+        grid = Some(course_grid(&ctx, Some(&teacher), &id, &GridFilter::default()).await?);
+        times.push(began.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let grid = grid.ok_or("no grid")?;
+    println!(
+        "{label}: grid of {} rows x {} sessions: p50 {:.1} ms, p95 {:.1} ms",
+        grid.rows.len(),
+        grid.sessions.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95)
+    );
+    let table: Vec<Vec<String>> = grid
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.student.school_number.clone(), r.student.full_name.clone()];
+            row.extend(
+                r.cells
+                    .iter()
+                    .map(|c| c.unwrap_or(Status::Absent).letter().to_string()),
+            );
+            row.push(r.standing.rate_percent().to_string());
+            row.push(r.standing.absences_text());
+            row
+        })
+        .collect();
+    let began = Instant::now();
+    let csv = attn::export::csv(&table, attn::export::Separator::Semicolon)?;
+    let csv_ms = began.elapsed().as_secs_f64() * 1000.0;
+    let began = Instant::now();
+    let xlsx = attn::export::xlsx(&table, "Ders")?;
+    let xlsx_ms = began.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{label}: CSV {} KiB in {csv_ms:.1} ms, XLSX {} KiB in {xlsx_ms:.1} ms",
+        csv.len() / 1024,
+        xlsx.len() / 1024
     );
     Ok(())
 }

@@ -10,8 +10,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entity::{attendance, attendance_record, course_setting};
-use super::{Attendance, AttendanceRecord, Db, SoftDelete};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::entity::{attendance, attendance_record, class_list_entry, course_setting};
+use super::users::insert_missing_users;
+use super::{Attendance, AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
+use crate::domain::User;
 use crate::error::Result;
 
 /// Sessions per `IN (...)` list when reading the records of many sessions.
@@ -167,6 +172,79 @@ impl Db {
         Ok(())
     }
 
+    /// Puts `students` on the class list of a course (a teacher and a lesson title), adding the
+    /// students unknown so far as users named as the list names them (a known student keeps
+    /// the name the portal gave). One transaction; returns how many were not on it before.
+    pub async fn add_to_class_list(
+        &self,
+        teacher: &str,
+        lesson_name: &str,
+        students: &[User],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let txn = self.conn.begin().await?;
+        insert_missing_users(&txn, students, at).await?;
+        let mut added = 0;
+        for chunk in students.chunks(INSERT_CHUNK) {
+            added += class_list_entry::Entity::insert_many(chunk.iter().map(|s| {
+                class_list_entry::ActiveModel {
+                    teacher_school_number: Set(teacher.to_owned()),
+                    lesson_name: Set(lesson_name.to_owned()),
+                    student_number: Set(s.school_number.clone()),
+                    added_at: Set(at),
+                    added_by: Set(by.to_owned()),
+                }
+            }))
+            .on_conflict(
+                OnConflict::columns([
+                    class_list_entry::Column::TeacherSchoolNumber,
+                    class_list_entry::Column::LessonName,
+                    class_list_entry::Column::StudentNumber,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(added)
+    }
+
+    /// The courses with a class list of their own (of `teacher`, or every teacher's), with
+    /// how many students it lists.
+    pub async fn class_list_courses(&self, teacher: Option<&str>) -> Result<Vec<CourseRow>> {
+        let mut query = class_list_entry::Entity::find()
+            .select_only()
+            .column(class_list_entry::Column::TeacherSchoolNumber)
+            .column(class_list_entry::Column::LessonName)
+            .column_as(class_list_entry::Column::StudentNumber.count(), "n")
+            .group_by(class_list_entry::Column::TeacherSchoolNumber)
+            .group_by(class_list_entry::Column::LessonName);
+        if let Some(teacher) = teacher {
+            query = query.filter(class_list_entry::Column::TeacherSchoolNumber.eq(teacher));
+        }
+        let rows: Vec<(String, String, i64)> = query.into_tuple().all(&self.conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(teacher_school_number, lesson_name, n)| CourseRow {
+                teacher_school_number,
+                lesson_name,
+                sessions: u64::try_from(n).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Every student of a course's class list: those of its sessions and those put on it.
+    pub async fn class_list_numbers(
+        &self,
+        teacher: &str,
+        lesson_name: &str,
+    ) -> Result<Vec<String>> {
+        super::records::course_numbers(&self.conn, teacher, lesson_name, None).await
+    }
+
     /// Every record of a student, deleted ones included (a student sees why a record was
     /// removed).
     pub async fn student_records_with_deleted(
@@ -178,4 +256,20 @@ impl Db {
             .all(&self.conn)
             .await?)
     }
+}
+
+/// The students put on a course's class list by its teacher.
+pub(super) async fn listed_numbers(
+    conn: &impl ConnectionTrait,
+    teacher: &str,
+    lesson_name: &str,
+) -> Result<Vec<String>> {
+    Ok(class_list_entry::Entity::find()
+        .filter(class_list_entry::Column::TeacherSchoolNumber.eq(teacher))
+        .filter(class_list_entry::Column::LessonName.eq(lesson_name))
+        .select_only()
+        .column(class_list_entry::Column::StudentNumber)
+        .into_tuple()
+        .all(conn)
+        .await?)
 }

@@ -1,8 +1,9 @@
 //! The database port: one SeaORM connection to PostgreSQL (production) or SQLite (the embedded
 //! default). The same queries run on both. Queries live in one file per capability (users,
-//! sessions, records, courses, the audit log, the admin's review); soft-deleted rows are hidden from every
-//! normal read by [`SoftDelete`] and listed only by the review queries.
+//! sessions, records, courses, appeals, the audit log, the admin's review); soft-deleted rows are
+//! hidden from every normal read by [`SoftDelete`] and listed only by the review queries.
 
+mod appeals;
 mod audit;
 mod courses;
 pub mod entity;
@@ -24,6 +25,7 @@ use crate::domain::Reason;
 use crate::error::{Error, Result};
 use entity::{attendance, attendance_record};
 
+pub use appeals::{Appeal, Decision};
 pub use courses::{CourseRow, CourseSettingsRow};
 pub use records::RecordCounts;
 pub use review::DeletedFilter;

@@ -166,49 +166,73 @@ impl Db {
         at: DateTime<Utc>,
     ) -> Result<AttendanceRecord> {
         let txn = self.conn.begin().await?;
-        insert_missing_user(&txn, student, at).await?;
-        let before = attendance_record::Entity::find_kept()
-            .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
-            .filter(attendance_record::Column::StudentNumber.eq(&student.school_number))
-            .one(&txn)
-            .await?;
-        let from_status = before.as_ref().map(|r| r.status);
-        let row = AttendanceRecord {
+        let row = set_status(
+            &txn,
             attendance_id,
-            student_number: student.school_number.clone(),
-            is_attended: status.is_there(),
+            student,
             status,
-            status_reason: Some(reason.as_str().to_owned()),
-            attendance_time: before
-                .as_ref()
-                .and_then(|r| r.attendance_time)
-                .or(status.is_there().then_some(at)),
-            fail_reason: before.as_ref().and_then(|r| r.fail_reason),
-            face_distance_milli: before.as_ref().and_then(|r| r.face_distance_milli),
-            is_deleted: false,
-            deletion_reason: None,
-            deletion_time: None,
-            deleted_by: None,
-        };
-        upsert_records(&txn, std::slice::from_ref(&row)).await?;
-        let change = Change {
-            action: AuditAction::StatusChanged,
-            actor: by,
+            reason.as_str(),
+            by,
             at,
-            attendance_id,
-            student: Some(student.school_number.as_str()),
-            reason: Some(reason.as_str()),
-            from_status,
-            to_status: Some(status),
-        };
-        audit::record(&txn, change).await?;
+        )
+        .await?;
         txn.commit().await?;
         Ok(row)
     }
 }
 
-/// Numbers of the students of a course (a lesson title and its teacher) with a kept record in
-/// one of its kept sessions other than `except`.
+/// [`Db::set_record_status`] inside the caller's transaction.
+pub(super) async fn set_status(
+    txn: &impl ConnectionTrait,
+    attendance_id: Uuid,
+    student: &User,
+    status: Status,
+    reason: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<AttendanceRecord> {
+    insert_missing_user(txn, student, at).await?;
+    let before = attendance_record::Entity::find_kept()
+        .filter(attendance_record::Column::AttendanceId.eq(attendance_id))
+        .filter(attendance_record::Column::StudentNumber.eq(&student.school_number))
+        .one(txn)
+        .await?;
+    let from_status = before.as_ref().map(|r| r.status);
+    let row = AttendanceRecord {
+        attendance_id,
+        student_number: student.school_number.clone(),
+        is_attended: status.is_there(),
+        status,
+        status_reason: Some(reason.to_owned()),
+        attendance_time: before
+            .as_ref()
+            .and_then(|r| r.attendance_time)
+            .or(status.is_there().then_some(at)),
+        fail_reason: before.as_ref().and_then(|r| r.fail_reason),
+        face_distance_milli: before.as_ref().and_then(|r| r.face_distance_milli),
+        is_deleted: false,
+        deletion_reason: None,
+        deletion_time: None,
+        deleted_by: None,
+    };
+    upsert_records(txn, std::slice::from_ref(&row)).await?;
+    let change = Change {
+        action: AuditAction::StatusChanged,
+        actor: by,
+        at,
+        attendance_id,
+        student: Some(student.school_number.as_str()),
+        reason: Some(reason),
+        from_status,
+        to_status: Some(status),
+    };
+    audit::record(txn, change).await?;
+    Ok(row)
+}
+
+/// Numbers of the students of a course (a lesson title and its teacher): those with a kept
+/// record in one of its kept sessions other than `except`, and those its teacher put on its
+/// class list.
 pub(super) async fn course_numbers(
     conn: &impl ConnectionTrait,
     teacher: &str,
@@ -227,10 +251,7 @@ pub(super) async fn course_numbers(
         .into_tuple()
         .all(conn)
         .await?;
-    if sessions.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut numbers = Vec::new();
+    let mut numbers = super::courses::listed_numbers(conn, teacher, lesson_name).await?;
     for chunk in sessions.chunks(INSERT_CHUNK * 5) {
         let some: Vec<String> = attendance_record::Entity::find_kept()
             .filter(attendance_record::Column::AttendanceId.is_in(chunk.iter().copied()))

@@ -61,6 +61,25 @@ fn user_row(u: &User, now: DateTime<Utc>) -> user::ActiveModel {
 }
 
 /// Adds `u` unless a user with that number exists (whose name and role then stay).
+/// Adds the users among `users` that are not there yet; those that are keep their name.
+pub(super) async fn insert_missing_users(
+    conn: &impl ConnectionTrait,
+    users: &[User],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in users.chunks(INSERT_CHUNK) {
+        user::Entity::insert_many(chunk.iter().map(|u| user_row(u, now)))
+            .on_conflict(
+                OnConflict::column(user::Column::SchoolNumber)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn insert_missing_user(
     conn: &impl ConnectionTrait,
     u: &User,

@@ -293,6 +293,48 @@ impl LateCounts {
     }
 }
 
+/// Where a student's appeal of a record stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    EnumString,
+)]
+#[cfg_attr(not(feature = "db"), derive(EnumIter))]
+#[cfg_attr(feature = "db", derive(DeriveActiveEnum, DbEnumIter))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(StringLen::N(16))",
+        rename_all = "lowercase"
+    )
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum AppealState {
+    /// Waiting for the teacher.
+    Open,
+    /// The teacher accepted it and changed the status.
+    Accepted,
+    /// The teacher rejected it, with a reason.
+    Rejected,
+}
+
+impl AppealState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// What an audit event records.
 #[derive(
     Debug,
@@ -370,6 +412,7 @@ mod tests {
         same_spelling::<AuditAction>();
         same_spelling::<Status>();
         same_spelling::<LateCounts>();
+        same_spelling::<AppealState>();
     }
 
     #[test]

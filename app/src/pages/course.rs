@@ -1,10 +1,11 @@
 //! One course's semester grid: students × sessions with each cell's status (colour and a
 //! letter, readable in print and without colour), each student's rate and absences against the
 //! course's limit, who is over it or one absence from it, attendance per session as a small
-//! chart, filters (at risk only, a date range, the order), the course's settings and downloads.
+//! chart, filters (at risk only, a date range, the order), the students' appeals with the
+//! teacher's answers, the course's settings and downloads.
 //! Everything works as plain links and forms.
 
-use attn_types::{LateCounts, Status};
+use attn_types::{AppealState, LateCounts, Status};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -241,6 +242,106 @@ pub async fn set_course_settings(
     )
 }
 
+/// An appeal on the course page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealRow {
+    /// Appeal id.
+    pub id: String,
+    /// Student's school number.
+    pub number: String,
+    /// Student's name.
+    pub name: String,
+    /// The session's date.
+    pub date: String,
+    /// The record's status now (`None`: no record, counted absent).
+    pub status: Option<Status>,
+    /// What the student wrote.
+    pub text: String,
+    /// Open, accepted or rejected.
+    pub state: AppealState,
+    /// The teacher's answer.
+    pub answer: Option<String>,
+}
+
+/// The appeals of a course's sessions, open ones first. The course's teacher and admins.
+#[server(endpoint = "course_appeals")]
+pub async fn course_appeals(course_id: String) -> Result<Vec<AppealRow>, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let list = attn::appeals::course_appeals(&ctx, caller.as_ref(), &course_id)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(list
+        .into_iter()
+        .map(|a| AppealRow {
+            id: a.appeal.id.to_string(),
+            number: a.appeal.student_number.clone(),
+            name: a.student_name,
+            date: ssr::local(&ctx, a.session_start, ssr::DATE_TIME),
+            status: a.status,
+            text: a.appeal.text,
+            state: a.appeal.state,
+            answer: a.appeal.answer,
+        })
+        .collect())
+}
+
+/// Answers an appeal: `decision` is `accept` (with `status`: `present`, `late` or `excused`;
+/// `answer` optional) or `reject` (`answer` of at least 10 characters). The session's teacher
+/// only; back to the course page.
+#[server(endpoint = "answer_appeal")]
+pub async fn answer_appeal(
+    course_id: String,
+    appeal_id: String,
+    decision: String,
+    #[server(default)] status: String,
+    #[server(default)] answer: String,
+) -> Result<(), AppError> {
+    use attn::error::{Error, Problem};
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let accept = match decision.trim() {
+        "accept" => status
+            .trim()
+            .parse::<Status>()
+            .map(Some)
+            .map_err(|_| Error::invalid("status", Problem::Malformed)),
+        "reject" => Ok(None),
+        _ => Err(Error::invalid("decision", Problem::Malformed)),
+    };
+    let result = match accept {
+        Ok(accept) => {
+            attn::appeals::answer_appeal(&ctx, caller.as_ref(), &appeal_id, accept, &answer).await
+        }
+        Err(e) => Err(e),
+    };
+    let page = format!(
+        "/courses/{}",
+        crate::components::paths::encode_component(&course_id)
+    );
+    crate::ssr::redirect_after(
+        result.map_err(AppError::from),
+        &format!("{page}?done=saved"),
+        &page,
+    )
+}
+
+/// Puts a student on the course's class list by school number. Its teacher only.
+#[server(endpoint = "add_listed_student")]
+pub async fn add_listed_student(course_id: String, school_number: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result =
+        attn::courses::add_listed_student(&ctx, caller.as_ref(), &course_id, &school_number).await;
+    let page = format!(
+        "/courses/{}",
+        crate::components::paths::encode_component(&course_id)
+    );
+    crate::ssr::redirect_after(
+        result.map(|_| ()).map_err(AppError::from),
+        &format!("{page}?done=saved"),
+        &page,
+    )
+}
+
 /// The grid page.
 #[component]
 pub fn CoursePage() -> impl IntoView {
@@ -264,6 +365,14 @@ pub fn CoursePage() -> impl IntoView {
         <Title text=t!(course)/>
         <p><a href="/courses">{t!(back_to_courses)}</a></p>
         {outcome_from_query()}
+        {move || {
+            let q = query.read();
+            (q.get("done").as_deref() == Some("imported")).then(|| {
+                let listed = q.get("listed").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+                let added = q.get("added").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+                view! { <p class="notice" role="status" data-testid="imported" data-added=added data-listed=listed>{t!(imported_notice, listed = &listed, added = &added)}</p> }
+            })
+        }}
         <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match grid.await {
@@ -324,6 +433,8 @@ fn GridPage(g: GridView) -> impl IntoView {
                 <a href=format!("/courses/{id}/grid.csv") download data-testid="download-grid-csv">{t!(download_csv)}</a>
                 " · "
                 <a href=format!("/courses/{id}/grid.csv?sep=semicolon") download>{t!(download_csv_excel)}</a>
+                " · "
+                <a href=format!("/courses/{id}/grid.xlsx") download data-testid="download-grid-xlsx">{t!(download_xlsx)}</a>
             </p>
             <Chart sessions=g.sessions.clone() class_size=g.class_size/>
             <div class="table-wrap">
@@ -353,6 +464,8 @@ fn GridPage(g: GridView) -> impl IntoView {
             </div>
             <p class="muted small legend">{t!(grid_legend)}</p>
         </section>
+        <Appeals course=g.id.clone() may_answer=g.is_owner/>
+        {g.is_owner.then(|| view! { <ClassList id=g.id.clone() lesson=g.lesson_name.clone()/> })}
         {g.is_owner.then(|| view! { <Settings id=g.id.clone() percent=g.limit_percent planned=g.planned_sessions late=g.late_counts/> })}
     }
 }
@@ -399,6 +512,98 @@ fn Settings(id: String, percent: u8, planned: u16, late: LateCounts) -> impl Int
                 </label>
                 <button type="submit">{t!(save)}</button>
             </form>
+        </section>
+    }
+}
+
+/// The course's appeals, with the forms to answer the open ones (its teacher only).
+#[component]
+fn Appeals(course: String, may_answer: bool) -> impl IntoView {
+    let list = Resource::new(
+        {
+            let course = course.clone();
+            move || course.clone()
+        },
+        course_appeals,
+    );
+    view! {
+        <section class="card">
+            <h2>{t!(appeals)}</h2>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let course = course.clone();
+                    Suspend::new(async move {
+                        match list.await {
+                            Ok(list) if list.is_empty() => view! { <p class="muted">{t!(no_appeals)}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="appeals" data-testid="appeals">
+                                    {list.into_iter().map(|a| view! { <AppealItem a course=course.clone() may_answer/> }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(e) => failure(e),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn AppealItem(a: AppealRow, course: String, may_answer: bool) -> impl IntoView {
+    let status = status_text(a.status.unwrap_or(Status::Absent), None);
+    let state = match a.state {
+        AppealState::Open => t!(appeal_state_open).to_string(),
+        AppealState::Accepted => t!(appeal_state_accepted).to_string(),
+        AppealState::Rejected => t!(appeal_state_rejected).to_string(),
+    };
+    let open = a.state == AppealState::Open;
+    let number = a.number.clone();
+    view! {
+        <li class=format!("appeal {}", a.state.as_str()) data-number=number data-state=a.state.as_str()>
+            <p><strong>{a.name}</strong> " " <span class="muted">{a.number}</span> " · " {state}</p>
+            <p class="muted small">{t!(appeal_of, date = &a.date, status = &status)}</p>
+            <p><q>{a.text}</q></p>
+            {a.answer.map(|answer| view! { <p class="note">{answer}</p> })}
+            {(open && may_answer).then(|| view! {
+                <form class="inline" method="post" action=AnswerAppeal::url()>
+                    <input type="hidden" name="course_id" value=course.clone()/>
+                    <input type="hidden" name="appeal_id" value=a.id.clone()/>
+                    <input type="hidden" name="decision" value="accept"/>
+                    <label>{t!(accept_as)} " "
+                        <select name="status">
+                            {[Status::Present, Status::Late, Status::Excused].into_iter().map(|s| view! {
+                                <option value=s.as_str()>{status_text(s, None)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <input name="answer" maxlength="500" aria-label=t!(answer_optional) placeholder=t!(answer_optional)/>
+                    <button type="submit">{t!(accept)}</button>
+                </form>
+                <form class="inline" method="post" action=AnswerAppeal::url()>
+                    <input type="hidden" name="course_id" value=course/>
+                    <input type="hidden" name="appeal_id" value=a.id/>
+                    <input type="hidden" name="decision" value="reject"/>
+                    <input name="answer" required minlength="10" maxlength="500" aria-label=t!(answer_required) placeholder=t!(answer_required)/>
+                    <button type="submit">{t!(reject)}</button>
+                </form>
+            })}
+        </li>
+    }
+}
+
+/// Adding to the class list: one student by number, or a whole list file.
+#[component]
+fn ClassList(id: String, lesson: String) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>{t!(class_list)}</h2>
+            <form class="inline" method="post" action=AddListedStudent::url()>
+                <input type="hidden" name="course_id" value=id/>
+                <input name="school_number" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
+                <button type="submit">{t!(add_to_list)}</button>
+            </form>
+            <crate::pages::courses::ClassListUpload lesson/>
         </section>
     }
 }

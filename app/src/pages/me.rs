@@ -2,18 +2,32 @@
 //! status and what the teacher wrote, the rate, and the absences used and left before the
 //! course's limit, with a warning when close to it or over it.
 
-use attn_types::{FailReason, Status};
+use attn_types::{AppealState, FailReason, Status};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::notices::failure;
+use crate::components::notices::{failure, outcome_from_query};
 use crate::components::status::{LimitRisk, status_class, status_text};
 use crate::error::AppError;
+
+/// A student's appeal of a record, and the teacher's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAppeal {
+    /// Open, accepted or rejected.
+    pub state: AppealState,
+    /// What the student wrote.
+    pub text: String,
+    /// The teacher's answer.
+    pub answer: Option<String>,
+}
 
 /// One session in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MySessionRow {
+    /// Session id.
+    pub session_id: String,
     /// "23.11.2026 09:30".
     pub date: String,
     /// How the student counts.
@@ -24,6 +38,8 @@ pub struct MySessionRow {
     pub note: Option<String>,
     /// The teacher removed the record.
     pub removed: bool,
+    /// The latest appeal of it.
+    pub appeal: Option<MyAppeal>,
 }
 
 /// A student's attendance in one lesson.
@@ -79,6 +95,12 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
                 .sessions
                 .iter()
                 .map(|s| MySessionRow {
+                    session_id: s.attendance_id.to_string(),
+                    appeal: s.appeal.as_ref().map(|a| MyAppeal {
+                        state: a.state,
+                        text: a.text.clone(),
+                        answer: a.answer.clone(),
+                    }),
                     date: ssr::local(&ctx, s.start_time, ssr::DATE_TIME),
                     status: s.status,
                     reason: s.fail_reason,
@@ -90,6 +112,19 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
         .collect())
 }
 
+/// Contests the caller's record in a finished session, with a text of at least 10
+/// characters. Students only; one open appeal per record.
+#[server(endpoint = "appeal_record")]
+pub async fn appeal_record(session_id: String, reason: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = attn::appeals::appeal(&ctx, caller.as_ref(), &session_id, &reason).await;
+    crate::ssr::redirect_after(
+        result.map(|_| ()).map_err(AppError::from),
+        "/me?done=saved",
+        "/me",
+    )
+}
+
 /// A student's own attendance per lesson.
 #[component]
 pub fn MyAttendancePage() -> impl IntoView {
@@ -98,6 +133,7 @@ pub fn MyAttendancePage() -> impl IntoView {
         <Title text=t!(my_attendance)/>
         <section class="card">
             <h1>{t!(my_attendance)}</h1>
+            {outcome_from_query()}
             <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match lessons.await {
@@ -133,15 +169,47 @@ fn LessonRateView(l: LessonRate) -> impl IntoView {
             }}
             <ul class="sessions">
                 {l.sessions.into_iter().map(|s| {
+                    let contestable = s.removed || s.status != Status::Present;
                     let text = if s.removed { t!(status_removed).to_string() } else { status_text(s.status, s.reason) };
                     view! {
                         <li class=status_class(s.status) data-status=s.status.as_str()>
                             <span class="muted">{s.date}</span> " " {text}
                             {s.note.map(|n| view! { " · " <span class="note" data-testid="teacher-note">{t!(teacher_wrote, note = &n)}</span> })}
+                            <AppealPart session_id=s.session_id contestable appeal=s.appeal/>
                         </li>
                     }
                 }).collect_view()}
             </ul>
         </article>
+    }
+}
+
+/// A session's appeal: its state and answer, or the form to send one.
+#[component]
+fn AppealPart(session_id: String, contestable: bool, appeal: Option<MyAppeal>) -> impl IntoView {
+    let open = appeal
+        .as_ref()
+        .is_some_and(|a| a.state == AppealState::Open);
+    let shown = appeal.map(|a| {
+        let text = match a.state {
+            AppealState::Open => t!(appeal_open, text = &a.text).to_string(),
+            AppealState::Accepted => t!(appeal_accepted).to_string(),
+            AppealState::Rejected => t!(
+                appeal_rejected,
+                answer = &a.answer.clone().unwrap_or_default()
+            )
+            .to_string(),
+        };
+        view! { <p class="appeal" data-testid="appeal" data-state=a.state.as_str()>{text}</p> }
+    });
+    view! {
+        {shown}
+        {(contestable && !open).then(|| view! {
+            <form class="inline appeal-form" method="post" action=AppealRecord::url()>
+                <input type="hidden" name="session_id" value=session_id/>
+                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(appeal_placeholder) placeholder=t!(appeal_placeholder)/>
+                <button type="submit">{t!(appeal)}</button>
+            </form>
+        })}
     }
 }

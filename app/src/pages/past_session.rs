@@ -240,6 +240,8 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                 <a href=format!("/history/{id}/list.csv") download data-testid="download-csv">{t!(download_csv)}</a>
                 " · "
                 <a href=format!("/history/{id}/list.csv?sep=semicolon") download>{t!(download_csv_excel)}</a>
+                " · "
+                <a href=format!("/history/{id}/list.xlsx") download data-testid="download-xlsx">{t!(download_xlsx)}</a>
             </p>
             <h2>{t!(students)}</h2>
             {d.records.is_empty().then(|| view! { <p class="muted">{t!(no_students_yet)}</p> })}
@@ -255,7 +257,7 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                                 <input type="hidden" name="session_id" value=id.clone()/>
                                 <input type="hidden" name="student" value=r.number.clone()/>
                                 <StatusChoice current=r.status/>
-                                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
+                                <input name="reason" required minlength="10" maxlength="500" aria-label=t!(status_reason_min10) placeholder=t!(status_reason_min10)/>
                                 <button type="submit">{t!(change_status)}</button>
                             </form>
                             <form class="inline" method="post" action=RemovePastStudent::url()>
