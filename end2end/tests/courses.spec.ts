@@ -141,3 +141,38 @@ test('after class: a class list is uploaded, absences are recorded, an excused s
   await student.context.close();
   await teacher.context.close();
 });
+
+test('the projector view shows the code for the back row, full screen on a button, and keeps rotating without JavaScript', async ({ browser }, info) => {
+  const phone = info.project.name === 'phone';
+  const teacher = await newPerson(browser);
+  await teacher.page.goto('/login?next=/teach');
+  await logIn(teacher.page, `demo_teacher_${phone ? 3 : 2}`);
+  await start(teacher.page, 'Projeksiyon Dersi');
+  await teacher.page.getByTestId('projector-link').click();
+  await expect(teacher.page.getByTestId('projector')).toBeVisible();
+  await expect(teacher.page.getByTestId('code')).toHaveText(/^\d{6}$/);
+  await expect(teacher.page.getByTestId('students')).toHaveCount(0);
+  await expect(teacher.page.getByTestId('projector')).toContainText(`DEMO ÖĞRETMEN ${phone ? 3 : 2} · `);
+  const codeSize = await teacher.page.getByTestId('code').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  expect(codeSize).toBeGreaterThanOrEqual(48);
+  await teacher.page.getByRole('button', { name: 'Tam ekran' }).click();
+  await expect.poll(() => teacher.page.evaluate(() => document.fullscreenElement !== null)).toBe(true);
+  const url = teacher.page.url();
+
+  // Without JavaScript (the same teacher's cookies): the page reloads itself for a fresh code.
+  const cookies = await teacher.context.cookies();
+  const plain = await browser.newContext({ locale: 'tr-TR', javaScriptEnabled: false });
+  await plain.addCookies(cookies);
+  const page = await plain.newPage();
+  await page.goto(url);
+  await expect(page.getByTestId('code')).toHaveText(/^\d{6}$/);
+  await expect(page.getByRole('button', { name: 'Tam ekran' })).toHaveCount(0);
+  const reloaded = page.waitForEvent('load', { timeout: 15_000 });
+  await reloaded;
+  await expect(page.getByTestId('projector')).toBeVisible();
+
+  await teacher.page.goto(url.replace('?projector=1', ''));
+  await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
+  await plain.close();
+  await teacher.context.close();
+});

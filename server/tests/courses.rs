@@ -70,6 +70,14 @@ async fn a_teacher_runs_the_after_class_side_without_scripts(app: TestApp) {
         .await;
     let id = to.strip_prefix("/live/").expect("the live page").to_owned();
     check_in(&app, 31, &id).await;
+    // The projector view: the code, the course, the teacher and the date, no student list,
+    // and a reload every 10 s for a browser without the script.
+    let projector = app.page(&format!("{to}?projector=1"), &[]).await.1;
+    assert!(marked(&projector, "projector").is_some());
+    assert_eq!(marked(&projector, "code").unwrap().text, app.code(&id));
+    assert!(projector.contains("DEMO ÖĞRETMEN 9"), "{projector}");
+    assert!(projector.contains(r#"<meta http-equiv="refresh" content="10">"#));
+    assert!(marked(&projector, "students").is_none());
     app.env.advance(chrono::Duration::minutes(6));
     check_in(&app, 32, &id).await;
 
@@ -411,8 +419,13 @@ async fn a_student_over_the_limit_is_warned_and_sees_why(app: TestApp) {
     assert!(marked(&app.page_as(&other, "/me").await, "limit-warning").is_none());
 }
 
-/// Posts the class list form with `file` as a browser does; the redirect target.
+/// Posts the class list form with `file` as a browser does; the answer.
 async fn upload(app: &TestApp, lesson: &str, file: Vec<u8>) -> reqwest::Response {
+    try_upload(app, lesson, file).await.expect("an answer")
+}
+
+/// [`upload`], `None` when the server closed the connection before the body was sent.
+async fn try_upload(app: &TestApp, lesson: &str, file: Vec<u8>) -> Option<reqwest::Response> {
     let form = reqwest::multipart::Form::new()
         .text("lesson_name", lesson.to_owned())
         .part(
@@ -425,7 +438,8 @@ async fn upload(app: &TestApp, lesson: &str, file: Vec<u8>) -> reqwest::Response
         .multipart(form)
         .send()
         .await
-        .unwrap()
+        .map_err(|e| assert!(e.is_request(), "{e}"))
+        .ok()
 }
 
 /// The cells of the first sheet of an XLSX download, as text.
@@ -469,8 +483,11 @@ async fn a_class_list_is_uploaded_and_the_lists_download_as_xlsx(app: TestApp) {
     let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert_eq!(back, "/courses?error=import_row&retry=2");
     assert!(app.page(&back, &[]).await.1.contains("Listenin 2. satırı"));
-    let res = upload(&app, lesson, vec![b'1'; 600 * 1024]).await;
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Too large: refused before the body is read, so the server may close the connection while
+    // the client still writes; either way nothing is imported.
+    if let Some(res) = try_upload(&app, lesson, vec![b'1'; 600 * 1024]).await {
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
     let list = app.page("/courses", &[]).await.1;
     assert_eq!(
         marked(&list, "course-class-size").map(|m| m.text),

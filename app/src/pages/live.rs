@@ -44,6 +44,10 @@ pub struct LiveBoardView {
     pub id: String,
     /// Lesson.
     pub lesson_name: String,
+    /// The teacher's name.
+    pub teacher_name: String,
+    /// "02.12.2026 09:30", when it started.
+    pub date: String,
     /// Seconds until the end (0 once ended).
     pub seconds_left: i64,
     /// The code to type by hand.
@@ -108,6 +112,13 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
     Ok(LiveBoardView {
         id: board.session.id.to_string(),
         lesson_name: board.session.lesson_name.clone(),
+        teacher_name: board.session.teacher_full_name.clone(),
+        date: board
+            .session
+            .start_time
+            .with_timezone(&tz)
+            .format("%d.%m.%Y %H:%M")
+            .to_string(),
         seconds_left: (board.session.end_time - board.now).num_seconds().max(0),
         qr_svg: attn::codes::qr_svg(&join_url).unwrap_or_default(),
         code: board.code.clone(),
@@ -254,12 +265,15 @@ pub fn LivePage() -> impl IntoView {
         listen_for_changes(&params.get_untracked().get("id").unwrap_or_default(), tick);
     });
     let state = Resource::new(move || (id(), tick.get()), |(id, _)| live_state(id));
+    let query = leptos_router::hooks::use_query_map();
+    let projector = move || query.read().get("projector").is_some_and(|p| !p.is_empty());
     view! {
         <Title text=t!(attendance)/>
         {move || error().map(failure)}
         <Transition fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
             {move || Suspend::new(async move {
                 match state.await {
+                    Ok(s) if projector() => view! { <Projector s/> }.into_any(),
                     Ok(s) => view! { <Board s/> }.into_any(),
                     Err(e) => view! { <section class="card">{failure(e)}</section> }.into_any(),
                 }
@@ -306,6 +320,7 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                         <p class="muted">{t!(scan_to_join)}</p>
                         <p class="join-url"><a href=s.join_url.clone() data-testid="join-url">{s.join_url.clone()}</a></p>
                         <p class="code">{t!(code)} ": " <strong data-testid="code">{s.code.clone()}</strong></p>
+                        <p><a class="button" href=format!("/live/{}?projector=1", s.id) data-testid="projector-link">{t!(projector_mode)}</a></p>
                     </div>
                 })}
                 <div class="status">
@@ -379,6 +394,61 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                 </form>
             })}
         </section>
+    }
+}
+
+/// The live page for the projector: the QR code and the code as large as the screen allows,
+/// with the course, the teacher and the date; no student list. Without the script the page
+/// reloads itself every 10 seconds, so the code keeps rotating; with it, a button asks the
+/// browser for full screen.
+#[component]
+fn Projector(s: LiveBoardView) -> impl IntoView {
+    let open = s.seconds_left > 0;
+    let (minutes, seconds) = (s.seconds_left / 60, s.seconds_left % 60);
+    let scripted = RwSignal::new(false);
+    Effect::new(move |_| scripted.set(true));
+    view! {
+        // A fixed string (no data in it); set as HTML so hydration leaves the noscript alone.
+        <div hidden inner_html=NO_SCRIPT_REFRESH></div>
+        <section class="projector" data-testid="projector">
+            <header>
+                <h1 class="lesson" data-testid="lesson">{s.lesson_name.clone()}</h1>
+                <p>{s.teacher_name.clone()} " · " {s.date.clone()}</p>
+            </header>
+            {if open {
+                view! {
+                    <div class="qr" inner_html=s.qr_svg.clone()></div>
+                    <p class="code" data-testid="code">{s.code.clone()}</p>
+                    <p class="join-url">{s.join_url.clone()}</p>
+                }.into_any()
+            } else {
+                view! { <p class="countdown">{t!(session_ended)}</p> }.into_any()
+            }}
+            <p class="countdown" data-testid="countdown">
+                {open.then(|| t!(time_left_clock, time = &format!("{minutes:02}:{seconds:02}")).to_string())}
+                {s.class_size.map(|size| view! { " · " {t!(present_of_class, present = &s.attended, size = &size)} })}
+            </p>
+            <p class="controls">
+                <a href=format!("/live/{}", s.id) data-testid="leave-projector">{t!(leave_projector)}</a>
+                {move || scripted.get().then(|| view! {
+                    " " <button type="button" on:click=|_| full_screen()>{t!(full_screen)}</button>
+                })}
+            </p>
+        </section>
+    }
+}
+
+/// Without the script, the projector view reloads itself (and with it the code) every 10 s.
+const NO_SCRIPT_REFRESH: &str = r#"<noscript><meta http-equiv="refresh" content="10"></noscript>"#;
+
+/// Asks the browser to show the page full screen (after a click, as browsers require).
+fn full_screen() {
+    #[cfg(feature = "hydrate")]
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.request_fullscreen();
     }
 }
 
