@@ -1,5 +1,6 @@
 //! The admin's review: everything soft-deleted (what, who deleted it, when, why), filtered by
-//! teacher and date, with restore. Every restore is written in the audit log.
+//! teacher and date, with restore. Every restore is written in the audit log, which admins
+//! read filtered by teacher, student, course and date, and download.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::context::Ctx;
-use crate::db::{Attendance, AttendanceRecord, AuditEvent, DeletedFilter};
+use crate::db::{Attendance, AttendanceRecord, AuditEvent, AuditFilter, DeletedFilter};
 use crate::domain::{SchoolNumber, parse_session_id};
 use crate::error::{Error, Problem, Result};
 use crate::history::{name_or_number, names_of};
@@ -182,6 +183,126 @@ async fn filter(ctx: &Ctx, query: ReviewQuery<'_>) -> Result<DeletedFilter> {
             .and_then(start_of),
         limit: REVIEW_LIMIT,
     })
+}
+
+/// Most events one read of the audit log lists.
+pub const AUDIT_LOG_LIMIT: u64 = 1000;
+
+/// What the admin asks of the audit log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditQuery<'a> {
+    /// Part of the teacher's name, or the number, of the sessions concerned; empty for all.
+    pub teacher: &'a str,
+    /// The student's school number; empty for all.
+    pub student: &'a str,
+    /// Part of the course's lesson title; empty for all.
+    pub lesson: &'a str,
+    /// On or after this day (in the configured zone).
+    pub from: Option<NaiveDate>,
+    /// On or before this day.
+    pub to: Option<NaiveDate>,
+}
+
+/// An audit event with the names and the session it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The event.
+    pub event: AuditEvent,
+    /// Who did it.
+    pub actor_name: String,
+    /// The student concerned, by name.
+    pub student_name: Option<String>,
+    /// The session's lesson.
+    pub lesson_name: String,
+    /// The session's teacher's name.
+    pub teacher_name: String,
+    /// When the session started.
+    pub session_start: Option<DateTime<Utc>>,
+}
+
+/// The audit log, newest first, filtered by `query` (at most [`AUDIT_LOG_LIMIT`] events).
+/// Admins only.
+pub async fn audit_log(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    query: AuditQuery<'_>,
+) -> Result<Vec<AuditEntry>> {
+    Caller::require_admin(caller)?;
+    let base = filter(
+        ctx,
+        ReviewQuery {
+            teacher: query.teacher,
+            from: query.from,
+            to: query.to,
+        },
+    )
+    .await?;
+    let student = match query.student.trim() {
+        "" => None,
+        s => Some(
+            SchoolNumber::parse(s).map_err(|_| Error::invalid("student", Problem::Malformed))?,
+        ),
+    };
+    let lesson = query.lesson.trim();
+    if lesson.chars().count() > 100 {
+        return Err(Error::invalid("lesson", Problem::TooLong { max: 100 }));
+    }
+    let narrowed = base.teachers.is_some() || !lesson.is_empty();
+    let mut sessions: Vec<Attendance> = if narrowed {
+        ctx.db
+            .sessions_of_teachers(base.teachers.as_deref())
+            .await?
+            .into_iter()
+            .filter(|a| lesson.is_empty() || loosely_contains(&a.lesson_name, lesson))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let events = ctx
+        .db
+        .audit_events_matching(&AuditFilter {
+            sessions: narrowed.then(|| sessions.iter().map(|a| a.id).collect()),
+            student: student.map(|s| s.to_string()),
+            from: base.from,
+            until: base.until,
+            limit: AUDIT_LOG_LIMIT,
+        })
+        .await?;
+    if !narrowed {
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.attendance_id).collect();
+        ids.sort();
+        ids.dedup();
+        sessions = ctx.db.attendances_by_ids_with_deleted(&ids).await?;
+    }
+    let by_id: HashMap<Uuid, &Attendance> = sessions.iter().map(|a| (a.id, a)).collect();
+    let mut numbers: Vec<String> = Vec::new();
+    for e in &events {
+        numbers.push(e.actor.clone());
+        numbers.extend(e.student_number.clone());
+        if let Some(a) = by_id.get(&e.attendance_id) {
+            numbers.push(a.teacher_school_number.clone());
+        }
+    }
+    let names = names_of(ctx, &numbers).await?;
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let session = by_id.get(&event.attendance_id);
+            AuditEntry {
+                actor_name: name_or_number(&names, &event.actor),
+                student_name: event
+                    .student_number
+                    .as_deref()
+                    .map(|n| name_or_number(&names, n)),
+                lesson_name: session.map(|a| a.lesson_name.clone()).unwrap_or_default(),
+                teacher_name: session
+                    .map(|a| name_or_number(&names, &a.teacher_school_number))
+                    .unwrap_or_default(),
+                session_start: session.map(|a| a.start_time),
+                event,
+            }
+        })
+        .collect())
 }
 
 /// Brings a deleted session back (its records as they were). Admins only; recorded.

@@ -31,6 +31,7 @@ attn::on_both_backends!(
     a_student_sees_absences_left_and_the_teachers_reasons,
     a_student_appeals_and_the_teacher_answers,
     a_teacher_imports_a_class_list,
+    an_admin_reads_the_audit_log_by_teacher_student_course_and_day,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -1164,4 +1165,134 @@ async fn a_teacher_imports_a_class_list(env: TestEnv) {
     .unwrap();
     assert_eq!(grid.rows.len(), 4);
     assert_eq!(grid.rows[3].cells, [None]);
+}
+
+async fn an_admin_reads_the_audit_log_by_teacher_student_course_and_day(env: TestEnv) {
+    use attn::admin::{AuditQuery, audit_log};
+    let ctx = ctx(&env);
+    let veri = past(
+        &env,
+        0,
+        &[attended(1, monday_morning()), attended(2, monday_morning())],
+    )
+    .await;
+    let fizik = session("T200", "Fizik", monday_morning() + Duration::days(1), 10);
+    let fence = env.db.take_sweep_fence(fizik.id).await.unwrap();
+    env.db
+        .persist_live(
+            &fizik,
+            &[attended(3, monday_morning())],
+            monday_morning(),
+            fence,
+        )
+        .await
+        .unwrap();
+    history::set_past_status(
+        &ctx,
+        Some(&teacher()),
+        &veri.id.to_string(),
+        &number(2),
+        Status::Late,
+        "Derse yirmi dakika geç girdi",
+    )
+    .await
+    .unwrap();
+    env.advance(Duration::days(2));
+    history::set_past_status(
+        &ctx,
+        Some(&other_teacher()),
+        &fizik.id.to_string(),
+        &number(3),
+        Status::Excused,
+        "Sağlık raporu getirdi",
+    )
+    .await
+    .unwrap();
+    let n2 = number(2);
+    assert_eq!(
+        logged(&ctx, AuditQuery::default()).await,
+        [
+            (number(3), "Fizik".to_owned()),
+            (number(2), LESSON.to_owned())
+        ],
+        "newest first"
+    );
+    let only = |teacher, student, lesson| AuditQuery {
+        teacher,
+        student,
+        lesson,
+        ..Default::default()
+    };
+    assert_eq!(
+        logged(&ctx, only("T200", "", "")).await,
+        [(number(3), "Fizik".to_owned())]
+    );
+    assert_eq!(
+        logged(&ctx, only("", &n2, "")).await,
+        [(number(2), LESSON.to_owned())]
+    );
+    assert_eq!(
+        logged(&ctx, only("", "", "VERİ")).await,
+        [(number(2), LESSON.to_owned())]
+    );
+    assert!(logged(&ctx, only("T200", "", "veri")).await.is_empty());
+    let monday = monday_morning()
+        .with_timezone(&ctx.config.timezone)
+        .date_naive();
+    assert_eq!(
+        logged(
+            &ctx,
+            AuditQuery {
+                from: Some(monday),
+                to: Some(monday),
+                ..Default::default()
+            }
+        )
+        .await,
+        [(number(2), LESSON.to_owned())]
+    );
+    let entry = &audit_log(&ctx, Some(&admin()), AuditQuery::default())
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (
+            entry.actor_name.as_str(),
+            entry.teacher_name.as_str(),
+            entry.event.to_status
+        ),
+        (
+            "Dr. Öğr. Üyesi T200 İlker Şahin",
+            "Dr. Öğr. Üyesi T200 İlker Şahin",
+            Some(Status::Excused)
+        )
+    );
+    assert!(matches!(
+        audit_log(&ctx, Some(&teacher()), AuditQuery::default()).await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        audit_log(
+            &ctx,
+            Some(&admin()),
+            AuditQuery {
+                student: "12 34",
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(Error::InvalidInput {
+            field: "student",
+            ..
+        })
+    ));
+}
+
+/// The student and the course of each audit event `query` lists, newest first.
+async fn logged(ctx: &Ctx, query: attn::admin::AuditQuery<'_>) -> Vec<(String, String)> {
+    attn::admin::audit_log(ctx, Some(&admin()), query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event.student_number.unwrap_or_default(), e.lesson_name))
+        .collect()
 }

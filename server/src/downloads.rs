@@ -1,7 +1,8 @@
 //! Downloads of a teacher's own data as CSV (`?sep=semicolon` for Excel set to Turkish) or
 //! XLSX: a finished session's list (`/history/<id>/list.csv|.xlsx`, its teacher only) and a
-//! course's grid with rates (`/courses/<id>/grid.csv|.xlsx`, its teacher and admins). Anyone
-//! else gets the refusal a server function would give.
+//! course's grid with rates (`/courses/<id>/grid.csv|.xlsx`, its teacher and admins), the
+//! audit log (`/admin/audit.csv|.xlsx`, admins). Anyone else gets the refusal a server
+//! function would give.
 
 use std::collections::HashMap;
 
@@ -88,6 +89,54 @@ pub async fn course_grid(
         &query,
         &table,
         &format!("course-{today}"),
+        sheet,
+    )
+}
+
+/// `GET /admin/audit.csv` and `.xlsx`, with the audit log's filters (`teacher`, `student`,
+/// `lesson`, `from`, `to`). Admins only.
+pub async fn audit_log(
+    format: Format,
+    ctx: Ctx,
+    session: tower_sessions::Session,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match app::ssr::caller(&ctx, &session).await {
+        Ok(caller) => caller,
+        Err(error) => return crate::refusal::app_error(&headers, error),
+    };
+    let text = |k: &str| query.get(k).map(String::as_str).unwrap_or_default();
+    let day = |k: &'static str| app::pages::admin::ssr::parse_day(k, text(k));
+    let (from, to) = match (day("from"), day("to")) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(error), _) | (_, Err(error)) => return crate::refusal::app_error(&headers, error),
+    };
+    let filter = attn::admin::AuditQuery {
+        teacher: text("teacher"),
+        student: text("student"),
+        lesson: text("lesson"),
+        from,
+        to,
+    };
+    let entries = match attn::admin::audit_log(&ctx, caller.as_ref(), filter).await {
+        Ok(entries) => entries,
+        Err(error) => return crate::refusal::app_error(&headers, error.into()),
+    };
+    let lang = app::ssr::lang_of(&headers);
+    let table = app::pages::admin::ssr::audit_table(&ctx, lang, &entries);
+    let today = ctx
+        .clock
+        .now()
+        .with_timezone(&ctx.config.timezone)
+        .format("%Y-%m-%d");
+    let sheet = app::ssr::sheet_name(lang, false);
+    table_file(
+        format,
+        &headers,
+        &query,
+        &table,
+        &format!("audit-{today}"),
         sheet,
     )
 }

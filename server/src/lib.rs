@@ -29,72 +29,33 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// Pages, server functions, static files, `/healthz`, `/readyz`, `/metrics` and login sessions.
 pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, BoxError> {
     let routes = route_list();
+    // The downloads: a session's list, a course's grid and the audit log, as CSV and XLSX.
+    let list = |format| {
+        let ctx = ctx.clone();
+        get(move |session, path, query, headers| {
+            downloads::session_list(format, ctx.clone(), session, path, query, headers)
+        })
+    };
+    let grid = |format| {
+        let ctx = ctx.clone();
+        get(move |session, path, query, headers| {
+            downloads::course_grid(format, ctx.clone(), session, path, query, headers)
+        })
+    };
+    let audit = |format| {
+        let ctx = ctx.clone();
+        get(move |session, query, headers| {
+            downloads::audit_log(format, ctx.clone(), session, query, headers)
+        })
+    };
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/history/{id}/list.csv",
-            get({
-                let ctx = ctx.clone();
-                move |session, path, query, headers| {
-                    downloads::session_list(
-                        downloads::Format::Csv,
-                        ctx.clone(),
-                        session,
-                        path,
-                        query,
-                        headers,
-                    )
-                }
-            }),
-        )
-        .route(
-            "/history/{id}/list.xlsx",
-            get({
-                let ctx = ctx.clone();
-                move |session, path, query, headers| {
-                    downloads::session_list(
-                        downloads::Format::Xlsx,
-                        ctx.clone(),
-                        session,
-                        path,
-                        query,
-                        headers,
-                    )
-                }
-            }),
-        )
-        .route(
-            "/courses/{id}/grid.csv",
-            get({
-                let ctx = ctx.clone();
-                move |session, path, query, headers| {
-                    downloads::course_grid(
-                        downloads::Format::Csv,
-                        ctx.clone(),
-                        session,
-                        path,
-                        query,
-                        headers,
-                    )
-                }
-            }),
-        )
-        .route(
-            "/courses/{id}/grid.xlsx",
-            get({
-                let ctx = ctx.clone();
-                move |session, path, query, headers| {
-                    downloads::course_grid(
-                        downloads::Format::Xlsx,
-                        ctx.clone(),
-                        session,
-                        path,
-                        query,
-                        headers,
-                    )
-                }
-            }),
-        )
+        .route("/history/{id}/list.csv", list(downloads::Format::Csv))
+        .route("/history/{id}/list.xlsx", list(downloads::Format::Xlsx))
+        .route("/courses/{id}/grid.csv", grid(downloads::Format::Csv))
+        .route("/courses/{id}/grid.xlsx", grid(downloads::Format::Xlsx))
+        .route("/admin/audit.csv", audit(downloads::Format::Csv))
+        .route("/admin/audit.xlsx", audit(downloads::Format::Xlsx))
         .route(
             "/api/live_events/{id}",
             get({

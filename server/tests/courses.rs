@@ -196,31 +196,8 @@ async fn a_teacher_runs_the_after_class_side_without_scripts(app: TestApp) {
     let res = app
         .get(&format!("/courses/{course}/grid.csv?sep=semicolon"), &[])
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        res.headers()[header::CONTENT_TYPE],
-        "text/csv; charset=utf-8"
-    );
-    let disposition = res.headers()[header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        disposition.starts_with("attachment; filename=\"course-"),
-        "{disposition}"
-    );
-    let bytes = res.bytes().await.unwrap();
-    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .has_headers(false)
-        .from_reader(
-            bytes
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .expect("a byte-order mark"),
-        )
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
+    let bytes = downloaded(res, "text/csv; charset=utf-8", "course-", "csv").await;
+    let rows = csv_rows(&bytes, b';');
     assert_eq!(rows.len(), 4, "{rows:?}");
     assert_eq!(rows[0][0..2], ["Okul numarası", "Ad soyad"]);
     assert_eq!(
@@ -231,6 +208,7 @@ async fn a_teacher_runs_the_after_class_side_without_scripts(app: TestApp) {
     assert_eq!(r32[2..], ["K", "G", "100", "0.5", "2"]);
 
     // After class, the teacher changes a status with a reason; it shows on the session page.
+    app.env.advance(chrono::Duration::minutes(10));
     let back = app
         .post_form(
             &app.client,
@@ -249,6 +227,42 @@ async fn a_teacher_runs_the_after_class_side_without_scripts(app: TestApp) {
         statuses_of(&past, "ul[data-testid=students] li"),
         ["present", "late", "absent"]
     );
+
+    // The admin reads the student's changes in the audit log and downloads them.
+    let admin = app.new_browser();
+    app.log_in_with(&admin, ADMIN, DEMO_PASSWORD, "/").await;
+    let page = app.page_as(&admin, "/admin?student=demo_student_33").await;
+    assert!(marked(&page, "audit-log").is_some(), "{page}");
+    let res = admin
+        .get(format!(
+            "{}/admin/audit.csv?student=demo_student_33",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let rows = csv_rows(
+        &downloaded(res, "text/csv; charset=utf-8", "audit-", "csv").await,
+        b',',
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][3], "demo_student_33");
+    assert_eq!(
+        (rows[1][7].as_str(), rows[1][8].as_str()),
+        ("İzinli/raporlu", "Gelmedi")
+    );
+    assert_eq!(rows[1][9], "Rapor geçersiz çıktı");
+    assert_eq!(
+        (rows[2][8].as_str(), rows[2][9].as_str()),
+        ("İzinli/raporlu", "Doktor raporu var")
+    );
+    let res = app
+        .client
+        .get(format!("{}/admin/audit.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a teacher is no admin");
 
     // Another teacher and nobody logged in get no grid.
     let other = app.new_browser();
@@ -442,20 +456,11 @@ async fn try_upload(app: &TestApp, lesson: &str, file: Vec<u8>) -> Option<reqwes
         .ok()
 }
 
-/// The cells of the first sheet of an XLSX download, as text.
-async fn xlsx_cells(res: reqwest::Response) -> Vec<Vec<String>> {
+/// The cells of the first sheet of an XLSX download named `name`..., as text.
+async fn xlsx_cells(res: reqwest::Response, name: &str) -> Vec<Vec<String>> {
     use calamine::Reader;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        res.headers()[header::CONTENT_TYPE],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    let disposition = res.headers()[header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(disposition.ends_with(".xlsx\""), "{disposition}");
-    let bytes = res.bytes().await.unwrap().to_vec();
+    let content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let bytes = downloaded(res, content_type, name, "xlsx").await;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
@@ -496,7 +501,11 @@ async fn a_class_list_is_uploaded_and_the_lists_download_as_xlsx(app: TestApp) {
 
     // A session where one of the two comes: the other is recorded absent.
     let id = past_session(&app, "demo_teacher_3", &[51]).await;
-    let rows = xlsx_cells(app.get(&format!("/history/{id}/list.xlsx"), &[]).await).await;
+    let rows = xlsx_cells(
+        app.get(&format!("/history/{id}/list.xlsx"), &[]).await,
+        "attendance-",
+    )
+    .await;
     assert_eq!(rows[0][..3], ["Okul numarası", "Ad soyad", "Durum"]);
     assert_eq!(
         rows[1][..3],
@@ -513,6 +522,7 @@ async fn a_class_list_is_uploaded_and_the_lists_download_as_xlsx(app: TestApp) {
             &[("accept-language", "en")],
         )
         .await,
+        "course-",
     )
     .await;
     assert_eq!(rows[0][0], "School number");

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 
 attn::on_both_backends!(
     spawn_app;
@@ -200,31 +200,8 @@ async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: Tes
         let res = app
             .get(&format!("/history/{id}/list.csv{query}"), &[])
             .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(
-            res.headers()[header::CONTENT_TYPE],
-            "text/csv; charset=utf-8"
-        );
-        let disposition = res.headers()[header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            disposition.starts_with("attachment; filename=\"attendance-"),
-            "{disposition}"
-        );
-        assert!(disposition.ends_with(".csv\""), "{disposition}");
-        let bytes = res.bytes().await.unwrap();
-        let text = bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .expect("a byte-order mark for Excel");
-        let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
-            .delimiter(separator)
-            .has_headers(false)
-            .from_reader(text)
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect();
+        let bytes = downloaded(res, "text/csv; charset=utf-8", "attendance-", "csv").await;
+        let rows = csv_rows(&bytes, separator);
         assert_eq!(
             rows[0],
             ["Okul numarası", "Ad soyad", "Durum", "Saat", "Not"]

@@ -540,6 +540,22 @@ const GUARDED: &[(&str, May, Args)] = &[
     ),
     ("course_appeals", May::Owner, &[("course_id", "COURSE")]),
     (
+        "add_listed_student",
+        May::Owner,
+        &[("course_id", "COURSE"), ("school_number", "demo_student_9")],
+    ),
+    (
+        "audit_log",
+        May::Admin,
+        &[
+            ("?teacher", ""),
+            ("?student", ""),
+            ("?lesson", ""),
+            ("?from", ""),
+            ("?to", ""),
+        ],
+    ),
+    (
         "answer_appeal",
         May::Teacher,
         &[

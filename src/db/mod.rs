@@ -28,7 +28,7 @@ use entity::{attendance, attendance_record};
 pub use appeals::{Appeal, Decision};
 pub use courses::{CourseRow, CourseSettingsRow};
 pub use records::RecordCounts;
-pub use review::DeletedFilter;
+pub use review::{AuditFilter, DeletedFilter};
 
 /// A persisted attendance session.
 pub type Attendance = attendance::Model;

@@ -1,13 +1,13 @@
 //! The admin's review: deleted sessions and records, and their restore (each written in the
-//! audit log).
+//! audit log); the audit log filtered.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::audit::Change;
-use super::entity::{attendance, attendance_record};
-use super::{Attendance, AttendanceRecord, Db, SoftDelete};
+use super::entity::{attendance, attendance_record, audit_event};
+use super::{Attendance, AttendanceRecord, AuditEvent, Db, SoftDelete};
 use crate::domain::AuditAction;
 use crate::error::{Entity, Result};
 
@@ -25,7 +25,75 @@ pub struct DeletedFilter {
     pub limit: u64,
 }
 
+/// Which audit events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events of these sessions.
+    pub sessions: Option<Vec<Uuid>>,
+    /// Only events about this student.
+    pub student: Option<String>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub until: Option<DateTime<Utc>>,
+    /// Most events listed.
+    pub limit: u64,
+}
+
+/// Sessions per `IN (...)` list of an audit query.
+const SESSIONS_PER_QUERY: usize = 500;
+
 impl Db {
+    /// Audit events matching `filter`, newest first.
+    pub async fn audit_events_matching(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let query = || {
+            let mut query = audit_event::Entity::find();
+            if let Some(student) = &filter.student {
+                query = query.filter(audit_event::Column::StudentNumber.eq(student.clone()));
+            }
+            if let Some(from) = filter.from {
+                query = query.filter(audit_event::Column::At.gte(from));
+            }
+            if let Some(until) = filter.until {
+                query = query.filter(audit_event::Column::At.lt(until));
+            }
+            query
+                .order_by_desc(audit_event::Column::At)
+                .order_by_desc(audit_event::Column::Id)
+                .limit(filter.limit.max(1))
+        };
+        let mut events = match &filter.sessions {
+            None => query().all(&self.conn).await?,
+            Some(sessions) => {
+                let mut events = Vec::new();
+                for chunk in sessions.chunks(SESSIONS_PER_QUERY) {
+                    events.extend(
+                        query()
+                            .filter(audit_event::Column::AttendanceId.is_in(chunk.iter().copied()))
+                            .all(&self.conn)
+                            .await?,
+                    );
+                }
+                events
+            }
+        };
+        events.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        events.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        Ok(events)
+    }
+
+    /// Every session of `teachers` (all teachers', for `None`), deleted ones included.
+    pub async fn sessions_of_teachers(
+        &self,
+        teachers: Option<&[String]>,
+    ) -> Result<Vec<Attendance>> {
+        let mut query = attendance::Entity::find();
+        if let Some(teachers) = teachers {
+            query = query.filter(attendance::Column::TeacherSchoolNumber.is_in(teachers.to_vec()));
+        }
+        Ok(query.all(&self.conn).await?)
+    }
+
     /// Deleted sessions matching `filter`, most recently deleted first.
     pub async fn deleted_attendances(&self, filter: &DeletedFilter) -> Result<Vec<Attendance>> {
         let mut query = attendance::Entity::find_deleted();

@@ -1,7 +1,8 @@
 //! The admin's review: everything soft-deleted (what, whose, who deleted it, when, why),
-//! filtered by teacher and by day of deletion, with restore, and the latest audit events.
+//! filtered by teacher and by day of deletion, with restore; and the audit log, filtered by
+//! teacher, student, course and day, to read or download.
 
-use attn_types::AuditAction;
+use attn_types::{AuditAction, Status};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -82,8 +83,53 @@ pub struct ReviewData {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub mod ssr {
     use crate::error::AppError;
+
+    /// The audit log as a table to download, in `lang`: when, who, what, the student, the
+    /// course and its session, the statuses before and after, and the reason.
+    pub fn audit_table(
+        ctx: &attn::Ctx,
+        lang: crate::i18n::Locale,
+        entries: &[attn::admin::AuditEntry],
+    ) -> Vec<Vec<String>> {
+        use crate::components::status::status_text_in;
+        use crate::i18n::td_string;
+        let header = [
+            td_string!(lang, csv_time),
+            td_string!(lang, csv_actor),
+            td_string!(lang, csv_action),
+            td_string!(lang, csv_number),
+            td_string!(lang, csv_name),
+            td_string!(lang, lesson_name),
+            td_string!(lang, csv_session),
+            td_string!(lang, csv_from_status),
+            td_string!(lang, csv_to_status),
+            td_string!(lang, reason),
+        ];
+        let status = |s: Option<attn_types::Status>| {
+            s.map(|s| status_text_in(lang, s, None)).unwrap_or_default()
+        };
+        let rows = entries.iter().map(|e| {
+            vec![
+                crate::ssr::local(ctx, e.event.at, crate::ssr::DATE_TIME),
+                e.actor_name.clone(),
+                e.event.action.as_str().to_owned(),
+                e.event.student_number.clone().unwrap_or_default(),
+                e.student_name.clone().unwrap_or_default(),
+                e.lesson_name.clone(),
+                e.session_start
+                    .map(|t| crate::ssr::local(ctx, t, crate::ssr::DATE_TIME))
+                    .unwrap_or_default(),
+                status(e.event.from_status),
+                status(e.event.to_status),
+                e.event.reason.clone().unwrap_or_default(),
+            ]
+        });
+        std::iter::once(header.map(str::to_owned).to_vec())
+            .chain(rows)
+            .collect()
+    }
 
     /// A day typed as `YYYY-MM-DD`; empty is no bound.
     pub fn parse_day(
@@ -260,6 +306,74 @@ pub async fn restore_record(session_id: String, student: String) -> Result<(), A
     )
 }
 
+/// An audit event on the admin's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// When.
+    pub at: String,
+    /// Who (name).
+    pub actor: String,
+    /// What.
+    pub action: AuditAction,
+    /// The student concerned (name and number).
+    pub student: Option<String>,
+    /// The course and the session's date.
+    pub session: String,
+    /// A status change's statuses.
+    pub from_status: Option<Status>,
+    /// After.
+    pub to_status: Option<Status>,
+    /// The reason given.
+    pub reason: Option<String>,
+}
+
+/// The audit log filtered: `teacher` (part of the name, or the number), `student` (school
+/// number), `lesson` (part of the title), `from`, `to` (`YYYY-MM-DD`). Admins only.
+#[server(endpoint = "audit_log")]
+pub async fn audit_log(
+    #[server(default)] teacher: String,
+    #[server(default)] student: String,
+    #[server(default)] lesson: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+) -> Result<Vec<AuditRow>, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let query = attn::admin::AuditQuery {
+        teacher: &teacher,
+        student: &student,
+        lesson: &lesson,
+        from: self::ssr::parse_day("from", &from).map_err(ssr::fail)?,
+        to: self::ssr::parse_day("to", &to).map_err(ssr::fail)?,
+    };
+    let entries = attn::admin::audit_log(&ctx, caller.as_ref(), query)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| AuditRow {
+            at: ssr::local(&ctx, e.event.at, ssr::DATE_TIME),
+            actor: e.actor_name,
+            action: e.event.action,
+            student: e
+                .event
+                .student_number
+                .map(|n| format!("{} {n}", e.student_name.unwrap_or_default())),
+            session: match e.session_start {
+                Some(t) => format!(
+                    "{} · {}",
+                    e.lesson_name,
+                    ssr::local(&ctx, t, ssr::DATE_TIME)
+                ),
+                None => e.lesson_name,
+            },
+            from_status: e.event.from_status,
+            to_status: e.event.to_status,
+            reason: e.event.reason,
+        })
+        .collect())
+}
+
 /// The admin's review of deletions, with restore.
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -300,6 +414,71 @@ pub fn AdminPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <AuditLog/>
+    }
+}
+
+/// The audit log with its own filters and downloads.
+#[component]
+fn AuditLog() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |name: &'static str| move || query.read().get(name).unwrap_or_default();
+    let (teacher, student, lesson) = (field("teacher"), field("student"), field("lesson"));
+    let (from, to) = (field("from"), field("to"));
+    let log = Resource::new(
+        move || (teacher(), student(), lesson(), from(), to()),
+        |(teacher, student, lesson, from, to)| audit_log(teacher, student, lesson, from, to),
+    );
+    let download = move |ext: &str| {
+        let q = query.read();
+        let pairs: Vec<String> = ["teacher", "student", "lesson", "from", "to"]
+            .into_iter()
+            .filter_map(|k| {
+                q.get(k)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", crate::components::paths::encode_component(&v)))
+            })
+            .collect();
+        format!("/admin/audit.{ext}?{}", pairs.join("&"))
+    };
+    view! {
+        <section class="card">
+            <h2>{t!(audit_log)}</h2>
+            <form class="filters" method="get" action="/admin">
+                <label>{t!(teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
+                <label>{t!(school_number)} <input name="student" maxlength="32" value=student/></label>
+                <label>{t!(lesson_name)} <input name="lesson" maxlength="100" value=lesson/></label>
+                <label>{t!(from_date)} <input name="from" type="date" value=from/></label>
+                <label>{t!(to_date)} <input name="to" type="date" value=to/></label>
+                <button type="submit">{t!(filter)}</button>
+            </form>
+            <p class="downloads">
+                <a href=move || download("csv") download data-testid="download-audit-csv">{t!(download_csv)}</a>
+                " · "
+                <a href=move || download("xlsx") download>{t!(download_xlsx)}</a>
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(rows) if rows.is_empty() => view! { <p class="muted">{t!(no_events)}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <ul class="events" data-testid="audit-log">
+                                {rows.into_iter().map(|e| view! {
+                                    <li data-action=e.action.as_str()>
+                                        <span class="muted">{e.at}</span> " " <strong>{e.actor}</strong> " · " {e.action.as_str()}
+                                        {e.student.map(|s| view! { " · " <span>{s}</span> })}
+                                        " · " {e.session}
+                                        {e.to_status.map(|to| view! { " · " {e.from_status.map(|f| crate::components::status::status_text(f, None)).unwrap_or_default()} " → " {crate::components::status::status_text(to, None)} })}
+                                        {e.reason.map(|r| view! { " · " <q>{r}</q> })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => failure(e),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -512,3 +512,42 @@ pub async fn post_selfie(
     assert_eq!(res.status(), StatusCode::FOUND);
     res.headers()[header::LOCATION].to_str().unwrap().to_owned()
 }
+
+/// A download's body, after checking it is one: 200, `content_type`, and an attachment whose
+/// file name starts with `name` and ends with `extension`.
+pub async fn downloaded(
+    res: reqwest::Response,
+    content_type: &str,
+    name: &str,
+    extension: &str,
+) -> Vec<u8> {
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], content_type);
+    let disposition = res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with(&format!("attachment; filename=\"{name}")),
+        "{disposition}"
+    );
+    assert!(
+        disposition.ends_with(&format!(".{extension}\"")),
+        "{disposition}"
+    );
+    res.bytes().await.unwrap().to_vec()
+}
+
+/// The rows of a CSV download with `separator`, after its byte-order mark.
+pub fn csv_rows(bytes: &[u8], separator: u8) -> Vec<Vec<String>> {
+    let text = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .expect("a byte-order mark for Excel");
+    csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .from_reader(text)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
