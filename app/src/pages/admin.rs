@@ -392,6 +392,8 @@ pub fn AdminPage() -> impl IntoView {
             {outcome_from_query()}
             <form class="filters" method="get" action="/admin">
                 <label>{t!(teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
+                <label>{t!(school_number)} <input name="student" maxlength="32" value=field("student")/></label>
+                <label>{t!(lesson_name)} <input name="lesson" maxlength="100" value=field("lesson")/></label>
                 <label>{t!(from_date)} <input name="from" type="date" value=from/></label>
                 <label>{t!(to_date)} <input name="to" type="date" value=to/></label>
                 <button type="submit">{t!(filter)}</button>
@@ -444,14 +446,7 @@ fn AuditLog() -> impl IntoView {
     view! {
         <section class="card">
             <h2>{t!(audit_log)}</h2>
-            <form class="filters" method="get" action="/admin">
-                <label>{t!(teacher)} <input name="teacher" maxlength="100" value=teacher/></label>
-                <label>{t!(school_number)} <input name="student" maxlength="32" value=student/></label>
-                <label>{t!(lesson_name)} <input name="lesson" maxlength="100" value=lesson/></label>
-                <label>{t!(from_date)} <input name="from" type="date" value=from/></label>
-                <label>{t!(to_date)} <input name="to" type="date" value=to/></label>
-                <button type="submit">{t!(filter)}</button>
-            </form>
+            <p class="muted small">{t!(audit_filter_hint)}</p>
             <p class="downloads">
                 <a href=move || download("csv") download data-testid="download-audit-csv">{t!(download_csv)}</a>
                 " · "
