@@ -465,11 +465,15 @@ pub async fn course_grid(
             present_per_session[i] += 1;
         }
     }
-    for number in ctx
-        .db
-        .class_list_numbers(&course.teacher_school_number, &course.lesson_name)
-        .await?
-    {
+    // Over every session, the records already name everyone seen in one: only those put on
+    // the list by hand are left to add. A date range leaves sessions out, so the whole list.
+    let (teacher, lesson) = (&course.teacher_school_number, &course.lesson_name);
+    let rest = if filter.from.is_none() && filter.to.is_none() {
+        ctx.db.listed_students(teacher, lesson).await?
+    } else {
+        ctx.db.class_list_numbers(teacher, lesson).await?
+    };
+    for number in rest {
         cells.entry(number).or_insert_with(|| vec![None; ids.len()]);
     }
     let numbers: Vec<String> = cells.keys().cloned().collect();

@@ -236,6 +236,12 @@ impl Db {
             .collect())
     }
 
+    /// The students a course's teacher put on its class list (not those only seen in its
+    /// sessions).
+    pub async fn listed_students(&self, teacher: &str, lesson_name: &str) -> Result<Vec<String>> {
+        listed_numbers(&self.conn, teacher, lesson_name).await
+    }
+
     /// Every student of a course's class list: those of its sessions and those put on it.
     pub async fn class_list_numbers(
         &self,
