@@ -62,6 +62,32 @@ impl Clock for ManualClock {
     }
 }
 
+/// The operating system's clock moved forward by a shift that only grows: the browser tests'
+/// server runs on it to reach a late cut-off without waiting for it.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    shift_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    /// Moves the clock forward by `by` (a negative shift is ignored); the shift so far.
+    pub fn advance(&self, by: Duration) -> Duration {
+        let ms = by.num_milliseconds().max(0);
+        let total = self
+            .shift_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst)
+            .saturating_add(ms);
+        Duration::milliseconds(total)
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let shift = self.shift_ms.load(std::sync::atomic::Ordering::SeqCst);
+        to_millis(Utc::now()) + Duration::milliseconds(shift)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +105,16 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(Duration::minutes(10));
         assert_eq!(clock.now() - start, Duration::minutes(10));
+    }
+
+    #[test]
+    fn a_shifted_clock_only_moves_forward() {
+        let clock = ShiftedClock::default();
+        let before = clock.now();
+        assert_eq!(clock.advance(Duration::minutes(6)), Duration::minutes(6));
+        assert_eq!(clock.advance(Duration::minutes(-60)), Duration::minutes(6));
+        let now = clock.now();
+        assert!(now - before >= Duration::minutes(6), "{now} {before}");
+        assert!(now - before < Duration::minutes(7), "{now} {before}");
     }
 }

@@ -62,11 +62,13 @@ impl CourseSettings {
         }
     }
 
-    /// Absences allowed when `held` sessions were held: the limit's share of the planned
-    /// sessions (or of those held, when more were held), rounded down.
-    pub fn allowed_absences(&self, held: u32) -> u32 {
-        let base = u32::from(self.planned_sessions).max(held);
-        base * u32::from(self.absence_limit_percent) / 100
+    /// Absences allowed when `held` sessions standing for `held_units` units (sessions, or
+    /// class hours) were held: the limit's share of the planned sessions, taken at the units
+    /// per session held so far (or of the units held, when more were held), rounded down.
+    pub fn allowed_absences(&self, held: u32, held_units: u32) -> u32 {
+        let planned = u32::from(self.planned_sessions);
+        let planned_units = (planned * held_units).checked_div(held).unwrap_or(planned);
+        planned_units.max(held_units) * u32::from(self.absence_limit_percent) / 100
     }
 
     /// What one status costs toward the limit, in halves of an absence.
@@ -83,10 +85,13 @@ impl CourseSettings {
     }
 }
 
-/// Where a student stands in a course.
+/// Where a student stands in a course. Everything is counted in the course's unit: sessions,
+/// or class hours when its sessions have them (see [`Standing::new`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Standing {
-    /// Sessions held.
+    /// Counted in class hours rather than sessions.
+    pub by_hours: bool,
+    /// Units held.
     pub held: u32,
     /// Present.
     pub present: u32,
@@ -96,10 +101,12 @@ pub struct Standing {
     pub excused: u32,
     /// Absent, or failed a check the teacher did not accept.
     pub absent: u32,
-    /// Absences counted toward the limit, in halves (a late arrival may count half).
+    /// Absences counted toward the limit, in halves of a unit (a late arrival may count half).
     pub absence_halves: u32,
-    /// Absences the limit allows.
+    /// Absences the limit allows, in units.
     pub allowed: u32,
+    /// What missing one more session costs, in units (its usual class hours).
+    pub next_session: u32,
 }
 
 /// A student's position against the course's absence limit.
@@ -114,19 +121,40 @@ pub enum Risk {
 }
 
 impl Standing {
-    fn new(settings: &CourseSettings, statuses: impl IntoIterator<Item = Status>) -> Self {
-        let mut s = Standing::default();
-        for status in statuses {
-            s.held += 1;
-            match status {
-                Status::Present => s.present += 1,
-                Status::Late => s.late += 1,
-                Status::Excused => s.excused += 1,
-                Status::Absent | Status::Failed => s.absent += 1,
+    /// The standing over the sessions held, each with its status and class hours. When any
+    /// session has class hours, the course counts hours (a session without them is one hour);
+    /// otherwise it counts sessions.
+    pub fn new(
+        settings: &CourseSettings,
+        sessions: impl IntoIterator<Item = (Status, Option<u8>)>,
+    ) -> Self {
+        let sessions: Vec<(Status, Option<u8>)> = sessions.into_iter().collect();
+        let by_hours = sessions.iter().any(|(_, hours)| hours.is_some());
+        let weight = |hours: Option<u8>| {
+            if by_hours {
+                u32::from(hours.unwrap_or(1).max(1))
+            } else {
+                1
             }
-            s.absence_halves += settings.absence_halves(status);
+        };
+        let mut s = Standing {
+            by_hours,
+            ..Standing::default()
+        };
+        for &(status, hours) in &sessions {
+            let w = weight(hours);
+            s.held += w;
+            match status {
+                Status::Present => s.present += w,
+                Status::Late => s.late += w,
+                Status::Excused => s.excused += w,
+                Status::Absent | Status::Failed => s.absent += w,
+            }
+            s.absence_halves += settings.absence_halves(status) * w;
         }
-        s.allowed = settings.allowed_absences(s.held);
+        let count = u32::try_from(sessions.len()).unwrap_or(u32::MAX);
+        s.allowed = settings.allowed_absences(count, s.held);
+        s.next_session = ((s.held + count / 2).checked_div(count).unwrap_or(1)).max(1);
         s
     }
 
@@ -148,17 +176,17 @@ impl Standing {
         }
     }
 
-    /// Whole absences still allowed before the limit is passed (0 once over).
+    /// Whole units of absence still allowed before the limit is passed (0 once over).
     pub fn absences_left(&self) -> u32 {
         (self.allowed * 2).saturating_sub(self.absence_halves) / 2
     }
 
-    /// Over the limit, one absence away from it, or fine.
+    /// Over the limit, one missed session away from it, or fine.
     pub fn risk(&self) -> Risk {
         let allowed = self.allowed * 2;
         if self.absence_halves > allowed {
             Risk::Over
-        } else if self.absence_halves + 2 > allowed {
+        } else if self.absence_halves + 2 * self.next_session > allowed {
             Risk::OneMore
         } else {
             Risk::Fine
@@ -427,6 +455,10 @@ pub struct Grid {
     pub rows: Vec<GridRow>,
     /// Students on the class list (before filtering).
     pub class_size: usize,
+    /// The limit counts class hours, not sessions (the sessions have class hours).
+    pub by_hours: bool,
+    /// Absences the limit allows so far, in its unit.
+    pub allowed: u32,
 }
 
 /// The students × sessions grid of a course with each student's rate and absences. The
@@ -450,6 +482,8 @@ pub async fn course_grid(
         .filter(|a| filter.to.is_none_or(|to| day(a.start_time) <= to))
         .collect();
     let ids: Vec<Uuid> = sessions.iter().map(|a| a.id).collect();
+    let hours: Vec<Option<u8>> = sessions.iter().map(class_hours).collect();
+    let unit = Standing::new(&settings, hours.iter().map(|h| (Status::Present, *h)));
     let records = ctx.db.records_of_sessions(&ids).await?;
     let column: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut cells: BTreeMap<String, Vec<Option<Status>>> = BTreeMap::new();
@@ -484,8 +518,13 @@ pub async fn course_grid(
     let mut rows: Vec<GridRow> = cells
         .into_iter()
         .map(|(number, cells)| {
-            let standing =
-                Standing::new(&settings, cells.iter().map(|c| c.unwrap_or(Status::Absent)));
+            let standing = Standing::new(
+                &settings,
+                cells
+                    .iter()
+                    .zip(&hours)
+                    .map(|(c, h)| (c.unwrap_or(Status::Absent), *h)),
+            );
             GridRow {
                 student: User {
                     full_name: name_or_number(&names, &number),
@@ -520,16 +559,14 @@ pub async fn course_grid(
         present_per_session,
         rows,
         class_size,
+        by_hours: unit.by_hours,
+        allowed: unit.allowed,
     })
 }
 
-/// The statuses of a student's sessions in one course, oldest first, from its records (a
-/// session without a record counts absent). Used by the student's own page.
-pub(crate) fn standing_of(
-    settings: &CourseSettings,
-    statuses: impl IntoIterator<Item = Status>,
-) -> Standing {
-    Standing::new(settings, statuses)
+/// The class hours a persisted session stands for, if its teacher gave them.
+pub(crate) fn class_hours(a: &Attendance) -> Option<u8> {
+    a.class_hours.and_then(|h| u8::try_from(h).ok())
 }
 
 /// The settings of many courses at once, by id (defaults for those never changed).

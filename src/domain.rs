@@ -132,6 +132,9 @@ pub struct LiveSession {
     /// Minutes after the start from which a check-in counts as late (`None`: never late).
     #[serde(default)]
     pub late_after_minutes: Option<u32>,
+    /// Class hours the session stands for (a three-hour lab is 3; `None`: not given).
+    #[serde(default)]
+    pub class_hours: Option<u8>,
 }
 
 fn rotate_by_default() -> bool {

@@ -1,6 +1,6 @@
 //! After the sweep: a teacher's past sessions with corrections (add or remove a student, delete
 //! a session, each with a reason and kept in the audit log), and a student's own attendance per
-//! lesson. Only the owner teacher may see or change a persisted session.
+//! lesson. Only the owner teacher may change a persisted session; admins may read any.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::context::Ctx;
-use crate::courses::{Standing, course_id, settings_by_id, standing_of};
+use crate::courses::{Standing, class_hours, course_id, settings_by_id};
 use crate::db::{Attendance, AttendanceRecord, Page, RecordCounts};
 use crate::domain::{FailReason, Reason, Role, SchoolNumber, Status, User, parse_session_id};
 use crate::error::{Entity, Error, Result};
@@ -72,19 +72,23 @@ pub struct PastSessionDetail {
     pub attendance: Attendance,
     /// Its records, by student number.
     pub records: Vec<NamedRecord>,
+    /// The teacher's name (the number when the name is unknown).
+    pub teacher_name: String,
 }
 
-/// A past session and its records. Its owner only.
+/// A past session and its records. Its owner, and admins (to read only).
 pub async fn past_session(
     ctx: &Ctx,
     caller: Option<&Caller>,
     session_id: &str,
 ) -> Result<PastSessionDetail> {
-    let attendance = owned(ctx, caller, session_id).await?;
+    let attendance = readable(ctx, caller, session_id).await?;
     let records = ctx.db.session_records(attendance.id).await?;
-    let numbers: Vec<String> = records.iter().map(|r| r.student_number.clone()).collect();
+    let mut numbers: Vec<String> = records.iter().map(|r| r.student_number.clone()).collect();
+    numbers.push(attendance.teacher_school_number.clone());
     let names = names_of(ctx, &numbers).await?;
     Ok(PastSessionDetail {
+        teacher_name: name_or_number(&names, &attendance.teacher_school_number),
         attendance,
         records: records
             .into_iter()
@@ -200,16 +204,29 @@ pub async fn delete_past_session(
 
 async fn owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<Attendance> {
     let teacher = Caller::require_teacher(caller)?;
-    let id = parse_session_id(session_id)?;
-    let attendance = ctx
-        .db
-        .attendance(id)
-        .await?
-        .ok_or(Error::NotFound(Entity::Session))?;
+    let attendance = kept(ctx, session_id).await?;
     if attendance.teacher_school_number != teacher.school_number {
         return Err(Error::Forbidden);
     }
     Ok(attendance)
+}
+
+/// The session `session_id` if the caller may read it: its owner or an admin.
+async fn readable(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<Attendance> {
+    let caller = Caller::require(caller, |c| c.is_admin || c.role == Role::Teacher)?;
+    let attendance = kept(ctx, session_id).await?;
+    if !caller.is_admin && attendance.teacher_school_number != caller.school_number {
+        return Err(Error::Forbidden);
+    }
+    Ok(attendance)
+}
+
+async fn kept(ctx: &Ctx, session_id: &str) -> Result<Attendance> {
+    let id = parse_session_id(session_id)?;
+    ctx.db
+        .attendance(id)
+        .await?
+        .ok_or(Error::NotFound(Entity::Session))
 }
 
 /// The names of `numbers` that are known, by number.
@@ -249,6 +266,8 @@ pub struct StudentSession {
     pub attendance_id: Uuid,
     /// When it started.
     pub start_time: DateTime<Utc>,
+    /// The class hours it stands for, if its teacher gave them.
+    pub class_hours: Option<u8>,
     /// How the student counts (no record: absent).
     pub status: Status,
     /// Why a check failed, when it did.
@@ -344,6 +363,7 @@ pub async fn my_attendance(
             Some(r) if r.is_deleted => StudentSession {
                 attendance_id: a.id,
                 start_time: a.start_time,
+                class_hours: class_hours(a),
                 status: Status::Absent,
                 fail_reason: None,
                 note: r.deletion_reason.clone(),
@@ -353,6 +373,7 @@ pub async fn my_attendance(
             Some(r) => StudentSession {
                 attendance_id: a.id,
                 start_time: a.start_time,
+                class_hours: class_hours(a),
                 status: r.status,
                 fail_reason: r.fail_reason,
                 note: r.status_reason.clone(),
@@ -362,6 +383,7 @@ pub async fn my_attendance(
             None => StudentSession {
                 attendance_id: a.id,
                 start_time: a.start_time,
+                class_hours: class_hours(a),
                 status: Status::Absent,
                 fail_reason: None,
                 note: None,
@@ -397,7 +419,10 @@ pub async fn my_attendance(
     let settings = settings_by_id(ctx, &ids).await?;
     for l in &mut lessons {
         let course = settings.get(&l.course_id).copied().unwrap_or_default();
-        l.standing = standing_of(&course, l.sessions.iter().map(|s| s.status));
+        l.standing = Standing::new(
+            &course,
+            l.sessions.iter().map(|s| (s.status, s.class_hours)),
+        );
     }
     lessons.sort_by(|a, b| {
         fold(&a.lesson_name)

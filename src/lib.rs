@@ -30,7 +30,7 @@ pub mod teacher;
 pub mod testing;
 pub mod text;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};
 pub use config::Config;
 pub use context::Ctx;
 pub use db::Db;

@@ -21,6 +21,8 @@ use crate::live::existing_session;
 pub const LIVE_REASON_MIN: usize = 5;
 /// Longest session a teacher can start, in minutes.
 pub const MAX_DURATION_MINUTES: u32 = 240;
+/// Most class hours one session may stand for (a whole day of labs).
+pub const MAX_CLASS_HOURS: u8 = 12;
 /// Longest lesson name.
 pub const MAX_LESSON_NAME: usize = 200;
 
@@ -84,6 +86,8 @@ pub struct StartSession {
     pub rotate_code: bool,
     /// Minutes after the start from which a check-in counts as late (`None`: never late).
     pub late_after_minutes: Option<u32>,
+    /// Class hours the session stands for, 1 to [`MAX_CLASS_HOURS`] (`None`: not given).
+    pub class_hours: Option<u8>,
 }
 
 /// Starts a session at the teacher's current address. Refused with `ActiveSessionExists` while
@@ -106,6 +110,12 @@ pub async fn start_session(
     {
         return Err(Error::invalid("late_after", Problem::Malformed));
     }
+    if request
+        .class_hours
+        .is_some_and(|h| !(1..=MAX_CLASS_HOURS).contains(&h))
+    {
+        return Err(Error::invalid("class_hours", Problem::Malformed));
+    }
     if request.security == SecurityLevel::NetworkAndFace && ctx.face.is_none() {
         return Err(Error::FaceCheckUnavailable);
     }
@@ -121,6 +131,7 @@ pub async fn start_session(
         security: request.security,
         rotate_code: request.rotate_code,
         late_after_minutes: request.late_after_minutes,
+        class_hours: request.class_hours,
     };
     ctx.live.create_session(&session, now).await?;
     Ok(session)

@@ -78,6 +78,7 @@ fn start(security: SecurityLevel, rotate: bool) -> StartSession {
         security,
         rotate_code: rotate,
         late_after_minutes: None,
+        class_hours: None,
     }
 }
 

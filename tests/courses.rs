@@ -29,6 +29,7 @@ attn::on_both_backends!(
     the_grid_shows_statuses_rates_and_who_is_at_risk,
     course_settings_are_the_teachers_and_are_checked,
     a_student_sees_absences_left_and_the_teachers_reasons,
+    sessions_with_class_hours_count_the_limit_in_hours,
     a_student_appeals_and_the_teacher_answers,
     a_teacher_imports_a_class_list,
     an_admin_reads_the_audit_log_by_teacher_student_course_and_day,
@@ -97,6 +98,7 @@ fn start(late_after_minutes: Option<u32>) -> StartSession {
         security: SecurityLevel::Network,
         rotate_code: true,
         late_after_minutes,
+        class_hours: None,
     }
 }
 
@@ -753,13 +755,7 @@ async fn course_settings_are_the_teachers_and_are_checked(env: TestEnv) {
         .await
         .unwrap();
     assert_eq!(grid.settings, CourseSettings::default());
-    assert_eq!(
-        (
-            grid.settings.absence_limit_percent,
-            grid.settings.allowed_absences(1)
-        ),
-        (30, 4)
-    );
+    assert_eq!((grid.settings.absence_limit_percent, grid.allowed), (30, 4));
     let stricter = CourseSettings {
         absence_limit_percent: 20,
         planned_sessions: 14,
@@ -808,10 +804,7 @@ async fn course_settings_are_the_teachers_and_are_checked(env: TestEnv) {
     let changed = courses::course_grid(&ctx, Some(&teacher()), &course, &GridFilter::default())
         .await
         .unwrap();
-    assert_eq!(
-        (changed.settings, changed.settings.allowed_absences(1)),
-        (stricter, 2)
-    );
+    assert_eq!((changed.settings, changed.allowed), (stricter, 2));
 }
 
 async fn a_student_sees_absences_left_and_the_teachers_reasons(env: TestEnv) {
@@ -867,6 +860,115 @@ async fn a_student_sees_absences_left_and_the_teachers_reasons(env: TestEnv) {
         .unwrap()[0];
     assert_eq!(excused.sessions[3].note.as_deref(), Some("Raporlu"));
     assert_eq!(excused.standing.excused, 2);
+}
+
+async fn sessions_with_class_hours_count_the_limit_in_hours(env: TestEnv) {
+    let ctx = ctx(&env);
+    // The teacher gives the class hours when starting; out of range is refused, nothing made.
+    for bad in [0, 13] {
+        let refused = teacher::start_session(
+            &ctx,
+            Some(&teacher()),
+            StartSession {
+                class_hours: Some(bad),
+                ..start(None)
+            },
+            ip(TEACHER_IP),
+        )
+        .await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::InvalidInput {
+                    field: "class_hours",
+                    ..
+                })
+            ),
+            "{bad}: {refused:?}"
+        );
+    }
+    assert!(
+        teacher::active_session(&ctx, Some(&teacher()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let live = teacher::start_session(
+        &ctx,
+        Some(&teacher()),
+        StartSession {
+            class_hours: Some(3),
+            ..start(None)
+        },
+        ip(TEACHER_IP),
+    )
+    .await
+    .unwrap();
+    join(&ctx, &student(1), &live).await.unwrap();
+    finish(&ctx, &env, &live).await;
+    let kept = env.db.attendance(live.id).await.unwrap().unwrap();
+    assert_eq!(kept.class_hours, Some(3));
+
+    // Three more: two of three hours, then a one-hour review. Who came to which:
+    let at = monday_morning();
+    let weeks: [(u8, &[usize]); 3] = [(3, &[1, 2, 4]), (3, &[1, 2, 3, 4]), (1, &[1, 3, 5])];
+    for (week, (hours, here)) in weeks.iter().enumerate() {
+        let mut s = session(
+            "T100",
+            LESSON,
+            at + Duration::days(7 * (week as i64 + 1)),
+            10,
+        );
+        s.class_hours = Some(*hours);
+        let records: Vec<LiveRecord> = here.iter().map(|n| attended(*n, at)).collect();
+        let fence = env.db.take_sweep_fence(s.id).await.unwrap();
+        assert!(env.db.persist_live(&s, &records, at, fence).await.unwrap());
+    }
+    // Ten hours held in four sessions: the 30% limit of ten planned sessions is taken at 2.5
+    // hours a session, 7 hours; missing one more session costs about 3.
+    let course = courses::courses(&ctx, Some(&teacher())).await.unwrap()[0]
+        .id
+        .to_string();
+    set_limits(&ctx, &course, LateCounts::Present).await;
+    let grid = courses::course_grid(&ctx, Some(&teacher()), &course, &GridFilter::default())
+        .await
+        .unwrap();
+    assert!(grid.by_hours);
+    assert_eq!(grid.allowed, 7);
+    let row = |n: usize| {
+        let r = grid
+            .rows
+            .iter()
+            .find(|r| r.student.school_number == number(n))
+            .unwrap();
+        (
+            r.standing.absences_text(),
+            r.standing.rate_percent(),
+            r.standing.risk(),
+        )
+    };
+    // Student 1 came to every hour; 2 missed the first and the review (4 hours); 3 missed the
+    // first two sessions (6 hours: one more is too many), though by sessions 2 of 4 would be
+    // fine; 5 missed three sessions, 9 hours, over the limit.
+    assert_eq!(row(1), ("0".into(), 100, Risk::Fine));
+    assert_eq!(row(2), ("4".into(), 60, Risk::Fine));
+    assert_eq!(row(3), ("6".into(), 40, Risk::OneMore));
+    assert_eq!(row(5), ("9".into(), 10, Risk::Over));
+    // The student's page counts the same hours.
+    let mine = &history::my_attendance(&ctx, Some(&student(3)), &[])
+        .await
+        .unwrap()[0];
+    assert!(mine.standing.by_hours);
+    assert_eq!(
+        (
+            mine.standing.absences_text(),
+            mine.standing.allowed,
+            mine.standing.absences_left(),
+            mine.standing.risk()
+        ),
+        ("6".into(), 7, 1, Risk::OneMore)
+    );
+    assert_eq!((mine.held, mine.attended), (4, 2), "sessions, as before");
 }
 
 async fn a_student_appeals_and_the_teacher_answers(env: TestEnv) {

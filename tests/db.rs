@@ -46,6 +46,7 @@ fn attendance(id: Uuid, minutes_after_start: i64) -> Attendance {
         end_time: start + Duration::minutes(10),
         security_option: attn::domain::SecurityLevel::Network,
         late_after_minutes: None,
+        class_hours: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

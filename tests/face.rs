@@ -237,6 +237,7 @@ async fn level_3(ctx: &attn::Ctx) -> attn::domain::LiveSession {
             security: attn::domain::SecurityLevel::NetworkAndFace,
             rotate_code: false,
             late_after_minutes: None,
+            class_hours: None,
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -284,6 +285,7 @@ async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: commo
             security: attn::domain::SecurityLevel::NetworkAndFace,
             rotate_code: false,
             late_after_minutes: None,
+            class_hours: None,
         },
         TEACHER_IP.parse().unwrap(),
     )

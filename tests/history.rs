@@ -18,7 +18,7 @@ use common::{TestEnv, attended, monday_morning, session};
 attn::on_both_backends!(
     common::env;
     past_sessions_come_newest_first_in_pages_with_counts,
-    only_the_owner_sees_or_corrects_a_past_session,
+    only_the_owner_corrects_a_past_session_and_admins_only_read_it,
     corrections_need_a_reason_of_ten_characters_and_change_nothing_without,
     a_teacher_adds_and_removes_students_after_the_session,
     an_admin_reviews_filters_and_restores_deletions,
@@ -136,7 +136,7 @@ async fn past_sessions_come_newest_first_in_pages_with_counts(env: TestEnv) {
     assert_eq!(second.items[2].attendance.id, ids[0]);
 }
 
-async fn only_the_owner_sees_or_corrects_a_past_session(env: TestEnv) {
+async fn only_the_owner_corrects_a_past_session_and_admins_only_read_it(env: TestEnv) {
     let ctx = ctx(&env);
     let s = past(
         &env,
@@ -189,11 +189,42 @@ async fn only_the_owner_sees_or_corrects_a_past_session(env: TestEnv) {
         history::past_session(&ctx, Some(&owner), &uuid::Uuid::new_v4().to_string()).await,
         Err(Error::NotFound(Entity::Session))
     ));
+    // An admin reads another teacher's session, and changes nothing in it.
+    let a = admin();
+    let read = history::past_session(&ctx, Some(&a), &id).await.unwrap();
+    assert_eq!(read.attendance.id, s.id);
+    assert_eq!(read.records.len(), 1);
+    assert_eq!(read.records[0].record.student_number, "1306200001");
+    assert!(matches!(
+        history::remove_past_student(&ctx, Some(&a), &id, "1306200001", reason).await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        history::set_past_status(
+            &ctx,
+            Some(&a),
+            &id,
+            "1306200001",
+            attn::domain::Status::Excused,
+            reason
+        )
+        .await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        history::delete_past_session(&ctx, Some(&a), &id, reason).await,
+        Err(Error::Forbidden)
+    ));
     // Nothing changed.
     let detail = history::past_session(&ctx, Some(&owner), &id)
         .await
         .unwrap();
     assert_eq!(detail.records.len(), 1);
+    assert_eq!(
+        detail.records[0].record.status,
+        attn::domain::Status::Present
+    );
+    assert_eq!(detail, read);
     assert!(env.db.audit_events(10).await.unwrap().is_empty());
 }
 

@@ -1,5 +1,5 @@
 //! Downloads of a teacher's own data as CSV (`?sep=semicolon` for Excel set to Turkish) or
-//! XLSX: a finished session's list (`/history/<id>/list.csv|.xlsx`, its teacher only) and a
+//! XLSX: a finished session's list (`/history/<id>/list.csv|.xlsx`, its teacher and admins) and a
 //! course's grid with rates (`/courses/<id>/grid.csv|.xlsx`, its teacher and admins), the
 //! audit log (`/admin/audit.csv|.xlsx`, admins). Anyone else gets the refusal a server
 //! function would give.

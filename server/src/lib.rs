@@ -2,6 +2,8 @@
 //! the HTTP tests build exactly the same application.
 
 mod downloads;
+#[cfg(feature = "e2e-clock")]
+pub mod e2e;
 mod events;
 mod metrics;
 pub mod origin;

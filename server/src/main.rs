@@ -51,6 +51,8 @@ async fn migrate(config: Config) -> Result<(), BoxError> {
 async fn serve(config: Config) -> Result<(), BoxError> {
     tracing::info!("{}", config.mode_description());
     let ctx = Ctx::connect(config).await?;
+    #[cfg(feature = "e2e-clock")]
+    let (ctx, e2e_clock) = server::e2e::shifted(ctx);
     let leptos_options = get_configuration(None)?.leptos_options;
     server::check_site(&leptos_options)?;
     let addr = leptos_options.site_addr;
@@ -59,6 +61,8 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let sweep = tokio::spawn(ctx.sweeper().run(ctx.config.sweep_interval, sweep_stopped));
 
     let router = server::router(ctx.clone(), leptos_options).await?;
+    #[cfg(feature = "e2e-clock")]
+    let router = router.merge(e2e_clock);
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

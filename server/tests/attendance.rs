@@ -280,6 +280,7 @@ async fn user_text_is_shown_as_text(app: TestApp) {
         security: attn::domain::SecurityLevel::None,
         rotate_code: true,
         late_after_minutes: None,
+        class_hours: None,
     };
     app.env.live.create_session(&session, now).await.unwrap();
     app.log_in("demo_student_7", DEMO_PASSWORD, "/").await;

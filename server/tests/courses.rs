@@ -12,6 +12,7 @@ attn::on_both_backends!(
     a_teacher_runs_the_after_class_side_without_scripts,
     a_student_over_the_limit_is_warned_and_sees_why,
     a_class_list_is_uploaded_and_the_lists_download_as_xlsx,
+    class_hours_set_at_start_count_the_limit_in_hours,
 );
 
 /// The `data-status` of the elements `selector` picks in `html`, in order.
@@ -35,6 +36,59 @@ async fn check_in(app: &TestApp, student: u32, id: &str) {
     let code = app.code(id);
     app.post_form(&browser, "check_in", &[("session_id", id), ("code", &code)])
         .await;
+}
+
+async fn class_hours_set_at_start_count_the_limit_in_hours(app: TestApp) {
+    app.log_in("demo_teacher_9", DEMO_PASSWORD, "/").await;
+    let start = |hours: &'static str| {
+        let app = &app;
+        async move {
+            app.post_form(
+                &app.client,
+                "start_session",
+                &[
+                    ("lesson_name", "Laboratuvar"),
+                    ("duration", "10"),
+                    ("security", "2"),
+                    ("class_hours", hours),
+                ],
+            )
+            .await
+        }
+    };
+    // Not a number from 1 to 12: refused, no session started.
+    for bad in ["üç", "0", "13"] {
+        let back = start(bad).await;
+        assert_eq!(back, "/teach?error=invalid", "{bad}");
+    }
+    let teach = app.page("/teach", &[]).await.1;
+    assert!(marked(&teach, "active-session").is_none(), "{teach}");
+    // A three-hour lab: the course now counts its limit in class hours.
+    let to = start("3").await;
+    let id = to.strip_prefix("/live/").expect("the live page").to_owned();
+    check_in(&app, 41, &id).await;
+    app.post_form(&app.client, "finish_session", &[("session_id", &id)])
+        .await;
+    sweep(&app).await;
+    let course = first_course(&app).await;
+    let grid = app.page(&format!("/courses/{course}"), &[]).await.1;
+    let limit = marked(&grid, "limit").unwrap();
+    assert_eq!(limit.attr("data-by-hours"), Some("true"));
+    // 30% of 14 planned three-hour sessions: 12 hours.
+    assert!(
+        limit.text.contains("ders saati") && limit.text.contains("12"),
+        "{}",
+        limit.text
+    );
+    let res = app.get(&format!("/courses/{course}/grid.csv"), &[]).await;
+    let rows = csv_rows(
+        &downloaded(res, "text/csv; charset=utf-8", "course-", "csv").await,
+        b',',
+    );
+    assert!(
+        rows[0].contains(&"Devamsızlık (saat)".to_owned()),
+        "{rows:?}"
+    );
 }
 
 /// The first course's id on the teacher's course list.

@@ -9,7 +9,7 @@ attn::on_both_backends!(
     spawn_app;
     after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores,
     a_student_sees_their_attendance_rate,
-    a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can,
+    a_teacher_downloads_a_sessions_list_an_admin_reads_it_and_nobody_else_can,
 );
 
 async fn after_the_sweep_a_teacher_corrects_the_history_and_an_admin_restores(app: TestApp) {
@@ -188,7 +188,7 @@ async fn a_student_sees_their_attendance_rate(app: TestApp) {
     assert!(page.contains("Henüz kayıtlı yoklamanız yok."), "{page}");
 }
 
-async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: TestApp) {
+async fn a_teacher_downloads_a_sessions_list_an_admin_reads_it_and_nobody_else_can(app: TestApp) {
     let id = past_session(&app, "demo_teacher_7", &[21, 22]).await;
     let page = app.page(&format!("/history/{id}"), &[]).await.1;
     let link = marked(&page, "download-csv").expect("a download link");
@@ -242,4 +242,51 @@ async fn a_teacher_downloads_a_sessions_list_as_csv_and_nobody_else_can(app: Tes
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // An admin opens the session from the course's grid and reads it, without the forms that
+    // change it; the owner sees them.
+    let admin = app.new_browser();
+    app.log_in_with(&admin, ADMIN, DEMO_PASSWORD, "/").await;
+    let own = app.page(&format!("/history/{id}"), &[]).await.1;
+    let course = marked(&own, "course-link").expect("a link to the course");
+    let grid = app
+        .page_as(&admin, course.attr("href").expect("its address"))
+        .await;
+    assert!(grid.contains(&format!("href=\"/history/{id}\"")), "{grid}");
+    let read = app.page_as(&admin, &format!("/history/{id}")).await;
+    assert!(marked(&read, "read-only").is_some(), "{read}");
+    assert!(read.contains("Demo Öğrenci 22"), "{read}");
+    assert!(!read.contains("/api/set_past_status"), "{read}");
+    assert!(!read.contains("/api/delete_past_session"), "{read}");
+    assert!(marked(&own, "read-only").is_none());
+    assert!(own.contains("/api/set_past_status"));
+    let res = admin
+        .get(format!("{}/history/{id}/list.csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    let rows = csv_rows(
+        &downloaded(res, "text/csv; charset=utf-8", "attendance-", "csv").await,
+        b',',
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Reading is all: a correction by the admin is refused and changes nothing.
+    let to = app
+        .post_form(
+            &admin,
+            "remove_past_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_21"),
+                ("reason", "Yönetici olarak siliyorum"),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("/history/{id}?error=forbidden"));
+    assert!(
+        app.page(&format!("/history/{id}"), &[])
+            .await
+            .1
+            .contains("Demo Öğrenci 21")
+    );
 }

@@ -239,6 +239,7 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
         security: attn::domain::SecurityLevel::Network,
         rotate_code: true,
         late_after_minutes: None,
+        class_hours: None,
     };
     app.env.live.create_session(&session, now).await.unwrap();
     let join = format!("/join/{}", session.id);

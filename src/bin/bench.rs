@@ -131,6 +131,7 @@ async fn sweep_on(
             security: SecurityLevel::Network,
             rotate_code: true,
             late_after_minutes: None,
+            class_hours: None,
         };
         live.create_session(&session, start).await?;
         for r in 0..records {
@@ -212,6 +213,7 @@ async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Re
             security: SecurityLevel::Network,
             rotate_code: true,
             late_after_minutes: Some(10),
+            class_hours: None,
         };
         // Everyone in the first week; later on every seventh is away, every eleventh late and
         // every thirteenth excused, shifting week by week.

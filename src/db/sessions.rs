@@ -242,6 +242,7 @@ fn attendance_row(s: &LiveSession) -> Attendance {
         late_after_minutes: s
             .late_after_minutes
             .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
+        class_hours: s.class_hours.map(i32::from),
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

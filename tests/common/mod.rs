@@ -42,6 +42,7 @@ pub fn session(
         security: attn::domain::SecurityLevel::Network,
         rotate_code: true,
         late_after_minutes: None,
+        class_hours: None,
     }
 }
 

@@ -73,6 +73,8 @@ pub struct GridView {
     pub late_counts: LateCounts,
     /// Absences the limit allows now.
     pub allowed: u32,
+    /// Absences are counted in class hours (the sessions have them), not sessions.
+    pub by_hours: bool,
 }
 
 /// The grid of a course, filtered: `risk` non-empty keeps students at risk only; `from` and
@@ -159,9 +161,8 @@ pub mod ssr {
             limit_percent: grid.settings.absence_limit_percent,
             planned_sessions: grid.settings.planned_sessions,
             late_counts: grid.settings.late_counts,
-            allowed: grid
-                .settings
-                .allowed_absences(u32::try_from(grid.sessions.len()).unwrap_or(u32::MAX)),
+            allowed: grid.allowed,
+            by_hours: grid.by_hours,
         }
     }
 
@@ -175,10 +176,21 @@ pub mod ssr {
             td_string!(lang, csv_name).to_owned(),
         ];
         header.extend(grid.sessions.iter().map(|s| s.when.clone()));
+        let (absences, allowed) = if grid.by_hours {
+            (
+                td_string!(lang, csv_absences_hours),
+                td_string!(lang, csv_allowed_hours),
+            )
+        } else {
+            (
+                td_string!(lang, csv_absences),
+                td_string!(lang, csv_allowed),
+            )
+        };
         header.extend([
             td_string!(lang, csv_rate).to_owned(),
-            td_string!(lang, csv_absences).to_owned(),
-            td_string!(lang, csv_allowed).to_owned(),
+            absences.to_owned(),
+            allowed.to_owned(),
         ]);
         let rows = grid.rows.iter().map(|r| {
             let mut row = vec![r.number.clone(), r.name.clone()];
@@ -395,11 +407,16 @@ fn GridPage(g: GridView) -> impl IntoView {
         .cloned()
         .collect();
     let id = g.id.clone();
+    let by_hours = g.by_hours;
     view! {
         <section class="card">
             <h1 class="lesson" data-testid="lesson">{g.lesson_name.clone()}</h1>
             <p class="muted">{g.teacher_name.clone()} " · " {t!(class_of, size = &g.class_size)} " · " {t!(sessions_count, count = &g.sessions.len())}</p>
-            <p data-testid="limit">{t!(limit_summary, percent = &g.limit_percent, planned = &g.planned_sessions, allowed = &g.allowed)}</p>
+            <p data-testid="limit" data-by-hours=g.by_hours.to_string()>{if g.by_hours {
+                t!(limit_summary_hours, percent = &g.limit_percent, planned = &g.planned_sessions, allowed = &g.allowed).to_string()
+            } else {
+                t!(limit_summary, percent = &g.limit_percent, planned = &g.planned_sessions, allowed = &g.allowed).to_string()
+            }}</p>
             {(!at_risk.is_empty()).then(|| view! {
                 <div class="warning" role="status" data-testid="at-risk">
                     <h2>{t!(at_risk_title)}</h2>
@@ -407,9 +424,11 @@ fn GridPage(g: GridView) -> impl IntoView {
                         {at_risk.into_iter().map(|r| view! {
                             <li class=r.risk.class() data-number=r.number.clone()>
                                 <strong>{r.name}</strong> " " <span class="muted">{r.number.clone()}</span> " · "
-                                {match r.risk {
-                                    LimitRisk::Over => t!(limit_over_short, absences = &r.absences).to_string(),
-                                    _ => t!(limit_one_more_short, absences = &r.absences).to_string(),
+                                {match (r.risk, by_hours) {
+                                    (LimitRisk::Over, false) => t!(limit_over_short, absences = &r.absences).to_string(),
+                                    (LimitRisk::Over, true) => t!(limit_over_short_hours, absences = &r.absences).to_string(),
+                                    (_, false) => t!(limit_one_more_short, absences = &r.absences).to_string(),
+                                    (_, true) => t!(limit_one_more_short_hours, absences = &r.absences).to_string(),
                                 }}
                             </li>
                         }).collect_view()}
@@ -442,9 +461,9 @@ fn GridPage(g: GridView) -> impl IntoView {
                     <thead>
                         <tr>
                             <th>{t!(csv_name)}</th>
-                            {g.sessions.iter().map(|s| view! { <th class="cell" title=s.when.clone()>{s.date.clone()}</th> }).collect_view()}
+                            {g.sessions.iter().map(|s| view! { <th class="cell" title=s.when.clone()><a href=format!("/history/{}", s.id)>{s.date.clone()}</a></th> }).collect_view()}
                             <th class="num">{t!(rate)}</th>
-                            <th class="num">{t!(csv_absences)}</th>
+                            <th class="num">{if by_hours { t!(csv_absences_hours).into_any() } else { t!(csv_absences).into_any() }}</th>
                         </tr>
                     </thead>
                     <tbody>

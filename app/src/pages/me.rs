@@ -63,6 +63,8 @@ pub struct LessonRate {
     pub allowed: u32,
     /// Whole absences left before the limit.
     pub left: u32,
+    /// Absences are counted in class hours, not sessions.
+    pub by_hours: bool,
     /// Close to the limit or over it.
     pub risk: LimitRisk,
     /// Its sessions, newest first.
@@ -90,6 +92,7 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
             absences: l.standing.absences_text(),
             allowed: l.standing.allowed,
             left: l.standing.absences_left(),
+            by_hours: l.standing.by_hours,
             risk: l.standing.risk().into(),
             sessions: l
                 .sessions
@@ -160,7 +163,11 @@ fn LessonRateView(l: LessonRate) -> impl IntoView {
             </p>
             <meter min="0" max="100" value=l.rate.to_string()></meter>
             <p class="limit" data-testid="absences" data-absences=l.absences.clone() data-left=l.left>
-                {t!(absences_used_left, used = &l.absences, allowed = &l.allowed, left = &l.left)}
+                {if l.by_hours {
+                    t!(absences_used_left_hours, used = &l.absences, allowed = &l.allowed, left = &l.left).to_string()
+                } else {
+                    t!(absences_used_left, used = &l.absences, allowed = &l.allowed, left = &l.left).to_string()
+                }}
             </p>
             {match l.risk {
                 LimitRisk::Over => Some(view! { <p class="warning over" role="alert" data-testid="limit-warning">{t!(limit_over)}</p> }),

@@ -41,9 +41,15 @@ pub struct PastDetail {
     pub when: String,
     /// Its students.
     pub records: Vec<PastRecordRow>,
+    /// The teacher's name.
+    pub teacher_name: String,
+    /// Its course's id.
+    pub course_id: String,
+    /// Whether the caller may correct it (its teacher; admins read only).
+    pub may_change: bool,
 }
 
-/// A past session and its students. Its owner only.
+/// A past session and its students. Its owner, and admins to read only.
 #[server(endpoint = "past_session")]
 pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
     use crate::ssr;
@@ -53,6 +59,11 @@ pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
         .map_err(ssr::fail)?;
     let a = &detail.attendance;
     Ok(PastDetail {
+        may_change: caller
+            .as_ref()
+            .is_some_and(|c| c.school_number == a.teacher_school_number),
+        teacher_name: detail.teacher_name.clone(),
+        course_id: attn::courses::course_id(&a.teacher_school_number, &a.lesson_name).to_string(),
         id: a.id.to_string(),
         lesson_name: a.lesson_name.clone(),
         when: format!(
@@ -232,10 +243,12 @@ pub fn PastSessionPage() -> impl IntoView {
 #[component]
 fn PastSessionView(d: PastDetail) -> impl IntoView {
     let id = d.id.clone();
+    let may_change = d.may_change;
     view! {
         <section class="card">
             <h1 class="lesson" data-testid="lesson">{d.lesson_name.clone()}</h1>
-            <p class="muted">{d.when.clone()}</p>
+            <p class="muted">{d.teacher_name.clone()} " · " {d.when.clone()} " · " <a href=format!("/courses/{}", d.course_id) data-testid="course-link">{t!(course_grid_link)}</a></p>
+            {(!may_change).then(|| view! { <p class="notice" data-testid="read-only">{t!(read_only_session)}</p> })}
             <p class="downloads">
                 <a href=format!("/history/{id}/list.csv") download data-testid="download-csv">{t!(download_csv)}</a>
                 " · "
@@ -253,6 +266,7 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
                             <span class="when muted">{r.time.clone()}</span>
                             <span class="state">{state} {r.note.clone().map(|n| view! { " · " <span class="note">{n}</span> })}</span>
+                            {may_change.then(|| view! {
                             <form class="inline" method="post" action=SetPastStatus::url()>
                                 <input type="hidden" name="session_id" value=id.clone()/>
                                 <input type="hidden" name="student" value=r.number.clone()/>
@@ -266,16 +280,20 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                                 <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
                                 <button type="submit">{t!(remove)}</button>
                             </form>
+                            })}
                         </li>
                     }
                 }).collect_view()}
             </ul>
+            {may_change.then(|| view! {
             <form class="inline" method="post" action=AddPastStudent::url()>
                 <input type="hidden" name="session_id" value=id.clone()/>
                 <input name="school_number" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
                 <button type="submit">{t!(add_student)}</button>
             </form>
+            })}
         </section>
+        {may_change.then(|| view! {
         <section class="card danger">
             <h2>{t!(delete_session)}</h2>
             <p class="muted small">{t!(delete_session_hint)}</p>
@@ -285,5 +303,6 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                 <button type="submit" class="danger">{t!(delete_session)}</button>
             </form>
         </section>
+        })}
     }
 }

@@ -17,6 +17,7 @@ pub async fn start_session(
     security: String,
     #[server(default)] rotate: String,
     #[server(default)] late_after: String,
+    #[server(default)] class_hours: String,
 ) -> Result<(), AppError> {
     use crate::ssr;
 
@@ -35,6 +36,11 @@ pub async fn start_session(
         rotate_code: !rotate.is_empty(),
         // Empty: never late. Anything but a number is refused by the rule (as 0 minutes).
         late_after_minutes: match late_after.trim() {
+            "" => None,
+            n => Some(n.parse().unwrap_or(0)),
+        },
+        // Empty: not given. Anything but a number 1-12 is refused by the rule.
+        class_hours: match class_hours.trim() {
             "" => None,
             n => Some(n.parse().unwrap_or(0)),
         },
@@ -144,6 +150,11 @@ fn StartForm() -> impl IntoView {
                             {t!(late_after)}
                             <input name="late_after" type="number" min="1" max="239" inputmode="numeric" placeholder=t!(late_after_off)/>
                             <span class="muted small">{t!(late_after_hint)}</span>
+                        </label>
+                        <label>
+                            {t!(class_hours)}
+                            <input name="class_hours" type="number" min="1" max="12" inputmode="numeric" placeholder=t!(class_hours_off)/>
+                            <span class="muted small">{t!(class_hours_hint)}</span>
                         </label>
                         <button class="primary" type="submit">{t!(start)}</button>
                     </form>

@@ -25,6 +25,8 @@ pub struct Model {
     pub security_option: SecurityLevel,
     /// Minutes after the start from which a check-in was late (`None`: never late).
     pub late_after_minutes: Option<i32>,
+    /// Class hours the session stands for (`None`: not given).
+    pub class_hours: Option<i32>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.
