@@ -17,17 +17,29 @@ use crate::history::{HISTORY_REASON_MIN, name_or_number, names_of};
 /// Shortest appeal a student may send.
 pub const APPEAL_MIN: usize = 10;
 
-/// Contests the caller's record in a finished session. Students only, for their own record
-/// that is not simply "present".
+/// Contests the caller's record in a finished session, backed by the check-in's signed receipt
+/// when the student attaches one (refused unless this server signed it, for this session and
+/// this student). Students only, for their own record that is not simply "present".
 pub async fn appeal(
     ctx: &Ctx,
     caller: Option<&Caller>,
     session_id: &str,
     text: &str,
+    receipt: Option<&str>,
 ) -> Result<Appeal> {
     let student = Caller::require_student(caller)?;
     let text = Reason::parse(text, APPEAL_MIN)?;
     let id = parse_session_id(session_id)?;
+    // A receipt backs the appeal only if this server signed it, for this session and student.
+    let receipt = match receipt.map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(text) => match crate::receipts::read(ctx, text).await? {
+            Some(r) if r.session_id == id && r.student_number == student.school_number => {
+                Some(text)
+            }
+            _ => return Err(Error::invalid("receipt", Problem::Malformed)),
+        },
+    };
     ctx.db
         .attendance(id)
         .await?
@@ -47,7 +59,13 @@ pub async fn appeal(
         return Err(Error::NotFound(Entity::Record));
     }
     ctx.db
-        .insert_appeal(id, &student.school_number, text.as_str(), ctx.clock.now())
+        .insert_appeal(
+            id,
+            &student.school_number,
+            text.as_str(),
+            receipt,
+            ctx.clock.now(),
+        )
         .await
 }
 
@@ -62,6 +80,8 @@ pub struct CourseAppeal {
     pub session_start: DateTime<Utc>,
     /// The record's status now (`None`: no record, counted absent; or removed).
     pub status: Option<Status>,
+    /// What the receipt the student attached says (checked again now).
+    pub receipt: Option<crate::receipts::Receipt>,
 }
 
 /// The appeals of a course's sessions, open ones first, newest first. Its teacher and admins.
@@ -80,9 +100,18 @@ pub async fn course_appeals(
     let numbers: Vec<String> = appeals.iter().map(|a| a.student_number.clone()).collect();
     let names = names_of(ctx, &numbers).await?;
     let records = ctx.db.records_of_sessions(&ids).await?;
+    let mut receipts = Vec::with_capacity(appeals.len());
+    for a in &appeals {
+        receipts.push(match &a.receipt {
+            Some(text) => crate::receipts::read(ctx, text).await?,
+            None => None,
+        });
+    }
     let mut list: Vec<CourseAppeal> = appeals
         .into_iter()
-        .map(|appeal| CourseAppeal {
+        .zip(receipts)
+        .map(|(appeal, receipt)| CourseAppeal {
+            receipt,
             student_name: name_or_number(&names, &appeal.student_number),
             session_start: sessions
                 .iter()

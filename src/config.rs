@@ -66,6 +66,10 @@ pub struct Config {
     /// `ATTN_JOIN_SECRET`: key of the rotating join codes; every instance needs the same one.
     /// Unset: a random key per process (fine for one instance).
     pub join_secret: Option<String>,
+    /// `ATTN_RECEIPT_KEY`: the Ed25519 key check-in receipts are signed with, as its 32-byte
+    /// seed in base64 (`openssl rand -base64 32`); every instance needs the same one. Unset: a
+    /// key made once and kept in the database.
+    pub receipt_key: Option<crate::receipts::ReceiptKey>,
     /// `ATTN_PUBLIC_URL`: the address students reach the server at (for the QR code), e.g.
     /// `https://attn.example.edu`. Unset: taken from the teacher's own request.
     pub public_url: Option<String>,
@@ -161,6 +165,14 @@ impl Config {
         Ok(Self {
             classroom_networks,
             join_secret: get("ATTN_JOIN_SECRET"),
+            receipt_key: get("ATTN_RECEIPT_KEY")
+                .map(|v| {
+                    crate::receipts::ReceiptKey::from_text(&v).ok_or(Error::Config {
+                        variable: "ATTN_RECEIPT_KEY",
+                        problem: "must be 32 bytes in base64 (openssl rand -base64 32)".into(),
+                    })
+                })
+                .transpose()?,
             metrics_token: get("ATTN_METRICS_TOKEN"),
             public_url: get("ATTN_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             join_max_per_student: parse_number(

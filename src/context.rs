@@ -32,6 +32,8 @@ pub struct Ctx {
     pub face: Option<FaceChecker>,
     /// What operators watch at `/metrics`.
     pub metrics: Metrics,
+    /// Signs and checks check-in receipts.
+    pub receipts: Arc<crate::receipts::Receipts>,
 }
 
 /// How long `/readyz` waits for each store.
@@ -87,6 +89,7 @@ impl Ctx {
             live,
             clock: Arc::new(SystemClock),
             metrics: Metrics::default(),
+            receipts: Arc::default(),
         })
     }
 

@@ -22,6 +22,7 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod network;
+pub mod receipts;
 pub mod sealed;
 pub mod student;
 pub mod sweep;

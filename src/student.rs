@@ -24,6 +24,8 @@ pub struct SessionOverview {
     pub security: SecurityLevel,
     /// The caller's own record in it, if they checked in.
     pub my_record: Option<LiveRecord>,
+    /// The signed receipt of that check-in (see [`crate::receipts`]), once it has an outcome.
+    pub receipt: Option<String>,
 }
 
 /// The live session behind a join link. Anyone logged in; `NotFound` for an unknown or
@@ -37,8 +39,16 @@ pub async fn session_overview(
     let session = existing_session(ctx.live.as_ref(), parse_session_id(id)?).await?;
     let now = ctx.clock.now();
     let my_record = ctx.live.record(session.id, &caller.school_number).await?;
+    let receipt = match my_record
+        .as_ref()
+        .and_then(|r| crate::receipts::Receipt::of_check_in(&session, r))
+    {
+        Some(receipt) => Some(crate::receipts::sign(ctx, &receipt).await?),
+        None => None,
+    };
     Ok(SessionOverview {
         my_record,
+        receipt,
         seconds_left: (session.end_time - now).num_seconds().max(0),
         lesson_name: session.lesson_name,
         teacher_name: session.teacher_full_name,

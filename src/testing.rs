@@ -96,6 +96,7 @@ impl TestEnv {
             clock: self.clock.clone(),
             face: None,
             metrics: crate::metrics::Metrics::default(),
+            receipts: Arc::default(),
         }
     }
 

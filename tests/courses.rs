@@ -983,36 +983,43 @@ async fn a_student_appeals_and_the_teacher_answers(env: TestEnv) {
     let id = s.id.to_string();
     let me = student(2);
     assert!(matches!(
-        appeals::appeal(&ctx, Some(&me), &id, "Geldim").await,
+        appeals::appeal(&ctx, Some(&me), &id, "Geldim", None).await,
         Err(Error::InvalidInput {
             field: "reason",
             problem: Problem::TooShort { min: 10 }
         })
     ));
     assert!(matches!(
-        appeals::appeal(&ctx, Some(&teacher()), &id, "Derse geldim, kart okumadı").await,
+        appeals::appeal(
+            &ctx,
+            Some(&teacher()),
+            &id,
+            "Derse geldim, kart okumadı",
+            None
+        )
+        .await,
         Err(Error::Forbidden)
     ));
     assert!(
         matches!(
-            appeals::appeal(&ctx, Some(&student(1)), &id, "Neden burada yazıyor?").await,
+            appeals::appeal(&ctx, Some(&student(1)), &id, "Neden burada yazıyor?", None).await,
             Err(Error::NotFound(Entity::Record)),
         ),
         "a present record has nothing to contest"
     );
     assert!(matches!(
-        appeals::appeal(&ctx, Some(&me), "nope", "Derse geldim, kart okumadı").await,
+        appeals::appeal(&ctx, Some(&me), "nope", "Derse geldim, kart okumadı", None).await,
         Err(Error::InvalidInput {
             field: "session_id",
             ..
         })
     ));
-    let first = appeals::appeal(&ctx, Some(&me), &id, "Derse geldim, kart okumadı")
+    let first = appeals::appeal(&ctx, Some(&me), &id, "Derse geldim, kart okumadı", None)
         .await
         .unwrap();
     assert_eq!(first.state, AppealState::Open);
     assert!(matches!(
-        appeals::appeal(&ctx, Some(&me), &id, "Yine yazıyorum, geldim").await,
+        appeals::appeal(&ctx, Some(&me), &id, "Yine yazıyorum, geldim", None).await,
         Err(Error::AppealOpen)
     ));
     let course = courses::course_id("T100", LESSON).to_string();
@@ -1101,7 +1108,7 @@ async fn a_student_appeals_and_the_teacher_answers(env: TestEnv) {
     assert_eq!(mine[0].sessions[0].status, Status::Absent);
 
     env.advance(Duration::minutes(5));
-    let second = appeals::appeal(&ctx, Some(&me), &id, "Doktor raporumu getirdim")
+    let second = appeals::appeal(&ctx, Some(&me), &id, "Doktor raporumu getirdim", None)
         .await
         .unwrap();
     env.advance(Duration::minutes(5));

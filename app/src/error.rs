@@ -123,6 +123,7 @@ impl AppError {
                 "session_id" => td_string!(lang, err_bad_session_id),
                 "selfie" => td_string!(lang, err_selfie),
                 "file" => td_string!(lang, err_file),
+                "receipt" => td_string!(lang, err_receipt),
                 _ => td_string!(lang, err_invalid),
             },
             AppError::WrongCredentials => td_string!(lang, err_wrong_credentials),
@@ -177,6 +178,7 @@ impl AppError {
                 "password" => "password_empty",
                 "selfie" => "bad_selfie",
                 "file" => "bad_file",
+                "receipt" => "bad_receipt",
                 _ => "invalid",
             },
             AppError::WrongCredentials => "wrong_credentials",
@@ -241,6 +243,9 @@ impl AppError {
             },
             "bad_file" => AppError::Invalid {
                 field: "file".into(),
+            },
+            "bad_receipt" => AppError::Invalid {
+                field: "receipt".into(),
             },
             "unavailable" => AppError::Unavailable,
             _ => return None,

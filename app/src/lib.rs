@@ -35,7 +35,7 @@ use components::user::{UserResource, current_user};
 use i18n::Locale;
 use pages::{
     admin, course, courses, find, history, home, join, live, login, me, not_found, past_session,
-    teach,
+    receipt, teach,
 };
 
 /// The HTML document around the app (server only). Only pages that cannot work as plain
@@ -139,6 +139,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("courses") view=courses::CoursesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("courses"), ParamSegment("id")) view=course::CoursePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("receipt") view=receipt::ReceiptPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("verify") view=receipt::VerifyPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -346,3 +346,28 @@ pub fn content_security_policy() {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
+
+/// Where people reach this server: `ATTN_PUBLIC_URL`, else the host of this request.
+pub fn public_base(ctx: &attn::Ctx) -> String {
+    if let Some(url) = &ctx.config.public_url {
+        return url.clone();
+    }
+    let host = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let scheme = if ctx.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}

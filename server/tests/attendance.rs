@@ -2,6 +2,7 @@
 
 mod common;
 
+use app::components::paths::encode_component;
 use common::*;
 use reqwest::{StatusCode, header};
 
@@ -20,7 +21,75 @@ attn::on_both_backends!(
     a_student_finds_a_running_session_by_lesson_or_teacher,
     the_live_page_lists_the_class_not_here_yet_and_marks_one_present,
     user_text_is_shown_as_text,
+    a_check_in_gives_a_receipt_that_a_teacher_checks,
 );
+
+async fn a_check_in_gives_a_receipt_that_a_teacher_checks(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let student = app.new_browser();
+    app.log_in_with(&student, "demo_student_5", DEMO_PASSWORD, "/")
+        .await;
+    let join = app.page_as(&student, &format!("/join/{id}")).await;
+    assert!(
+        marked(&join, "receipt-link").is_none(),
+        "no receipt before a check-in"
+    );
+    assert_eq!(
+        check_in_now(&app, &student, &id).await.as_deref(),
+        Some("attended")
+    );
+    let join = app.page_as(&student, &format!("/join/{id}")).await;
+    let link = marked(&join, "receipt-link").expect("a receipt link after the check-in");
+    let shown = app.page_as(&student, link.attr("href").unwrap()).await;
+    let receipt = marked(&shown, "receipt").expect("what the receipt says");
+    assert_eq!(receipt.attr("data-status"), Some("present"));
+    assert_eq!(receipt.attr("data-session"), Some(id.as_str()));
+    assert!(receipt.text.contains("Demo Öğrenci 5"), "{}", receipt.text);
+    assert!(shown.contains("<svg"), "the QR code of its check");
+    let text = marked(&shown, "receipt-text").unwrap().text;
+    assert!(text.starts_with("ATTN1."), "{text}");
+
+    // The teacher checks it: valid for this session, for another session it is not, and a
+    // changed one is forged. Without the script: a GET form.
+    let app = &app;
+    let verdict = |r: &str, session: &str| {
+        let path = format!(
+            "/verify?r={}&session={}",
+            encode_component(r),
+            encode_component(session)
+        );
+        async move {
+            let page = app.page(&path, &[]).await.1;
+            marked(&page, "verdict").and_then(|m| m.attr("data-verdict").map(str::to_owned))
+        }
+    };
+    assert_eq!(verdict(&text, &id).await.as_deref(), Some("valid"));
+    assert_eq!(verdict(&text, "").await.as_deref(), Some("valid"));
+    let elsewhere = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        verdict(&text, &elsewhere).await.as_deref(),
+        Some("other_session")
+    );
+    let changed = text.replacen("ATTN1.e", "ATTN1.f", 1);
+    assert_eq!(verdict(&changed, &id).await.as_deref(), Some("forged"));
+    // A changed receipt shows nothing as if it were signed.
+    let page = app
+        .page_as(
+            &student,
+            &format!("/receipt?r={}", encode_component(&changed)),
+        )
+        .await;
+    assert!(marked(&page, "receipt").is_none());
+    assert!(marked(&page, "receipt-unknown").is_some(), "{page}");
+    // Only teachers and admins check receipts.
+    let (status, body) = app
+        .call_as(&student, "verify_receipt", &[("receipt", &text)])
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::FORBIDDEN, r#""Forbidden""#)
+    );
+}
 
 async fn a_teacher_starts_a_session_and_students_check_in_with_plain_forms(app: TestApp) {
     let id = start_as_teacher(&app, "demo_teacher_1").await;

@@ -537,7 +537,13 @@ const GUARDED: &[(&str, May, Args)] = &[
         &[
             ("session_id", "PAST"),
             ("reason", "Derse geldim, kart okumadı"),
+            ("?receipt", ""),
         ],
+    ),
+    (
+        "verify_receipt",
+        May::Teacher,
+        &[("receipt", "ATTN1.e30.AAAA"), ("?session_id", "LIVE")],
     ),
     ("course_appeals", May::Owner, &[("course_id", "COURSE")]),
     (
@@ -702,6 +708,7 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
             vec![("school_number", "demo_student_7"), ("password", "x")],
         ),
         ("set_language", vec![("lang", "en"), ("return_to", "/")]),
+        ("read_receipt", vec![("receipt", "ATTN1.e30.AAAA")]),
     ] {
         for (left_out, _) in &form {
             let rest: Vec<(&str, &str)> = form

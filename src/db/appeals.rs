@@ -36,6 +36,7 @@ impl Db {
         attendance_id: Uuid,
         student: &str,
         text: &str,
+        receipt: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Appeal> {
         let txn = self.conn.begin().await?;
@@ -58,6 +59,7 @@ impl Db {
             answer: None,
             answered_at: None,
             answered_by: None,
+            receipt: receipt.map(str::to_owned),
         };
         appeal::Entity::insert(appeal::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)

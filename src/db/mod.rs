@@ -7,6 +7,7 @@ mod appeals;
 mod audit;
 mod courses;
 pub mod entity;
+mod keys;
 mod records;
 mod review;
 mod sessions;

@@ -273,6 +273,8 @@ pub struct AppealRow {
     pub state: AppealState,
     /// The teacher's answer.
     pub answer: Option<String>,
+    /// What the receipt the student attached says: the outcome and the time.
+    pub receipt: Option<(Status, Option<attn_types::FailReason>, String)>,
 }
 
 /// The appeals of a course's sessions, open ones first. The course's teacher and admins.
@@ -294,6 +296,9 @@ pub async fn course_appeals(course_id: String) -> Result<Vec<AppealRow>, AppErro
             text: a.appeal.text,
             state: a.appeal.state,
             answer: a.appeal.answer,
+            receipt: a
+                .receipt
+                .map(|r| (r.status, r.fail_reason, ssr::local(&ctx, r.at, "%H:%M:%S"))),
         })
         .collect())
 }
@@ -548,6 +553,7 @@ fn Appeals(course: String, may_answer: bool) -> impl IntoView {
     view! {
         <section class="card">
             <h2>{t!(appeals)}</h2>
+            <p class="muted small"><a href="/verify">{t!(verify_receipt)}</a></p>
             <Suspense fallback=|| ()>
                 {move || {
                     let course = course.clone();
@@ -583,6 +589,10 @@ fn AppealItem(a: AppealRow, course: String, may_answer: bool) -> impl IntoView {
             <p><strong>{a.name}</strong> " " <span class="muted">{a.number}</span> " · " {state}</p>
             <p class="muted small">{t!(appeal_of, date = &a.date, status = &status)}</p>
             <p><q>{a.text}</q></p>
+            {a.receipt.map(|(status, reason, time)| {
+                let outcome = status_text(status, reason);
+                view! { <p class="success small" data-testid="appeal-receipt" data-status=status.as_str()>{t!(appeal_backed, outcome = &outcome, time = &time)}</p> }
+            })}
             {a.answer.map(|answer| view! { <p class="note">{answer}</p> })}
             {(open && may_answer).then(|| view! {
                 <form class="inline" method="post" action=AnswerAppeal::url()>

@@ -32,6 +32,8 @@ pub struct JoinView {
     pub mine: Option<MyCheckIn>,
     /// The session asks for a selfie (network + face).
     pub selfie: bool,
+    /// The signed receipt of the caller's check-in, once it has an outcome.
+    pub receipt: Option<String>,
 }
 
 /// A student's own check-in, as the join page shows it.
@@ -61,6 +63,7 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
         seconds_left: overview.seconds_left,
         is_student: caller.is_some_and(|c| c.role == Role::Student),
         selfie: overview.security == SecurityLevel::NetworkAndFace,
+        receipt: overview.receipt,
         mine: overview.my_record.map(|r| MyCheckIn {
             attended: r.is_attended,
             reason: r.fail_reason,
@@ -245,6 +248,9 @@ pub fn JoinPage() -> impl IntoView {
                                 }}
                                 {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome" data-outcome="refused">{e.message(use_lang())}</p> })}
                                 {outcome.map(|m| view! { <Outcome m/> })}
+                                {s.receipt.clone().map(|r| view! {
+                                    <p class="receipt-link"><a href=format!("/receipt?r={}", encode_component(&r)) data-testid="receipt-link">{t!(show_receipt)}</a></p>
+                                })}
                                 {(!s.is_student).then(|| view! { <p class="muted">{t!(students_only)}</p> })}
                                 {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
                                 {(can_join && !s.selfie).then(|| view! {

@@ -87,7 +87,7 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
         .await
         .map_err(ssr::fail)?;
     let tz = ctx.config.timezone;
-    let base = self::ssr::public_base(&ctx);
+    let base = ssr::public_base(&ctx);
     let join_url = format!("{base}/join/{}?c={}", board.session.id, board.code);
     let records = board
         .records
@@ -141,32 +141,6 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
-    use leptos::prelude::*;
-
-    /// Where students reach this server: `ATTN_PUBLIC_URL`, else the host the teacher used.
-    pub fn public_base(ctx: &attn::Ctx) -> String {
-        if let Some(url) = &ctx.config.public_url {
-            return url.clone();
-        }
-        let host = use_context::<http::request::Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .filter(|h| {
-                h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-            .unwrap_or_else(|| "localhost".into());
-        let scheme = if ctx.config.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{host}")
-    }
 
     /// Back to the live page, with the error's code when the action was refused.
     pub fn back_to_live(session_id: &str, result: Result<(), AppError>) -> Result<(), AppError> {

@@ -116,11 +116,17 @@ pub async fn my_attendance() -> Result<Vec<LessonRate>, AppError> {
 }
 
 /// Contests the caller's record in a finished session, with a text of at least 10
-/// characters. Students only; one open appeal per record.
+/// characters and, optionally, the check-in's signed receipt. Students only; one open appeal
+/// per record.
 #[server(endpoint = "appeal_record")]
-pub async fn appeal_record(session_id: String, reason: String) -> Result<(), AppError> {
+pub async fn appeal_record(
+    session_id: String,
+    reason: String,
+    #[server(default)] receipt: String,
+) -> Result<(), AppError> {
     let (ctx, _, caller) = crate::ssr::current().await?;
-    let result = attn::appeals::appeal(&ctx, caller.as_ref(), &session_id, &reason).await;
+    let result =
+        attn::appeals::appeal(&ctx, caller.as_ref(), &session_id, &reason, Some(&receipt)).await;
     crate::ssr::redirect_after(
         result.map(|_| ()).map_err(AppError::from),
         "/me?done=saved",
@@ -215,6 +221,7 @@ fn AppealPart(session_id: String, contestable: bool, appeal: Option<MyAppeal>) -
             <form class="inline appeal-form" method="post" action=AppealRecord::url()>
                 <input type="hidden" name="session_id" value=session_id/>
                 <input name="reason" required minlength="10" maxlength="500" aria-label=t!(appeal_placeholder) placeholder=t!(appeal_placeholder)/>
+                <input name="receipt" maxlength="2048" aria-label=t!(appeal_receipt) placeholder=t!(appeal_receipt)/>
                 <button type="submit">{t!(appeal)}</button>
             </form>
         })}

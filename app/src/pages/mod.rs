@@ -13,4 +13,5 @@ pub mod login;
 pub mod me;
 pub mod not_found;
 pub mod past_session;
+pub mod receipt;
 pub mod teach;

@@ -27,6 +27,8 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     /// Who answered.
     pub answered_by: Option<String>,
+    /// The signed receipt the student attached (checked when the appeal was made).
+    pub receipt: Option<String>,
 }
 
 /// `appeals` has no relations SeaORM needs to know.

@@ -6,5 +6,6 @@ pub mod attendance_record;
 pub mod audit_event;
 pub mod class_list_entry;
 pub mod course_setting;
+pub mod signing_key;
 pub mod sweep_fence;
 pub mod user;
