@@ -135,6 +135,32 @@ pub struct LiveSession {
     /// Class hours the session stands for (a three-hour lab is 3; `None`: not given).
     #[serde(default)]
     pub class_hours: Option<u8>,
+    /// The re-checks the teacher asked for, oldest first (the live store keeps them apart from
+    /// the rest of the session and fills them in when it reads one).
+    #[serde(default)]
+    pub rechecks: Vec<Recheck>,
+}
+
+/// A re-check during a session: for a short window, students already counted present confirm
+/// from their phones (with the code shown then, from the classroom network) that they are
+/// still there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recheck {
+    /// 1 for the first of the session.
+    pub number: u16,
+    /// When the teacher asked.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub started_at: DateTime<Utc>,
+    /// When confirming stops.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Recheck {
+    /// True while students may confirm.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.started_at <= now && now < self.ends_at
+    }
 }
 
 fn rotate_by_default() -> bool {
@@ -145,6 +171,11 @@ impl LiveSession {
     /// True while students may still check in.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
         now < self.end_time
+    }
+
+    /// The re-check students may confirm now, if one is running.
+    pub fn open_recheck(&self, now: DateTime<Utc>) -> Option<&Recheck> {
+        self.rechecks.iter().rev().find(|r| r.is_open(now))
     }
 
     /// True when a check-in at `at` is past the late cut-off.
@@ -189,6 +220,9 @@ pub struct LiveRecord {
     /// session is persisted.
     #[serde(default)]
     pub changes: Vec<StatusChange>,
+    /// The numbers of the re-checks the student confirmed.
+    #[serde(default)]
+    pub confirmed: Vec<u16>,
 }
 
 impl LiveRecord {
@@ -208,6 +242,24 @@ impl LiveRecord {
     /// or the teacher removed them or set their status.
     pub fn stands(&self) -> bool {
         self.is_attended || self.deletion.is_some() || self.marked.is_some()
+    }
+
+    /// True when re-check `r` asks this student to confirm: counted present (or late) before it
+    /// started, not removed, and not set by the teacher since it started.
+    pub fn asked_by(&self, r: &Recheck) -> bool {
+        self.is_attended
+            && self.deletion.is_none()
+            && self.attendance_time.is_some_and(|t| t < r.started_at)
+            && self.changes.last().is_none_or(|c| c.at < r.started_at)
+    }
+
+    /// The re-checks among `rechecks` that ended at `now` without this student confirming,
+    /// though asked to: "left early", for the teacher to review.
+    pub fn missed<'a>(&self, rechecks: &'a [Recheck], now: DateTime<Utc>) -> Vec<&'a Recheck> {
+        rechecks
+            .iter()
+            .filter(|r| r.ends_at <= now && self.asked_by(r) && !self.confirmed.contains(&r.number))
+            .collect()
     }
 
     /// True while a face check for this record is still running (and the teacher has not

@@ -88,6 +88,13 @@ pub enum Error {
     /// The student already appealed this record and the teacher has not answered yet.
     #[error("an appeal of this record is open")]
     AppealOpen,
+    /// A re-check could not be confirmed (not on the classroom network, another student's
+    /// device); the record stays as it was.
+    #[error("re-check not confirmed: {0:?}")]
+    RecheckFailed(crate::domain::FailReason),
+    /// A re-check of the session is still running: one at a time.
+    #[error("a re-check is running")]
+    RecheckRunning,
     /// A download could not be written.
     #[error("export: {0}")]
     Export(String),

@@ -26,6 +26,8 @@ pub struct SessionOverview {
     pub my_record: Option<LiveRecord>,
     /// The signed receipt of that check-in (see [`crate::receipts`]), once it has an outcome.
     pub receipt: Option<String>,
+    /// The re-check running now that asks the caller to confirm, and whether they have.
+    pub recheck: Option<(crate::domain::Recheck, bool)>,
 }
 
 /// The live session behind a join link. Anyone logged in; `NotFound` for an unknown or
@@ -46,7 +48,13 @@ pub async fn session_overview(
         Some(receipt) => Some(crate::receipts::sign(ctx, &receipt).await?),
         None => None,
     };
+    let recheck = session.open_recheck(now).and_then(|r| {
+        let mine = my_record.as_ref()?;
+        mine.asked_by(r)
+            .then(|| (r.clone(), mine.confirmed.contains(&r.number)))
+    });
     Ok(SessionOverview {
+        recheck,
         my_record,
         receipt,
         seconds_left: (session.end_time - now).num_seconds().max(0),
@@ -128,7 +136,7 @@ async fn try_check_in(
     if let Some(standing) = ctx.live.record(session.id, &student.school_number).await?
         && standing.stands()
     {
-        return Ok(standing);
+        return confirm_recheck(ctx, &session, student, attempt, standing, now).await;
     }
 
     if let Some(failure) = check(ctx, &session, student, attempt).await? {
@@ -140,6 +148,31 @@ async fn try_check_in(
         return ctx.live.record_check_in(session.id, &record).await;
     }
     face_check(ctx, &session, student, attempt, now).await
+}
+
+/// A check-in of a student whose record stands: while a re-check asks them, it confirms that
+/// they are still there (the code of this moment, from the classroom network, on their own
+/// device); otherwise it changes nothing.
+async fn confirm_recheck(
+    ctx: &Ctx,
+    session: &LiveSession,
+    student: &Caller,
+    attempt: JoinAttempt<'_>,
+    mut standing: LiveRecord,
+    now: DateTime<Utc>,
+) -> Result<CheckInOutcome> {
+    let Some(recheck) = session.open_recheck(now) else {
+        return Ok(standing);
+    };
+    if !standing.asked_by(recheck) || standing.confirmed.contains(&recheck.number) {
+        return Ok(standing);
+    }
+    if let Some(failure) = check(ctx, session, student, attempt).await? {
+        return Err(Error::RecheckFailed(failure));
+    }
+    standing.confirmed.push(recheck.number);
+    ctx.live.put_record(session.id, &standing).await?;
+    Ok(standing)
 }
 
 fn new_record(
@@ -161,6 +194,7 @@ fn new_record(
         marked: None,
         status_reason: None,
         changes: Vec::new(),
+        confirmed: Vec::new(),
     }
 }
 

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{
-    Deletion, LiveRecord, LiveSession, Reason, SchoolNumber, SecurityLevel, Status, StatusChange,
-    User, parse_session_id,
+    Deletion, LiveRecord, LiveSession, Reason, Recheck, SchoolNumber, SecurityLevel, Status,
+    StatusChange, User, parse_session_id,
 };
 use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
@@ -132,6 +132,7 @@ pub async fn start_session(
         rotate_code: request.rotate_code,
         late_after_minutes: request.late_after_minutes,
         class_hours: request.class_hours,
+        rechecks: Vec::new(),
     };
     ctx.live.create_session(&session, now).await?;
     Ok(session)
@@ -270,6 +271,7 @@ async fn blank_record(ctx: &Ctx, number: &SchoolNumber) -> Result<LiveRecord> {
         marked: None,
         status_reason: None,
         changes: Vec::new(),
+        confirmed: Vec::new(),
     })
 }
 
@@ -377,6 +379,31 @@ impl LiveBoard {
         Some(class.len() + newcomers)
     }
 
+    /// The re-check running now, if any.
+    pub fn open_recheck(&self) -> Option<&Recheck> {
+        self.session.open_recheck(self.now)
+    }
+
+    /// Students a running re-check asks who have not confirmed yet.
+    pub fn unconfirmed(&self) -> Vec<&LiveRecord> {
+        let Some(r) = self.open_recheck() else {
+            return Vec::new();
+        };
+        self.records
+            .iter()
+            .filter(|rec| rec.asked_by(r) && !rec.confirmed.contains(&r.number))
+            .collect()
+    }
+
+    /// Students who missed a re-check that has ended, and whom the teacher has not reviewed
+    /// since: "left early".
+    pub fn left_early(&self) -> Vec<&LiveRecord> {
+        self.records
+            .iter()
+            .filter(|rec| !rec.missed(&self.session.rechecks, self.now).is_empty())
+            .collect()
+    }
+
     /// Students whose check failed (removed ones excluded).
     pub fn failed(&self) -> usize {
         self.records
@@ -384,6 +411,35 @@ impl LiveBoard {
             .filter(|r| r.status() == Status::Failed && r.deletion.is_none())
             .count()
     }
+}
+
+/// How long students have to confirm a re-check, unless the session ends first.
+pub const RECHECK_SECONDS: i64 = 90;
+
+/// Starts a re-check: for [`RECHECK_SECONDS`] the students counted present so far confirm
+/// from their phones, with the code shown then and from the classroom network, that they are
+/// still there; those who do not are "left early" for the teacher to review. Refused with
+/// `RecheckRunning` while one runs. Its owner only, while open.
+pub async fn start_recheck(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+) -> Result<Recheck> {
+    let session = open_owned(ctx, caller, session_id).await?;
+    let now = ctx.clock.now();
+    if session.open_recheck(now).is_some() {
+        return Err(Error::RecheckRunning);
+    }
+    let before = session.rechecks.len();
+    let recheck = Recheck {
+        number: u16::try_from(before + 1).unwrap_or(u16::MAX),
+        started_at: now,
+        ends_at: (now + Duration::seconds(RECHECK_SECONDS)).min(session.end_time),
+    };
+    if !ctx.live.add_recheck(session.id, &recheck, before).await? {
+        return Err(Error::RecheckRunning);
+    }
+    Ok(recheck)
 }
 
 /// The live page's content, for the session's owner.

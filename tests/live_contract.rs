@@ -30,7 +30,73 @@ attn::on_every_backend!(
     a_device_belongs_to_the_first_student_who_used_it,
     watchers_hear_of_every_change_of_their_session_from_any_instance,
     a_watcher_that_goes_away_lets_go_of_its_subscription,
+    rechecks_are_added_one_at_a_time_and_outlive_a_finish,
 );
+
+async fn rechecks_are_added_one_at_a_time_and_outlive_a_finish(env: TestEnv) {
+    use attn::domain::Recheck;
+    let start = env.clock.now();
+    let s = session("T1", "Fizik", start, 10);
+    env.live.create_session(&s, start).await.unwrap();
+    let recheck = |number: u16, minute: i64| Recheck {
+        number,
+        started_at: start + Duration::minutes(minute),
+        ends_at: start + Duration::minutes(minute) + Duration::seconds(90),
+    };
+    let mut changes = env.live.subscribe(s.id).await.unwrap();
+    assert!(env.live.add_recheck(s.id, &recheck(1, 2), 0).await.unwrap());
+    tokio::time::timeout(StdDuration::from_secs(5), changes.recv())
+        .await
+        .expect("watchers hear of a re-check")
+        .unwrap();
+    // Another one asked for on a stale view of the session (a double click) is not added.
+    assert!(!env.live.add_recheck(s.id, &recheck(1, 2), 0).await.unwrap());
+    assert!(env.live.add_recheck(s.id, &recheck(2, 5), 1).await.unwrap());
+    env.live
+        .put_record(s.id, &attended(1, start))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.live.session(s.id).await.unwrap().unwrap().rechecks,
+        [recheck(1, 2), recheck(2, 5)]
+    );
+    // Finishing rewrites the session, never its re-checks.
+    env.advance(Duration::minutes(7));
+    env.live.finish(s.id, env.clock.now()).await.unwrap();
+    let finished = env.live.session(s.id).await.unwrap().unwrap();
+    assert_eq!(finished.rechecks, [recheck(1, 2), recheck(2, 5)]);
+    assert!(env.live.add_recheck(s.id, &recheck(3, 8), 2).await.unwrap());
+    assert_eq!(
+        env.live
+            .session(s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .rechecks
+            .len(),
+        3
+    );
+    env.live.remove_session(s.id).await.unwrap();
+    assert!(matches!(
+        env.live.add_recheck(s.id, &recheck(4, 9), 3).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    // Nothing of it is left behind for a session that reuses nothing but the teacher.
+    let next = session("T1", "Kimya", env.clock.now(), 10);
+    env.live
+        .create_session(&next, env.clock.now())
+        .await
+        .unwrap();
+    assert!(
+        env.live
+            .session(next.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .rechecks
+            .is_empty()
+    );
+}
 
 async fn watchers_hear_of_every_change_of_their_session_from_any_instance(env: TestEnv) {
     use tokio::time::timeout;

@@ -59,6 +59,11 @@ pub enum AppError {
     },
     /// The record already has an appeal waiting for the teacher's answer.
     AppealOpen,
+    /// A re-check of the session is running already.
+    RecheckRunning,
+    /// The re-check was not confirmed: not from the classroom network, or another student's
+    /// device.
+    RecheckFailed,
     /// A class list's row is not acceptable; nothing was imported.
     ImportRow {
         /// The row, from 1.
@@ -142,6 +147,8 @@ impl AppError {
                 return td_string!(lang, err_face_busy, seconds = retry_after_secs);
             }
             AppError::AppealOpen => td_string!(lang, err_appeal_open),
+            AppError::RecheckRunning => td_string!(lang, err_recheck_running),
+            AppError::RecheckFailed => td_string!(lang, err_recheck_failed),
             AppError::ImportRow { row } => return td_string!(lang, err_import_row, row = row),
             AppError::Unavailable => td_string!(lang, unavailable),
         };
@@ -193,6 +200,8 @@ impl AppError {
             AppError::FaceUnavailable => "face_unavailable",
             AppError::FaceBusy { .. } => "face_busy",
             AppError::AppealOpen => "appeal_open",
+            AppError::RecheckRunning => "recheck_running",
+            AppError::RecheckFailed => "recheck_failed",
             AppError::ImportRow { .. } => "import_row",
             AppError::Unavailable => "unavailable",
         }
@@ -238,6 +247,8 @@ impl AppError {
                 field: "selfie".into(),
             },
             "appeal_open" => AppError::AppealOpen,
+            "recheck_running" => AppError::RecheckRunning,
+            "recheck_failed" => AppError::RecheckFailed,
             "import_row" => AppError::ImportRow {
                 row: retry_after_secs.unwrap_or(1),
             },
@@ -267,9 +278,12 @@ impl AppError {
             | AppError::ReasonTooShort
             | AppError::ImportRow { .. }
             | AppError::ControlCharacters { .. }
+            | AppError::RecheckFailed
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
-            AppError::ActiveSession { .. } | AppError::AppealOpen => StatusCode::CONFLICT,
+            AppError::ActiveSession { .. } | AppError::AppealOpen | AppError::RecheckRunning => {
+                StatusCode::CONFLICT
+            }
             AppError::FaceUnavailable | AppError::FaceBusy { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -307,6 +321,8 @@ impl From<attn::Error> for AppError {
                 session_id: id.to_string(),
             },
             E::AppealOpen => AppError::AppealOpen,
+            E::RecheckRunning => AppError::RecheckRunning,
+            E::RecheckFailed(_) => AppError::RecheckFailed,
             E::ImportRow { row, .. } => AppError::ImportRow {
                 row: u64::try_from(row).unwrap_or(u64::MAX),
             },

@@ -11,6 +11,7 @@ mod m20261202_000006_create_appeals;
 mod m20261202_000007_create_class_lists;
 mod m20261202_000008_add_class_hours;
 mod m20261202_000009_receipts;
+mod m20261202_000010_rechecks;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_create_class_lists::Migration),
             Box::new(m20261202_000008_add_class_hours::Migration),
             Box::new(m20261202_000009_receipts::Migration),
+            Box::new(m20261202_000010_rechecks::Migration),
         ]
     }
 }

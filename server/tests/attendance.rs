@@ -22,7 +22,87 @@ attn::on_both_backends!(
     the_live_page_lists_the_class_not_here_yet_and_marks_one_present,
     user_text_is_shown_as_text,
     a_check_in_gives_a_receipt_that_a_teacher_checks,
+    a_recheck_over_plain_forms_leaves_who_did_not_confirm_for_the_teacher,
 );
+
+async fn a_recheck_over_plain_forms_leaves_who_did_not_confirm_for_the_teacher(app: TestApp) {
+    let id = start_as_teacher(&app, "demo_teacher_1").await;
+    let live = format!("/live/{id}");
+    let mut students = Vec::new();
+    for n in [11, 12, 13] {
+        let browser = app.new_browser();
+        app.log_in_with(&browser, &format!("demo_student_{n}"), DEMO_PASSWORD, "/")
+            .await;
+        assert_eq!(
+            check_in_now(&app, &browser, &id).await.as_deref(),
+            Some("attended")
+        );
+        students.push(browser);
+    }
+    app.env.advance(chrono::Duration::minutes(3));
+    let page = app.page(&live, &[]).await.1;
+    assert!(marked(&page, "start-recheck").is_some(), "{page}");
+    let back = app
+        .post_form(&app.client, "start_recheck", &[("session_id", &id)])
+        .await;
+    assert_eq!(back, live);
+    let page = app.page(&live, &[]).await.1;
+    let running = marked(&page, "recheck").expect("the running re-check");
+    assert_eq!(running.attr("data-waiting"), Some("3"));
+    assert!(marked(&page, "start-recheck").is_none(), "one at a time");
+    let projector = app.page(&format!("{live}?projector=1"), &[]).await.1;
+    assert!(marked(&projector, "recheck").is_some(), "{projector}");
+    // A second one asked for meanwhile (a double click) is refused and says so.
+    let back = app
+        .post_form(&app.client, "start_recheck", &[("session_id", &id)])
+        .await;
+    assert_eq!(back, format!("{live}?error=recheck_running"));
+
+    // Two students see the request on their join page and confirm with the code shown now.
+    for browser in &students[..2] {
+        let join = app.page_as(browser, &format!("/join/{id}")).await;
+        let asked = marked(&join, "recheck").expect("the request");
+        assert_eq!(asked.attr("data-confirmed"), Some("false"));
+        assert!(join.contains(r#"name="code""#), "a form to confirm: {join}");
+        check_in_now(&app, browser, &id).await;
+        let join = app.page_as(browser, &format!("/join/{id}")).await;
+        assert_eq!(
+            marked(&join, "recheck").and_then(|m| m.attr("data-confirmed").map(str::to_owned)),
+            Some("true".into())
+        );
+    }
+    let page = app.page(&live, &[]).await.1;
+    assert_eq!(
+        marked(&page, "recheck").unwrap().attr("data-waiting"),
+        Some("1")
+    );
+    // The window ends: the third left early; the teacher keeps them present, and the list empties.
+    app.env
+        .advance(chrono::Duration::seconds(attn::teacher::RECHECK_SECONDS));
+    let page = app.page(&live, &[]).await.1;
+    let left = marked(&page, "left-early").expect("who left early");
+    assert!(left.text.contains("Demo Öğrenci 13"), "{}", left.text);
+    assert!(!left.text.contains("Demo Öğrenci 12"), "{}", left.text);
+    let back = app
+        .post_form(
+            &app.client,
+            "mark_student",
+            &[
+                ("session_id", &id),
+                ("student", "demo_student_13"),
+                ("status", "present"),
+            ],
+        )
+        .await;
+    assert_eq!(back, live);
+    let page = app.page(&live, &[]).await.1;
+    assert!(marked(&page, "left-early").is_none(), "{page}");
+    // Only the session's teacher asks for one.
+    let (status, _) = app
+        .call_as(&students[0], "start_recheck", &[("session_id", &id)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
 
 async fn a_check_in_gives_a_receipt_that_a_teacher_checks(app: TestApp) {
     let id = start_as_teacher(&app, "demo_teacher_1").await;
@@ -350,6 +430,7 @@ async fn user_text_is_shown_as_text(app: TestApp) {
         rotate_code: true,
         late_after_minutes: None,
         class_hours: None,
+        rechecks: Vec::new(),
     };
     app.env.live.create_session(&session, now).await.unwrap();
     app.log_in("demo_student_7", DEMO_PASSWORD, "/").await;

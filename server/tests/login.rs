@@ -240,6 +240,7 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
         rotate_code: true,
         late_after_minutes: None,
         class_hours: None,
+        rechecks: Vec::new(),
     };
     app.env.live.create_session(&session, now).await.unwrap();
     let join = format!("/join/{}", session.id);
@@ -444,6 +445,7 @@ const GUARDED: &[(&str, May, Args)] = &[
     ),
     ("active_session", May::Teacher, &[]),
     ("live_state", May::Owner, &[("session_id", "LIVE")]),
+    ("start_recheck", May::Owner, &[("session_id", "LIVE")]),
     ("finish_session", May::Owner, &[("session_id", "LIVE")]),
     (
         "accept_student",

@@ -132,6 +132,7 @@ async fn sweep_on(
             rotate_code: true,
             late_after_minutes: None,
             class_hours: None,
+            rechecks: Vec::new(),
         };
         live.create_session(&session, start).await?;
         for r in 0..records {
@@ -147,6 +148,7 @@ async fn sweep_on(
                 marked: None,
                 status_reason: None,
                 changes: Vec::new(),
+                confirmed: Vec::new(),
             };
             live.put_record(session.id, &record).await?;
         }
@@ -214,6 +216,7 @@ async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Re
             rotate_code: true,
             late_after_minutes: Some(10),
             class_hours: None,
+            rechecks: Vec::new(),
         };
         // Everyone in the first week; later on every seventh is away, every eleventh late and
         // every thirteenth excused, shifting week by week.
@@ -231,6 +234,7 @@ async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Re
                 marked: ((r + s) % 13 == 0).then_some(Status::Excused),
                 status_reason: None,
                 changes: Vec::new(),
+                confirmed: Vec::new(),
             })
             .collect();
         let fence = ctx.db.take_sweep_fence(session.id).await?;

@@ -15,7 +15,7 @@ use super::audit::{self, Change};
 use super::entity::{attendance, attendance_record};
 use super::users::insert_missing_user;
 use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
-use crate::domain::{AuditAction, LiveRecord, Reason, Status, User};
+use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Status, User};
 use crate::error::{Entity, Result};
 
 /// Students counted present and failed in one session.
@@ -132,6 +132,7 @@ impl Db {
             attendance_time: Some(at),
             fail_reason: None,
             face_distance_milli: None,
+            rechecks_missed: None,
             is_deleted: false,
             deletion_reason: None,
             deletion_time: None,
@@ -210,6 +211,7 @@ pub(super) async fn set_status(
             .or(status.is_there().then_some(at)),
         fail_reason: before.as_ref().and_then(|r| r.fail_reason),
         face_distance_milli: before.as_ref().and_then(|r| r.face_distance_milli),
+        rechecks_missed: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -279,6 +281,7 @@ pub(super) fn absent_row(attendance_id: Uuid, student_number: String) -> Attenda
         attendance_time: None,
         fail_reason: None,
         face_distance_milli: None,
+        rechecks_missed: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -287,9 +290,10 @@ pub(super) fn absent_row(attendance_id: Uuid, student_number: String) -> Attenda
 }
 
 /// The database row of a live record.
-pub(super) fn record_row(attendance_id: Uuid, r: &LiveRecord) -> AttendanceRecord {
+pub(super) fn record_row(session: &LiveSession, r: &LiveRecord) -> AttendanceRecord {
+    let missed = r.missed(&session.rechecks, session.end_time).len();
     AttendanceRecord {
-        attendance_id,
+        attendance_id: session.id,
         student_number: r.student_number.clone(),
         is_attended: r.is_attended,
         status: r.status(),
@@ -297,6 +301,7 @@ pub(super) fn record_row(attendance_id: Uuid, r: &LiveRecord) -> AttendanceRecor
         attendance_time: r.attendance_time,
         fail_reason: r.fail_reason,
         face_distance_milli: r.face_distance_milli.map(i32::from),
+        rechecks_missed: (missed > 0).then(|| i32::try_from(missed).unwrap_or(i32::MAX)),
         is_deleted: r.deletion.is_some(),
         deletion_reason: r.deletion.as_ref().map(|d| d.reason.clone()),
         deletion_time: r.deletion.as_ref().map(|d| d.at),
@@ -327,6 +332,7 @@ pub(super) async fn upsert_records(
                     attendance_record::Column::AttendanceTime,
                     attendance_record::Column::FailReason,
                     attendance_record::Column::FaceDistanceMilli,
+                    attendance_record::Column::RechecksMissed,
                     attendance_record::Column::IsDeleted,
                     attendance_record::Column::DeletionReason,
                     attendance_record::Column::DeletionTime,

@@ -169,8 +169,7 @@ impl Db {
             },
         );
         let people: Vec<User> = people.into_values().collect();
-        let rows: Vec<AttendanceRecord> =
-            records.iter().map(|r| record_row(session.id, r)).collect();
+        let rows: Vec<AttendanceRecord> = records.iter().map(|r| record_row(session, r)).collect();
 
         let txn = self.conn.begin().await?;
         // The fence is still ours, and its row stays locked until this commits, so a newer
@@ -243,6 +242,8 @@ fn attendance_row(s: &LiveSession) -> Attendance {
             .late_after_minutes
             .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
         class_hours: s.class_hours.map(i32::from),
+        rechecks: (!s.rechecks.is_empty())
+            .then(|| serde_json::to_string(&s.rechecks).unwrap_or_default()),
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

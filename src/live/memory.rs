@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Counter, LiveStore};
-use crate::domain::{LiveRecord, LiveSession};
+use crate::domain::{LiveRecord, LiveSession, Recheck};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
 
@@ -115,6 +115,27 @@ impl LiveStore for MemoryLiveStore {
 
     async fn session(&self, id: Uuid) -> Result<Option<LiveSession>> {
         Ok(self.state().sessions.get(&id).cloned())
+    }
+
+    async fn add_recheck(
+        &self,
+        session_id: Uuid,
+        recheck: &Recheck,
+        before: usize,
+    ) -> Result<bool> {
+        {
+            let mut st = self.state();
+            let session = st
+                .sessions
+                .get_mut(&session_id)
+                .ok_or(Error::NotFound(Entity::Session))?;
+            if session.rechecks.len() != before {
+                return Ok(false);
+            }
+            session.rechecks.push(recheck.clone());
+        }
+        self.publish(session_id).await?;
+        Ok(true)
     }
 
     async fn active_session_of(

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{LiveRecord, LiveSession};
+use crate::domain::{LiveRecord, LiveSession, Recheck};
 use crate::error::Result;
 
 pub use self::memory::MemoryLiveStore;
@@ -45,6 +45,11 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
         teacher_name: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<LiveSession>>;
+
+    /// Adds a re-check to a session, unless the session has other than `before` re-checks by
+    /// now (another one came first: false). `NotFound` when the session is gone.
+    async fn add_recheck(&self, session_id: Uuid, recheck: &Recheck, before: usize)
+    -> Result<bool>;
 
     /// Adds a student's record to a session, or replaces it. `NotFound` when the session is gone.
     async fn put_record(&self, session_id: Uuid, record: &LiveRecord) -> Result<()>;

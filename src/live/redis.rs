@@ -23,7 +23,7 @@ use redis::{Cmd, Pipeline, RedisFuture, Script, Value, cmd};
 use uuid::Uuid;
 
 use super::{Counter, LiveStore};
-use crate::domain::{LiveRecord, LiveSession};
+use crate::domain::{LiveRecord, LiveSession, Recheck};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
 
@@ -74,6 +74,15 @@ return 0
 const PUT_RECORD: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+";
+
+/// Adds a re-check (ARGV[1]) to a session's list unless the list no longer has ARGV[2] entries:
+/// 1 added, -1 another came first, 0 no such session.
+const ADD_RECHECK: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[2]) then return -1 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
 ";
 
@@ -198,6 +207,7 @@ struct Scripts {
     move_teacher_end: Script,
     release_teacher: Script,
     put_record: Script,
+    add_recheck: Script,
     delete_if_equal: Script,
     hit: Script,
     forgive: Script,
@@ -302,6 +312,7 @@ impl RedisLiveStore {
                 move_teacher_end: Script::new(MOVE_TEACHER_END),
                 release_teacher: Script::new(RELEASE_TEACHER),
                 put_record: Script::new(PUT_RECORD),
+                add_recheck: Script::new(ADD_RECHECK),
                 delete_if_equal: Script::new(DELETE_IF_EQUAL),
                 hit: Script::new(HIT),
                 forgive: Script::new(FORGIVE),
@@ -382,6 +393,10 @@ impl RedisLiveStore {
 
     fn records_key(&self, id: Uuid) -> String {
         format!("{}:records:{{{id}}}", self.prefix)
+    }
+
+    fn rechecks_key(&self, id: Uuid) -> String {
+        format!("{}:rechecks:{{{id}}}", self.prefix)
     }
 
     fn devices_key(&self, id: Uuid) -> String {
@@ -497,11 +512,51 @@ impl LiveStore for RedisLiveStore {
     }
 
     async fn session(&self, id: Uuid) -> Result<Option<LiveSession>> {
-        let raw: Option<String> = cmd("GET")
+        // One slot (the hash tag), one round trip: the session and its re-checks, which live
+        // in a list of their own so that adding one never rewrites the session.
+        let (raw, rechecks): (Option<String>, Vec<String>) = redis::pipe()
+            .cmd("GET")
             .arg(self.session_key(id))
+            .cmd("LRANGE")
+            .arg(self.rechecks_key(id))
+            .arg(0)
+            .arg(-1)
             .query_async(&mut self.conn.clone())
             .await?;
-        Ok(raw.map(|r| serde_json::from_str(&r)).transpose()?)
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let mut session: LiveSession = serde_json::from_str(&raw)?;
+        session.rechecks = rechecks
+            .iter()
+            .map(|r| serde_json::from_str(r))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Some(session))
+    }
+
+    async fn add_recheck(
+        &self,
+        session_id: Uuid,
+        recheck: &Recheck,
+        before: usize,
+    ) -> Result<bool> {
+        let added: i64 = self
+            .scripts
+            .add_recheck
+            .key(self.session_key(session_id))
+            .key(self.rechecks_key(session_id))
+            .arg(serde_json::to_string(recheck)?)
+            .arg(before)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        match added {
+            0 => Err(Error::NotFound(Entity::Session)),
+            -1 => Ok(false),
+            _ => {
+                self.publish(session_id).await?;
+                Ok(true)
+            }
+        }
     }
 
     async fn active_session_of(
@@ -839,6 +894,7 @@ impl LiveStore for RedisLiveStore {
         let _: i64 = cmd("DEL")
             .arg(self.session_key(session_id))
             .arg(self.records_key(session_id))
+            .arg(self.rechecks_key(session_id))
             .arg(self.devices_key(session_id))
             .arg(self.lease_key(session_id))
             .query_async(&mut conn)

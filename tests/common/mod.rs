@@ -43,6 +43,7 @@ pub fn session(
         rotate_code: true,
         late_after_minutes: None,
         class_hours: None,
+        rechecks: Vec::new(),
     }
 }
 
@@ -60,5 +61,6 @@ pub fn attended(n: usize, at: DateTime<Utc>) -> attn::domain::LiveRecord {
         marked: None,
         status_reason: None,
         changes: Vec::new(),
+        confirmed: Vec::new(),
     }
 }

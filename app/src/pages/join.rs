@@ -34,6 +34,8 @@ pub struct JoinView {
     pub selfie: bool,
     /// The signed receipt of the caller's check-in, once it has an outcome.
     pub receipt: Option<String>,
+    /// A re-check asks the caller to confirm: seconds left, and whether they have.
+    pub recheck: Option<(i64, bool)>,
 }
 
 /// A student's own check-in, as the join page shows it.
@@ -64,6 +66,12 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
         is_student: caller.is_some_and(|c| c.role == Role::Student),
         selfie: overview.security == SecurityLevel::NetworkAndFace,
         receipt: overview.receipt,
+        recheck: overview.recheck.map(|(r, confirmed)| {
+            (
+                (r.ends_at - ctx.clock.now()).num_seconds().max(0),
+                confirmed,
+            )
+        }),
         mine: overview.my_record.map(|r| MyCheckIn {
             attended: r.is_attended,
             reason: r.fail_reason,
@@ -236,8 +244,10 @@ pub fn JoinPage() -> impl IntoView {
                         Ok(s) => {
                             let open = s.seconds_left > 0;
                             let outcome = s.mine.clone();
+                            // A re-check asks those already counted to type the code again.
+                            let asked = s.recheck.is_some_and(|(_, confirmed)| !confirmed);
                             let can_join = open && s.is_student
-                                && !outcome.as_ref().is_some_and(|m| m.attended || m.removed);
+                                && (asked || !outcome.as_ref().is_some_and(|m| m.attended || m.removed));
                             view! {
                                 <h2 class="lesson" data-testid="lesson">{s.lesson_name}</h2>
                                 <p>{t!(teacher)} ": " <strong>{s.teacher_name}</strong></p>
@@ -248,6 +258,11 @@ pub fn JoinPage() -> impl IntoView {
                                 }}
                                 {refused().map(|e| view! { <p class="error" role="alert" data-testid="outcome" data-outcome="refused">{e.message(use_lang())}</p> })}
                                 {outcome.map(|m| view! { <Outcome m/> })}
+                                {s.recheck.map(|(seconds, confirmed)| if confirmed {
+                                    view! { <p class="success" data-testid="recheck" data-confirmed="true">{t!(recheck_confirmed)}</p> }.into_any()
+                                } else {
+                                    view! { <p class="notice" role="alert" data-testid="recheck" data-confirmed="false">{t!(recheck_request, seconds = &seconds)}</p> }.into_any()
+                                })}
                                 {s.receipt.clone().map(|r| view! {
                                     <p class="receipt-link"><a href=format!("/receipt?r={}", encode_component(&r)) data-testid="receipt-link">{t!(show_receipt)}</a></p>
                                 })}

@@ -66,6 +66,23 @@ pub struct LiveBoardView {
     pub class_size: Option<usize>,
     /// Students of the class list who have not checked in yet.
     pub missing: Vec<MissingView>,
+    /// The re-check running now.
+    pub recheck: Option<RecheckView>,
+    /// Students who did not confirm a re-check that has ended ("left early"), not reviewed yet.
+    pub left_early: Vec<MissingView>,
+    /// Re-checks held so far.
+    pub rechecks: usize,
+}
+
+/// A re-check running now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecheckView {
+    /// 1 for the session's first.
+    pub number: u16,
+    /// Seconds until confirming stops.
+    pub seconds_left: i64,
+    /// Students asked who have not confirmed yet.
+    pub waiting: usize,
 }
 
 /// A student of the class list not here yet.
@@ -134,6 +151,20 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
                 name: u.full_name.clone(),
             })
             .collect(),
+        recheck: board.open_recheck().map(|r| RecheckView {
+            number: r.number,
+            seconds_left: (r.ends_at - board.now).num_seconds().max(0),
+            waiting: board.unconfirmed().len(),
+        }),
+        left_early: board
+            .left_early()
+            .into_iter()
+            .map(|r| MissingView {
+                number: r.student_number.clone(),
+                name: r.student_full_name.clone(),
+            })
+            .collect(),
+        rechecks: board.session.rechecks.len(),
         records,
     })
 }
@@ -150,6 +181,18 @@ mod ssr {
         );
         crate::ssr::redirect_after(result, &page, &page)
     }
+}
+
+/// Starts a re-check: for 90 seconds the students counted present so far confirm with the code
+/// shown now that they are still there. Its owner only, while open; one at a time.
+#[server(endpoint = "start_recheck")]
+pub async fn start_recheck(session_id: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = attn::teacher::start_recheck(&ctx, caller.as_ref(), &session_id)
+        .await
+        .map(|_| ())
+        .map_err(AppError::from);
+    self::ssr::back_to_live(&session_id, result)
 }
 
 /// Ends the session now. The owner only.
@@ -311,14 +354,28 @@ fn Board(s: LiveBoardView) -> impl IntoView {
                         " · "
                         <span class="bad" data-testid="failed-count" data-count=s.failed>{t!(failed_count, count = &s.failed)}</span>
                     </p>
+                    {s.recheck.clone().map(|r| view! {
+                        <p class="notice" role="status" data-testid="recheck" data-number=r.number data-waiting=r.waiting>
+                            {t!(recheck_running, number = &r.number, waiting = &r.waiting, seconds = &r.seconds_left)}
+                        </p>
+                    })}
                     {open.then(|| {
                         let id = id.clone();
+                        let recheck_id = id.clone();
+                        let running = s.recheck.is_some();
                         view! {
+                            {(!running).then(|| view! {
+                                <form method="post" action=StartRecheck::url()>
+                                    <input type="hidden" name="session_id" value=recheck_id/>
+                                    <button type="submit" data-testid="start-recheck">{t!(start_recheck)}</button>
+                                    <span class="muted small">{t!(recheck_hint)}</span>
+                                </form>
+                            })}
                             <form method="post" action=FinishSession::url()>
                                 <input type="hidden" name="session_id" value=id/>
                                 <button type="submit">{t!(finish)}</button>
                             </form>
-                        }
+                        }.into_any()
                     })}
                 </div>
             </div>
@@ -329,6 +386,38 @@ fn Board(s: LiveBoardView) -> impl IntoView {
             <ul class="students" data-testid="students">
                 {s.records.into_iter().map(|r| view! { <StudentRow r id=id.clone() open/> }).collect_view()}
             </ul>
+            {(!s.left_early.is_empty()).then(|| {
+                let id = id.clone();
+                view! {
+                    <h3>{t!(left_early_title)}</h3>
+                    <p class="muted small">{t!(left_early_hint)}</p>
+                    <ul class="students left-early" data-testid="left-early">
+                        {s.left_early.into_iter().map(|m| {
+                            let id = id.clone();
+                            let (number, shown) = (m.number.clone(), m.number.clone());
+                            view! {
+                                <li class="student warning" data-number=m.number>
+                                    <span class="who"><strong>{m.name}</strong> " " <span class="muted">{shown}</span></span>
+                                    {open.then(|| view! {
+                                        <form class="inline" method="post" action=MarkStudent::url()>
+                                            <input type="hidden" name="session_id" value=id.clone()/>
+                                            <input type="hidden" name="student" value=number.clone()/>
+                                            <input type="hidden" name="status" value=Status::Present.as_str()/>
+                                            <button type="submit">{t!(keep_present)}</button>
+                                        </form>
+                                        <form class="inline" method="post" action=MarkStudent::url()>
+                                            <input type="hidden" name="session_id" value=id/>
+                                            <input type="hidden" name="student" value=number/>
+                                            <input type="hidden" name="status" value=Status::Absent.as_str()/>
+                                            <button type="submit" class="danger">{t!(mark_absent)}</button>
+                                        </form>
+                                    })}
+                                </li>
+                            }.into_any()
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            })}
             {(!s.missing.is_empty()).then(|| {
                 let id = id.clone();
                 view! {
@@ -389,6 +478,7 @@ fn Projector(s: LiveBoardView) -> impl IntoView {
                 <h1 class="lesson" data-testid="lesson">{s.lesson_name.clone()}</h1>
                 <p>{s.teacher_name.clone()} " · " {s.date.clone()}</p>
             </header>
+            {s.recheck.clone().map(|r| view! { <p class="recheck-call" data-testid="recheck">{t!(recheck_call, seconds = &r.seconds_left)}</p> })}
             {if open {
                 view! {
                     <div class="qr" inner_html=s.qr_svg.clone()></div>

@@ -28,6 +28,8 @@ pub struct PastRecordRow {
     pub note: Option<String>,
     /// "09:03".
     pub time: String,
+    /// Re-checks the student did not confirm.
+    pub rechecks_missed: u32,
 }
 
 /// A past session with its students.
@@ -85,6 +87,11 @@ pub async fn past_session(session_id: String) -> Result<PastDetail, AppError> {
                     .attendance_time
                     .map(|t| ssr::local(&ctx, t, "%H:%M:%S"))
                     .unwrap_or_default(),
+                rechecks_missed: r
+                    .record
+                    .rechecks_missed
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
             })
             .collect(),
     })
@@ -266,6 +273,7 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                             <span class="who"><strong>{r.name.clone()}</strong> " " <span class="muted">{r.number.clone()}</span></span>
                             <span class="when muted">{r.time.clone()}</span>
                             <span class="state">{state} {r.note.clone().map(|n| view! { " · " <span class="note">{n}</span> })}</span>
+                            {(r.rechecks_missed > 0).then(|| view! { <span class="warning small" data-testid="missed-rechecks" data-missed=r.rechecks_missed>{t!(missed_rechecks, count = &r.rechecks_missed)}</span> })}
                             {may_change.then(|| view! {
                             <form class="inline" method="post" action=SetPastStatus::url()>
                                 <input type="hidden" name="session_id" value=id.clone()/>
@@ -280,9 +288,9 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                                 <input name="reason" required minlength="10" maxlength="500" aria-label=t!(reason) placeholder=t!(reason_min10)/>
                                 <button type="submit">{t!(remove)}</button>
                             </form>
-                            })}
+                            }.into_any())}
                         </li>
-                    }
+                    }.into_any()
                 }).collect_view()}
             </ul>
             {may_change.then(|| view! {
@@ -291,7 +299,7 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                 <input name="school_number" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
                 <button type="submit">{t!(add_student)}</button>
             </form>
-            })}
+            }.into_any())}
         </section>
         {may_change.then(|| view! {
         <section class="card danger">
@@ -303,6 +311,6 @@ fn PastSessionView(d: PastDetail) -> impl IntoView {
                 <button type="submit" class="danger">{t!(delete_session)}</button>
             </form>
         </section>
-        })}
+        }.into_any())}
     }
 }

@@ -27,6 +27,8 @@ pub struct Model {
     pub late_after_minutes: Option<i32>,
     /// Class hours the session stands for (`None`: not given).
     pub class_hours: Option<i32>,
+    /// When each re-check ran, as JSON (`None`: there was none).
+    pub rechecks: Option<String>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.

@@ -26,6 +26,8 @@ pub struct Model {
     pub fail_reason: Option<FailReason>,
     /// The selfie's distance from the portal photo, in thousandths (face-checked sessions).
     pub face_distance_milli: Option<i32>,
+    /// Re-checks the student, counted present, did not confirm (`None`: none missed).
+    pub rechecks_missed: Option<i32>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.

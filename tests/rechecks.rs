@@ -1,0 +1,272 @@
+//! Re-checks during a session: the teacher asks, the students counted present confirm within
+//! the window with the code of that moment from the classroom network, the others are "left
+//! early" for the teacher to review, and what happened is kept when the session is persisted.
+
+mod common;
+
+use std::net::IpAddr;
+
+use attn::auth::Caller;
+use attn::domain::{Role, SecurityLevel, Status};
+use attn::error::{Entity, Error};
+use attn::student::{self, JoinAttempt};
+use attn::teacher::{self, RECHECK_SECONDS, StartSession};
+use attn::{Config, Ctx};
+use chrono::Duration;
+use common::TestEnv;
+
+attn::on_both_backends!(
+    common::env;
+    students_who_do_not_confirm_a_recheck_are_left_early_for_the_teacher,
+    a_recheck_asks_only_who_was_counted_before_it_and_one_runs_at_a_time,
+);
+
+const TEACHER_IP: &str = "10.20.30.40";
+
+fn person(number: &str, role: Role) -> Caller {
+    Caller {
+        school_number: number.into(),
+        full_name: format!("Kişi {number} Çelik"),
+        role,
+        is_admin: false,
+    }
+}
+
+fn teacher() -> Caller {
+    person("T100", Role::Teacher)
+}
+
+fn student(n: u32) -> Caller {
+    person(&format!("13062{n:05}"), Role::Student)
+}
+
+fn ctx(env: &TestEnv) -> Ctx {
+    env.ctx(Config {
+        join_secret: Some("test-secret".into()),
+        ..Config::default()
+    })
+}
+
+async fn start(ctx: &Ctx) -> attn::domain::LiveSession {
+    teacher::start_session(
+        ctx,
+        Some(&teacher()),
+        StartSession {
+            lesson_name: "Veri Yapıları".into(),
+            duration_minutes: 30,
+            security: SecurityLevel::Network,
+            rotate_code: true,
+            late_after_minutes: None,
+            class_hours: None,
+        },
+        TEACHER_IP.parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Scans the code of this moment from `from`, as a check-in (or a re-check's confirmation).
+async fn scan(
+    ctx: &Ctx,
+    who: &Caller,
+    s: &attn::domain::LiveSession,
+    from: &str,
+) -> attn::Result<attn::domain::LiveRecord> {
+    let code = ctx.codes.current(s.id, s.rotate_code, ctx.clock.now());
+    let id = s.id.to_string();
+    let from: IpAddr = from.parse().unwrap();
+    student::check_in(
+        ctx,
+        Some(who),
+        JoinAttempt {
+            session_id: &id,
+            code: &code,
+            client_ip: from,
+            device: &format!("device-{}", who.school_number),
+            selfie: None,
+            reference: None,
+        },
+    )
+    .await
+}
+
+fn numbers(records: &[&attn::domain::LiveRecord]) -> Vec<String> {
+    records.iter().map(|r| r.student_number.clone()).collect()
+}
+
+async fn students_who_do_not_confirm_a_recheck_are_left_early_for_the_teacher(env: TestEnv) {
+    let ctx = ctx(&env);
+    let s = start(&ctx).await;
+    let id = s.id.to_string();
+    for n in 1..=4 {
+        scan(&ctx, &student(n), &s, "10.20.30.77").await.unwrap();
+    }
+    env.advance(Duration::minutes(20));
+    let r = teacher::start_recheck(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(r.number, 1);
+    assert_eq!(r.ends_at - r.started_at, Duration::seconds(RECHECK_SECONDS));
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(board.unconfirmed().len(), 4);
+    // The students see the request on their join page.
+    let asked = student::session_overview(&ctx, Some(&student(1)), &id)
+        .await
+        .unwrap()
+        .recheck;
+    assert_eq!(
+        asked.map(|(r, confirmed)| (r.number, confirmed)),
+        Some((1, false))
+    );
+
+    // Two confirm; one tries from outside the classroom and is told so, changing nothing.
+    env.advance(Duration::seconds(20));
+    for n in [1, 2] {
+        let confirmed = scan(&ctx, &student(n), &s, "10.20.30.77").await.unwrap();
+        assert_eq!(confirmed.confirmed, [1]);
+    }
+    assert!(matches!(
+        scan(&ctx, &student(3), &s, "203.0.113.9").await,
+        Err(Error::RecheckFailed(attn::domain::FailReason::WifiFailed))
+    ));
+    let again = scan(&ctx, &student(1), &s, "10.20.30.77").await.unwrap();
+    assert_eq!(again.confirmed, [1], "confirming twice counts once");
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers(&board.unconfirmed()),
+        [student(3).school_number, student(4).school_number]
+    );
+    assert!(board.left_early().is_empty(), "not before the window ends");
+
+    // The window ends: 3 and 4 left early. The teacher marks 3 absent; 4 is not reviewed.
+    env.advance(Duration::seconds(RECHECK_SECONDS));
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert!(board.open_recheck().is_none());
+    assert_eq!(
+        numbers(&board.left_early()),
+        [student(3).school_number, student(4).school_number]
+    );
+    assert!(
+        matches!(
+            scan(&ctx, &student(4), &s, "10.20.30.77").await,
+            Ok(r) if r.confirmed.is_empty()
+        ),
+        "too late to confirm"
+    );
+    teacher::mark_student(
+        &ctx,
+        Some(&teacher()),
+        &id,
+        &student(3).school_number,
+        Status::Absent,
+        "Yeniden yoklamada yoktu",
+    )
+    .await
+    .unwrap();
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&board.left_early()), [student(4).school_number]);
+
+    // Persisted: the re-check's time, who missed it, the teacher's decision in the audit log.
+    teacher::finish_session(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    env.advance(Duration::minutes(1));
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 1);
+    let kept = env.db.attendance(s.id).await.unwrap().unwrap();
+    let rechecks: Vec<attn::domain::Recheck> =
+        serde_json::from_str(kept.rechecks.as_deref().unwrap()).unwrap();
+    assert_eq!(rechecks, [r]);
+    let records = env.db.session_records(s.id).await.unwrap();
+    let of = |n: u32| {
+        records
+            .iter()
+            .find(|r| r.student_number == student(n).school_number)
+            .map(|r| (r.status, r.rechecks_missed))
+            .unwrap()
+    };
+    assert_eq!(of(1), (Status::Present, None));
+    assert_eq!(of(3), (Status::Absent, None), "reviewed by the teacher");
+    assert_eq!(
+        of(4),
+        (Status::Present, Some(1)),
+        "left early, not reviewed"
+    );
+    let events = env.db.audit_events(10).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.student_number.as_deref()
+            == Some(student(3).school_number.as_str())
+            && e.to_status == Some(Status::Absent)),
+        "{events:?}"
+    );
+}
+
+async fn a_recheck_asks_only_who_was_counted_before_it_and_one_runs_at_a_time(env: TestEnv) {
+    let ctx = ctx(&env);
+    let s = start(&ctx).await;
+    let id = s.id.to_string();
+    scan(&ctx, &student(1), &s, "10.20.30.77").await.unwrap();
+    // A failed check is not asked.
+    assert!(
+        !scan(&ctx, &student(2), &s, "203.0.113.9")
+            .await
+            .unwrap()
+            .is_attended
+    );
+    env.advance(Duration::minutes(5));
+    teacher::start_recheck(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        teacher::start_recheck(&ctx, Some(&teacher()), &id).await,
+        Err(Error::RecheckRunning)
+    ));
+    // Someone who checks in during the re-check was just seen: not asked.
+    env.advance(Duration::seconds(10));
+    let late_comer = scan(&ctx, &student(3), &s, "10.20.30.77").await.unwrap();
+    assert!(late_comer.is_attended && late_comer.confirmed.is_empty());
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&board.unconfirmed()), [student(1).school_number]);
+    assert!(
+        student::session_overview(&ctx, Some(&student(3)), &id)
+            .await
+            .unwrap()
+            .recheck
+            .is_none()
+    );
+    // Only the owner asks, while the session is open; a second one once the first is over.
+    for who in [person("T200", Role::Teacher), student(1)] {
+        assert!(teacher::start_recheck(&ctx, Some(&who), &id).await.is_err());
+    }
+    env.advance(Duration::seconds(RECHECK_SECONDS));
+    let second = teacher::start_recheck(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(second.number, 2);
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&board.left_early()), [student(1).school_number]);
+    assert_eq!(
+        board.unconfirmed().len(),
+        2,
+        "1 and 3, both counted before this one"
+    );
+    // A re-check never runs past the session's end.
+    teacher::finish_session(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        teacher::start_recheck(&ctx, Some(&teacher()), &id).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+}
