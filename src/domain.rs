@@ -223,6 +223,21 @@ pub struct LiveRecord {
     /// The numbers of the re-checks the student confirmed.
     #[serde(default)]
     pub confirmed: Vec<u16>,
+    /// How the check-in was checked (`None`: added by the teacher, or from before this was kept).
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+/// How a check-in was checked, for the teacher to trust it (or not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Which rule of the network check the address met.
+    pub network: crate::network::NetworkMatch,
+    /// Whether the session checked the network (level 2 and 3).
+    pub network_checked: bool,
+    /// What groups students who came from one place: the address (IPv4) or its /64 (IPv6),
+    /// as the rate limits count it. Used for flags, never shown.
+    pub origin: String,
 }
 
 impl LiveRecord {

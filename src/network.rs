@@ -56,20 +56,45 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     client
 }
 
+/// Which rule of the network check a student's address met.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkMatch {
+    /// The teacher's own /24 (IPv4) or /64 (IPv6) at start.
+    TeacherNetwork,
+    /// One of the configured classroom networks (`ATTN_CLASSROOM_NETWORKS`), named.
+    Classroom(String),
+    /// Neither.
+    Outside,
+}
+
 /// The network check: the student is on the classroom network when their address equals the
 /// teacher's at start, shares its /24 (IPv4) or /64 (IPv6), or lies in one of the configured
 /// classroom networks.
 pub fn same_network(teacher: IpAddr, student: IpAddr, classroom: &[IpNet]) -> bool {
+    network_match(teacher, student, classroom) != NetworkMatch::Outside
+}
+
+/// Which rule of the network check `student` meets (see [`same_network`]).
+pub fn network_match(teacher: IpAddr, student: IpAddr, classroom: &[IpNet]) -> NetworkMatch {
     let (teacher, student) = (canonical(teacher), canonical(student));
     if student.is_unspecified() || teacher.is_unspecified() {
-        return false;
+        return NetworkMatch::Outside;
     }
     let shared_prefix = match (teacher, student) {
         (IpAddr::V4(t), IpAddr::V4(s)) => t.octets()[..3] == s.octets()[..3],
         (IpAddr::V6(t), IpAddr::V6(s)) => t.segments()[..4] == s.segments()[..4],
         _ => false,
     };
-    shared_prefix || classroom.iter().any(|net| net.contains(&student))
+    if shared_prefix {
+        return NetworkMatch::TeacherNetwork;
+    }
+    classroom
+        .iter()
+        .find(|net| net.contains(&student))
+        .map_or(NetworkMatch::Outside, |net| {
+            NetworkMatch::Classroom(net.to_string())
+        })
 }
 
 /// The part of an address that rate limits count by: the address itself for IPv4, its /64 for

@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Caller;
 use crate::context::Ctx;
-use crate::domain::{FailReason, LiveRecord, LiveSession, SecurityLevel, parse_session_id};
+use crate::domain::{
+    Evidence, FailReason, LiveRecord, LiveSession, SecurityLevel, parse_session_id,
+};
 use crate::error::{Error, Result};
 use crate::live::existing_session;
-use crate::network::same_network;
+use crate::network::{NetworkMatch, network_match, same_network};
 
 /// A live session as the join page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,15 +141,16 @@ async fn try_check_in(
         return confirm_recheck(ctx, &session, student, attempt, standing, now).await;
     }
 
+    let evidence = &evidence_of(ctx, &session, attempt.client_ip);
     if let Some(failure) = check(ctx, &session, student, attempt).await? {
-        let record = new_record(&session, student, now, Some(failure), None);
+        let record = new_record(&session, student, now, Some(failure), None, evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     }
     if session.security != SecurityLevel::NetworkAndFace {
-        let record = new_record(&session, student, now, None, None);
+        let record = new_record(&session, student, now, None, None, evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     }
-    face_check(ctx, &session, student, attempt, now).await
+    face_check(ctx, &session, student, attempt, now, evidence).await
 }
 
 /// A check-in of a student whose record stands: while a re-check asks them, it confirms that
@@ -181,6 +184,7 @@ fn new_record(
     now: DateTime<Utc>,
     failure: Option<FailReason>,
     distance: Option<f32>,
+    evidence: &Evidence,
 ) -> LiveRecord {
     LiveRecord {
         student_number: student.school_number.clone(),
@@ -195,6 +199,7 @@ fn new_record(
         status_reason: None,
         changes: Vec::new(),
         confirmed: Vec::new(),
+        evidence: Some(evidence.clone()),
     }
 }
 
@@ -207,6 +212,7 @@ async fn face_check(
     student: &Caller,
     attempt: JoinAttempt<'_>,
     now: DateTime<Utc>,
+    evidence: &Evidence,
 ) -> Result<CheckInOutcome> {
     let Some(checker) = ctx.face.clone() else {
         let record = new_record(
@@ -215,18 +221,19 @@ async fn face_check(
             now,
             Some(FailReason::FaceCheckUnavailable),
             None,
+            evidence,
         );
         return ctx.live.record_check_in(session.id, &record).await;
     };
     let Some(selfie) = attempt.selfie.filter(|s| !s.is_empty()) else {
         let missing = FailReason::FaceVerificationRequiredButImageMissing;
-        let record = new_record(session, student, now, Some(missing), None);
+        let record = new_record(session, student, now, Some(missing), None, evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     crate::face::decode::check_header(selfie).map_err(selfie_error)?;
     let Some(reference) = attempt.reference.filter(|r| !r.is_empty()) else {
         let missing = FailReason::ReferenceImageNotFound;
-        let record = new_record(session, student, now, Some(missing), None);
+        let record = new_record(session, student, now, Some(missing), None, evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     };
     if checker.is_busy() && checker.waiting() >= ctx.config.face_queue {
@@ -244,6 +251,7 @@ async fn face_check(
         now,
         Some(FailReason::FaceCheckPending),
         None,
+        evidence,
     );
     let pending = ctx.live.record_check_in(session.id, &pending).await?;
     if pending.stands() {
@@ -251,11 +259,14 @@ async fn face_check(
     }
     if checker.is_busy() {
         let (ctx, session_id, student) = (ctx.clone(), session.id, student.clone());
+        let evidence = evidence.clone();
         // In the queue from now on, before the task first runs.
         let check = checker.compare(reference, selfie);
         tokio::spawn(async move {
             let outcome = check.await;
-            if let Err(error) = finish_pending(&ctx, session_id, &student, now, outcome).await {
+            if let Err(error) =
+                finish_pending(&ctx, session_id, &student, now, outcome, &evidence).await
+            {
                 tracing::warn!(%error, session = %session_id, "a pending face check could not be recorded");
             }
         });
@@ -266,11 +277,18 @@ async fn face_check(
         Ok(crate::face::FaceOutcome::SelfieRejected(problem)) => {
             // Not an image after all: the pending mark goes, nothing else is recorded.
             let missing = FailReason::FaceVerificationRequiredButImageMissing;
-            let record = new_record(session, student, now, Some(missing), None);
+            let record = new_record(session, student, now, Some(missing), None, evidence);
             ctx.live.record_check_in(session.id, &record).await?;
             return Err(selfie_error(problem));
         }
-        Ok(outcome) => new_record(session, student, now, outcome.reason(), outcome.distance()),
+        Ok(outcome) => new_record(
+            session,
+            student,
+            now,
+            outcome.reason(),
+            outcome.distance(),
+            evidence,
+        ),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
             new_record(
@@ -279,6 +297,7 @@ async fn face_check(
                 now,
                 Some(FailReason::FaceCheckUnavailable),
                 None,
+                evidence,
             )
         }
     };
@@ -293,6 +312,7 @@ async fn finish_pending(
     student: &Caller,
     at: DateTime<Utc>,
     outcome: Result<crate::face::FaceOutcome>,
+    evidence: &Evidence,
 ) -> Result<()> {
     let Some(session) = ctx.live.session(session_id).await? else {
         return Ok(());
@@ -310,8 +330,16 @@ async fn finish_pending(
             at,
             Some(FailReason::FaceVerificationRequiredButImageMissing),
             None,
+            evidence,
         ),
-        Ok(outcome) => new_record(session, student, at, outcome.reason(), outcome.distance()),
+        Ok(outcome) => new_record(
+            session,
+            student,
+            at,
+            outcome.reason(),
+            outcome.distance(),
+            evidence,
+        ),
         Err(error) => {
             tracing::warn!(%error, "face check failed");
             new_record(
@@ -320,6 +348,7 @@ async fn finish_pending(
                 at,
                 Some(FailReason::FaceCheckUnavailable),
                 None,
+                evidence,
             )
         }
     };
@@ -339,6 +368,21 @@ fn selfie_error(problem: crate::face::decode::DecodeError) -> Error {
         DecodeError::NotAnImage => Problem::Malformed,
     };
     Error::invalid("selfie", problem)
+}
+
+/// What a check-in from `ip` shows of where it came from.
+fn evidence_of(ctx: &Ctx, session: &LiveSession, ip: std::net::IpAddr) -> Evidence {
+    let network = session
+        .ip_address
+        .parse()
+        .map_or(NetworkMatch::Outside, |teacher| {
+            network_match(teacher, ip, &ctx.config.classroom_networks)
+        });
+    Evidence {
+        network,
+        network_checked: session.security != SecurityLevel::None,
+        origin: crate::network::limit_key(ip),
+    }
 }
 
 /// The reason the student fails the session's checks other than the face, if any.

@@ -272,6 +272,7 @@ async fn blank_record(ctx: &Ctx, number: &SchoolNumber) -> Result<LiveRecord> {
         status_reason: None,
         changes: Vec::new(),
         confirmed: Vec::new(),
+        evidence: None,
     })
 }
 
@@ -404,6 +405,27 @@ impl LiveBoard {
             .collect()
     }
 
+    /// Places outside the classroom networks (or in a session that checks none) that three or
+    /// more students came from: each with the students, by school number. One phone or one
+    /// home checking in a whole row is worth a look.
+    pub fn shared_origins(&self) -> Vec<Vec<&str>> {
+        let mut by_origin: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for r in &self.records {
+            let Some(e) = &r.evidence else { continue };
+            let vouched = e.network_checked && e.network != crate::network::NetworkMatch::Outside;
+            if !vouched && r.deletion.is_none() {
+                by_origin
+                    .entry(e.origin.as_str())
+                    .or_default()
+                    .push(r.student_number.as_str());
+            }
+        }
+        by_origin
+            .into_values()
+            .filter(|students| students.len() >= SHARED_ORIGIN_FLAG)
+            .collect()
+    }
+
     /// Students whose check failed (removed ones excluded).
     pub fn failed(&self) -> usize {
         self.records
@@ -412,6 +434,9 @@ impl LiveBoard {
             .count()
     }
 }
+
+/// Students from one place outside the classroom networks that the live page flags.
+pub const SHARED_ORIGIN_FLAG: usize = 3;
 
 /// How long students have to confirm a re-check, unless the session ends first.
 pub const RECHECK_SECONDS: i64 = 90;

@@ -70,6 +70,7 @@ fn record(attendance_id: Uuid, n: u32, attended: bool) -> AttendanceRecord {
         fail_reason: (!attended).then_some(attn::domain::FailReason::WifiFailed),
         face_distance_milli: None,
         rechecks_missed: None,
+        evidence: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,

@@ -1,6 +1,8 @@
-//! Re-checks during a session: the teacher asks, the students counted present confirm within
-//! the window with the code of that moment from the classroom network, the others are "left
-//! early" for the teacher to review, and what happened is kept when the session is persisted.
+//! Evidence the teacher can trust. Re-checks during a session: the teacher asks, the students
+//! counted present confirm within the window with the code of that moment from the classroom
+//! network, the others are "left early" for the teacher to review, and what happened is kept
+//! when the session is persisted. Each check-in keeps the network rule it met, and the live
+//! board flags students who came from one place outside the classroom networks.
 
 mod common;
 
@@ -19,6 +21,7 @@ attn::on_both_backends!(
     common::env;
     students_who_do_not_confirm_a_recheck_are_left_early_for_the_teacher,
     a_recheck_asks_only_who_was_counted_before_it_and_one_runs_at_a_time,
+    each_check_in_keeps_how_it_was_checked_and_one_place_for_many_is_flagged,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -48,13 +51,17 @@ fn ctx(env: &TestEnv) -> Ctx {
 }
 
 async fn start(ctx: &Ctx) -> attn::domain::LiveSession {
+    start_at(ctx, SecurityLevel::Network).await
+}
+
+async fn start_at(ctx: &Ctx, security: SecurityLevel) -> attn::domain::LiveSession {
     teacher::start_session(
         ctx,
         Some(&teacher()),
         StartSession {
             lesson_name: "Veri Yapıları".into(),
             duration_minutes: 30,
-            security: SecurityLevel::Network,
+            security,
             rotate_code: true,
             late_after_minutes: None,
             class_hours: None,
@@ -269,4 +276,107 @@ async fn a_recheck_asks_only_who_was_counted_before_it_and_one_runs_at_a_time(en
         teacher::start_recheck(&ctx, Some(&teacher()), &id).await,
         Err(Error::NotFound(Entity::Session))
     ));
+}
+
+async fn each_check_in_keeps_how_it_was_checked_and_one_place_for_many_is_flagged(env: TestEnv) {
+    use attn::network::NetworkMatch;
+    let ctx = env.ctx(Config {
+        join_secret: Some("test-secret".into()),
+        classroom_networks: vec!["172.20.0.0/16".parse().unwrap()],
+        ..Config::default()
+    });
+    // A session that checks no network: three students from one home address, one in class.
+    let open = start_at(&ctx, SecurityLevel::None).await;
+    let id = open.id.to_string();
+    for n in 1..=3 {
+        scan(&ctx, &student(n), &open, "203.0.113.9").await.unwrap();
+    }
+    scan(&ctx, &student(4), &open, "10.20.30.77").await.unwrap();
+    teacher::add_student(&ctx, Some(&teacher()), &id, &student(5).school_number)
+        .await
+        .unwrap();
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    let evidence = |n: u32| {
+        board
+            .records
+            .iter()
+            .find(|r| r.student_number == student(n).school_number)
+            .unwrap()
+            .evidence
+            .clone()
+    };
+    let home = evidence(1).unwrap();
+    assert_eq!(
+        (home.network, home.network_checked),
+        (NetworkMatch::Outside, false)
+    );
+    assert_eq!(evidence(4).unwrap().network, NetworkMatch::TeacherNetwork);
+    assert_eq!(evidence(5), None, "added by the teacher: nothing scanned");
+    assert_eq!(
+        board.shared_origins(),
+        [[1, 2, 3]
+            .map(|n| student(n).school_number)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()]
+    );
+    // Removing one of them leaves two: below the flag.
+    teacher::remove_student(
+        &ctx,
+        Some(&teacher()),
+        &id,
+        &student(3).school_number,
+        "Evden okuttu",
+    )
+    .await
+    .unwrap();
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    assert!(board.shared_origins().is_empty());
+    teacher::finish_session(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+
+    // With the network checked: a configured classroom network is named.
+    let checked = start_at(&ctx, SecurityLevel::Network).await;
+    scan(&ctx, &student(6), &checked, "172.20.5.5")
+        .await
+        .unwrap();
+    let record = env
+        .live
+        .record(checked.id, &student(6).school_number)
+        .await
+        .unwrap()
+        .unwrap();
+    let e = record.evidence.unwrap();
+    assert_eq!(
+        (e.network, e.network_checked),
+        (NetworkMatch::Classroom("172.20.0.0/16".into()), true)
+    );
+    // Kept with the record when the sessions are persisted.
+    teacher::finish_session(&ctx, Some(&teacher()), &checked.id.to_string())
+        .await
+        .unwrap();
+    env.advance(Duration::minutes(1));
+    assert_eq!(ctx.sweeper().sweep_once().await.unwrap().persisted, 2);
+    let kept = env.db.session_records(checked.id).await.unwrap();
+    let six = kept
+        .iter()
+        .find(|r| r.student_number == student(6).school_number)
+        .unwrap();
+    let evidence: attn::domain::Evidence =
+        serde_json::from_str(six.evidence.as_deref().unwrap()).unwrap();
+    // The class list's students recorded absent at the end scanned nothing.
+    assert!(
+        kept.iter()
+            .filter(|r| r.status == Status::Absent)
+            .all(|r| r.evidence.is_none())
+    );
+    assert_eq!(
+        evidence.network,
+        NetworkMatch::Classroom("172.20.0.0/16".into())
+    );
 }

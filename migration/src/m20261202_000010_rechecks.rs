@@ -1,6 +1,7 @@
 //! Re-checks during a session: `attendances.rechecks` keeps when each one ran (JSON), and
 //! `attendance_records.rechecks_missed` how many of them a student counted present did not
-//! confirm ("left early", unless the teacher reviewed it).
+//! confirm ("left early", unless the teacher reviewed it); `attendance_records.evidence` how the
+//! check-in was checked (JSON: the network rule it met, whether the session checked it).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +18,7 @@ enum Attendances {
 enum AttendanceRecords {
     Table,
     RechecksMissed,
+    Evidence,
 }
 
 #[async_trait::async_trait]
@@ -37,10 +39,27 @@ impl MigrationTrait for Migration {
                     .add_column(integer_null(AttendanceRecords::RechecksMissed))
                     .to_owned(),
             )
+            .await?;
+        // One change per statement: SQLite alters a table one column at a time.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AttendanceRecords::Table)
+                    .add_column(text_null(AttendanceRecords::Evidence))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AttendanceRecords::Table)
+                    .drop_column(AttendanceRecords::Evidence)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -76,6 +76,12 @@ async fn a_recheck_over_plain_forms_leaves_who_did_not_confirm_for_the_teacher(a
         marked(&page, "recheck").unwrap().attr("data-waiting"),
         Some("1")
     );
+    // Each row's evidence says how it was checked: the network rule, the re-check.
+    assert_eq!(
+        marked(&page, "evidence-network").map(|m| m.text),
+        Some("Ağ: öğretmenin ağı".into())
+    );
+    assert!(page.contains("Yeniden yoklama: 1 / 1 onayladı"), "{page}");
     // The window ends: the third left early; the teacher keeps them present, and the list empties.
     app.env
         .advance(chrono::Duration::seconds(attn::teacher::RECHECK_SECONDS));

@@ -149,6 +149,7 @@ async fn sweep_on(
                 status_reason: None,
                 changes: Vec::new(),
                 confirmed: Vec::new(),
+                evidence: None,
             };
             live.put_record(session.id, &record).await?;
         }
@@ -235,6 +236,7 @@ async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Re
                 status_reason: None,
                 changes: Vec::new(),
                 confirmed: Vec::new(),
+                evidence: None,
             })
             .collect();
         let fence = ctx.db.take_sweep_fence(session.id).await?;

@@ -133,6 +133,7 @@ impl Db {
             fail_reason: None,
             face_distance_milli: None,
             rechecks_missed: None,
+            evidence: None,
             is_deleted: false,
             deletion_reason: None,
             deletion_time: None,
@@ -212,6 +213,7 @@ pub(super) async fn set_status(
         fail_reason: before.as_ref().and_then(|r| r.fail_reason),
         face_distance_milli: before.as_ref().and_then(|r| r.face_distance_milli),
         rechecks_missed: None,
+        evidence: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -282,6 +284,7 @@ pub(super) fn absent_row(attendance_id: Uuid, student_number: String) -> Attenda
         fail_reason: None,
         face_distance_milli: None,
         rechecks_missed: None,
+        evidence: None,
         is_deleted: false,
         deletion_reason: None,
         deletion_time: None,
@@ -302,6 +305,10 @@ pub(super) fn record_row(session: &LiveSession, r: &LiveRecord) -> AttendanceRec
         fail_reason: r.fail_reason,
         face_distance_milli: r.face_distance_milli.map(i32::from),
         rechecks_missed: (missed > 0).then(|| i32::try_from(missed).unwrap_or(i32::MAX)),
+        evidence: r
+            .evidence
+            .as_ref()
+            .and_then(|e| serde_json::to_string(e).ok()),
         is_deleted: r.deletion.is_some(),
         deletion_reason: r.deletion.as_ref().map(|d| d.reason.clone()),
         deletion_time: r.deletion.as_ref().map(|d| d.at),
@@ -333,6 +340,7 @@ pub(super) async fn upsert_records(
                     attendance_record::Column::FailReason,
                     attendance_record::Column::FaceDistanceMilli,
                     attendance_record::Column::RechecksMissed,
+                    attendance_record::Column::Evidence,
                     attendance_record::Column::IsDeleted,
                     attendance_record::Column::DeletionReason,
                     attendance_record::Column::DeletionTime,

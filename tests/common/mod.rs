@@ -62,5 +62,6 @@ pub fn attended(n: usize, at: DateTime<Utc>) -> attn::domain::LiveRecord {
         status_reason: None,
         changes: Vec::new(),
         confirmed: Vec::new(),
+        evidence: None,
     }
 }

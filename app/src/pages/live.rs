@@ -35,6 +35,27 @@ pub struct RecordView {
     pub time: String,
     /// The selfie's distance from the portal photo ("0.39"), for face-checked sessions.
     pub distance: Option<String>,
+    /// Which rule of the network check the check-in met (`None`: added by the teacher).
+    pub network: Option<NetworkView>,
+    /// Re-checks that asked the student: confirmed, asked.
+    pub rechecks: Option<(usize, usize)>,
+    /// The teacher's changes, oldest first: "09:12", the status set, the reason.
+    pub changes: Vec<(String, Status, Option<String>)>,
+    /// Came from a place outside the classroom networks with two or more others.
+    pub flagged: bool,
+}
+
+/// How a check-in's address was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkView {
+    /// The session checks no network.
+    NotChecked,
+    /// The teacher's own network.
+    Teacher,
+    /// A configured classroom network, named.
+    Classroom(String),
+    /// Neither.
+    Outside,
 }
 
 /// Everything the live page shows.
@@ -72,6 +93,9 @@ pub struct LiveBoardView {
     pub left_early: Vec<MissingView>,
     /// Re-checks held so far.
     pub rechecks: usize,
+    /// Sizes of the groups of students who came from one place outside the classroom
+    /// networks (three or more each).
+    pub shared_origins: Vec<usize>,
 }
 
 /// A re-check running now.
@@ -106,6 +130,8 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
     let tz = ctx.config.timezone;
     let base = ssr::public_base(&ctx);
     let join_url = format!("{base}/join/{}?c={}", board.session.id, board.code);
+    let shared = board.shared_origins();
+    let flagged: std::collections::HashSet<&str> = shared.iter().flatten().copied().collect();
     let records = board
         .records
         .iter()
@@ -124,6 +150,42 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             distance: r
                 .face_distance_milli
                 .map(|d| format!("{:.2}", f32::from(d) / 1000.0)),
+            network: r.evidence.as_ref().map(|e| {
+                use attn::network::NetworkMatch;
+                match (&e.network, e.network_checked) {
+                    (_, false) => NetworkView::NotChecked,
+                    (NetworkMatch::TeacherNetwork, true) => NetworkView::Teacher,
+                    (NetworkMatch::Classroom(net), true) => NetworkView::Classroom(net.clone()),
+                    (NetworkMatch::Outside, true) => NetworkView::Outside,
+                }
+            }),
+            rechecks: {
+                let asked: Vec<_> = board
+                    .session
+                    .rechecks
+                    .iter()
+                    .filter(|c| c.started_at <= board.now && r.asked_by(c))
+                    .collect();
+                (!asked.is_empty()).then(|| {
+                    let confirmed = asked
+                        .iter()
+                        .filter(|c| r.confirmed.contains(&c.number))
+                        .count();
+                    (confirmed, asked.len())
+                })
+            },
+            changes: r
+                .changes
+                .iter()
+                .map(|c| {
+                    (
+                        c.at.with_timezone(&tz).format("%H:%M").to_string(),
+                        c.to,
+                        c.reason.clone(),
+                    )
+                })
+                .collect(),
+            flagged: flagged.contains(r.student_number.as_str()),
         })
         .collect();
     Ok(LiveBoardView {
@@ -165,6 +227,7 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             })
             .collect(),
         rechecks: board.session.rechecks.len(),
+        shared_origins: shared.iter().map(Vec::len).collect(),
         records,
     })
 }
@@ -382,6 +445,9 @@ fn Board(s: LiveBoardView) -> impl IntoView {
         </section>
         <section class="card">
             <h2>{t!(students)}</h2>
+            {s.shared_origins.iter().map(|n| view! {
+                <p class="warning" role="status" data-testid="flag-shared-origin" data-count=*n>{t!(flag_shared_origin, count = n)}</p>
+            }).collect_view()}
             {s.records.is_empty().then(|| view! { <p class="muted" data-testid="no-students">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
                 {s.records.into_iter().map(|r| view! { <StudentRow r id=id.clone() open/> }).collect_view()}
@@ -540,6 +606,36 @@ impl Standing {
     }
 }
 
+/// How a record was checked, folded away (a `details`: no script needed).
+#[component]
+fn Evidence(r: RecordView) -> impl IntoView {
+    let network = r.network.map(|n| match n {
+        NetworkView::NotChecked => t!(evidence_network_not_checked).to_string(),
+        NetworkView::Teacher => t!(evidence_network_teacher).to_string(),
+        NetworkView::Classroom(net) => t!(evidence_network_classroom, network = &net).to_string(),
+        NetworkView::Outside => t!(evidence_network_outside).to_string(),
+    });
+    let added = network.is_none();
+    view! {
+        <details class="evidence" data-testid="evidence">
+            <summary>{t!(evidence)}</summary>
+            <ul class="small">
+                {network.map(|n| view! { <li data-testid="evidence-network">{n}</li> })}
+                {(!added).then(|| view! { <li>{t!(evidence_device_cookie)}</li> })}
+                {added.then(|| view! { <li>{t!(evidence_added_by_teacher)}</li> })}
+                {r.distance.clone().map(|d| view! { <li>{t!(distance, distance = &d)}</li> })}
+                {r.rechecks.map(|(confirmed, asked)| view! { <li data-testid="evidence-rechecks">{t!(evidence_rechecks, confirmed = &confirmed, asked = &asked)}</li> })}
+                {r.changes.into_iter().map(|(time, to, why)| {
+                    let to = status_text(to, None);
+                    let why = why.unwrap_or_default();
+                    view! { <li>{t!(evidence_change, time = &time, status = &to, reason = &why)}</li> }
+                }).collect_view()}
+            </ul>
+        </details>
+    }
+    .into_any()
+}
+
 #[component]
 fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
     let standing = Standing::of(&r);
@@ -555,7 +651,9 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
                     Standing::Counted(status) => status_text(status, r.reason),
                 }}
                 {r.note.clone().filter(|_| standing != Standing::Removed).map(|n| view! { " · " <span class="note">{n}</span> })}
+                {r.flagged.then(|| view! { " · " <span class="warning small" data-testid="flagged">{t!(flagged_origin)}</span> })}
             </span>
+            <Evidence r=r.clone()/>
             {(open && failed).then(|| view! {
                 <form class="inline" method="post" action=AcceptStudent::url()>
                     <input type="hidden" name="session_id" value=id.clone()/>

@@ -28,6 +28,8 @@ pub struct Model {
     pub face_distance_milli: Option<i32>,
     /// Re-checks the student, counted present, did not confirm (`None`: none missed).
     pub rechecks_missed: Option<i32>,
+    /// How the check-in was checked, as JSON (`None`: added by the teacher, or older).
+    pub evidence: Option<String>,
     /// Soft-deleted: hidden from normal reads, shown to admins.
     pub is_deleted: bool,
     /// Why it was deleted.
