@@ -339,24 +339,41 @@ fn summary(row: CourseRow, class_size: u64) -> CourseSummary {
 }
 
 /// The course with id `id` the caller may see: their own (teachers), any (admins). Another
-/// teacher's course is `Forbidden`, an unknown one `NotFound`.
+/// teacher's course is `Forbidden`, an unknown one `NotFound`. Only this course's class is
+/// counted.
 pub(crate) async fn visible(ctx: &Ctx, caller: Option<&Caller>, id: &str) -> Result<CourseSummary> {
+    let caller = Caller::require(caller, |c| c.is_admin || c.role == Role::Teacher)?;
     let id =
         Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("course", Problem::Malformed))?;
-    let mine = courses(ctx, caller).await?;
-    if let Some(course) = mine.into_iter().find(|c| c.id == id) {
-        return Ok(course);
-    }
-    // Another teacher's course is refused as another teacher's session is.
-    let mut anyone = ctx.db.courses(None).await?;
-    anyone.extend(ctx.db.class_list_courses(None).await?);
-    if anyone
-        .iter()
-        .any(|c| course_id(&c.teacher_school_number, &c.lesson_name) == id)
-    {
-        return Err(Error::Forbidden);
-    }
-    Err(Error::NotFound(Entity::Course))
+    let is = |c: &CourseRow| course_id(&c.teacher_school_number, &c.lesson_name) == id;
+    // A teacher's own courses first; everyone's only to tell "another teacher's" from "none".
+    let scope = (!caller.is_admin).then_some(caller.school_number.as_str());
+    let found = match ctx.db.courses(scope).await?.into_iter().find(is) {
+        Some(row) => Some(row),
+        None => ctx
+            .db
+            .class_list_courses(scope)
+            .await?
+            .into_iter()
+            .find(is)
+            .map(|row| CourseRow { sessions: 0, ..row }),
+    };
+    let Some(row) = found else {
+        if scope.is_some() {
+            let mut anyone = ctx.db.courses(None).await?;
+            anyone.extend(ctx.db.class_list_courses(None).await?);
+            if anyone.iter().any(is) {
+                return Err(Error::Forbidden);
+            }
+        }
+        return Err(Error::NotFound(Entity::Course));
+    };
+    let class_size = ctx
+        .db
+        .class_list_numbers(&row.teacher_school_number, &row.lesson_name)
+        .await?
+        .len() as u64;
+    Ok(summary(row, class_size))
 }
 
 /// The settings of a course (the defaults when never changed).
