@@ -619,18 +619,18 @@ fn Evidence(r: RecordView) -> impl IntoView {
     view! {
         <details class="evidence" data-testid="evidence">
             <summary>{t!(evidence)}</summary>
-            <ul class="small">
-                {network.map(|n| view! { <li data-testid="evidence-network">{n}</li> })}
-                {(!added).then(|| view! { <li>{t!(evidence_device_cookie)}</li> })}
-                {added.then(|| view! { <li>{t!(evidence_added_by_teacher)}</li> })}
-                {r.distance.clone().map(|d| view! { <li>{t!(distance, distance = &d)}</li> })}
-                {r.rechecks.map(|(confirmed, asked)| view! { <li data-testid="evidence-rechecks">{t!(evidence_rechecks, confirmed = &confirmed, asked = &asked)}</li> })}
+            <div class="small">
+                {network.map(|n| view! { <p data-testid="evidence-network">{n}</p> })}
+                {(!added).then(|| view! { <p>{t!(evidence_device_cookie)}</p> })}
+                {added.then(|| view! { <p>{t!(evidence_added_by_teacher)}</p> })}
+                {r.distance.clone().map(|d| view! { <p>{t!(distance, distance = &d)}</p> })}
+                {r.rechecks.map(|(confirmed, asked)| view! { <p data-testid="evidence-rechecks">{t!(evidence_rechecks, confirmed = &confirmed, asked = &asked)}</p> })}
                 {r.changes.into_iter().map(|(time, to, why)| {
                     let to = status_text(to, None);
                     let why = why.unwrap_or_default();
-                    view! { <li>{t!(evidence_change, time = &time, status = &to, reason = &why)}</li> }
+                    view! { <p>{t!(evidence_change, time = &time, status = &to, reason = &why)}</p> }
                 }).collect_view()}
-            </ul>
+            </div>
         </details>
     }
     .into_any()
