@@ -369,6 +369,24 @@ async fn each_check_in_keeps_how_it_was_checked_and_one_place_for_many_is_flagge
         .unwrap();
     let evidence: attn::domain::Evidence =
         serde_json::from_str(six.evidence.as_deref().unwrap()).unwrap();
+    // A status changed after class keeps what the check-in showed.
+    attn::history::set_past_status(
+        &ctx,
+        Some(&teacher()),
+        &checked.id.to_string(),
+        &student(6).school_number,
+        Status::Late,
+        "Derse on dakika geç girdi",
+    )
+    .await
+    .unwrap();
+    let changed = env.db.session_records(checked.id).await.unwrap();
+    let six_after = changed
+        .iter()
+        .find(|r| r.student_number == student(6).school_number)
+        .unwrap();
+    assert_eq!(six_after.status, Status::Late);
+    assert_eq!(six_after.evidence, six.evidence);
     // The class list's students recorded absent at the end scanned nothing.
     assert!(
         kept.iter()
