@@ -80,7 +80,7 @@ impl Ctx {
             None => (Arc::new(MemoryLiveStore::new()), codes_for(&config)),
         };
         let face = load_face_checker(&config);
-        Ok(Self {
+        let ctx = Self {
             face,
             codes,
             identity: Arc::new(identity_for(&config)),
@@ -90,7 +90,11 @@ impl Ctx {
             clock: Arc::new(SystemClock),
             metrics: Metrics::default(),
             receipts: Arc::default(),
-        })
+        };
+        // The receipt key is read (or made) now, while the database is surely up, so that
+        // receipts go on being signed if it goes down later.
+        ctx.receipts.public_key(&ctx).await?;
+        Ok(ctx)
     }
 
     /// A sweeper over this context's stores.

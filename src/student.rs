@@ -9,7 +9,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::live::existing_session;
-use crate::network::{NetworkMatch, network_match, same_network};
+use crate::network::{NetworkMatch, network_match};
 
 /// A live session as the join page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +43,20 @@ pub async fn session_overview(
     let session = existing_session(ctx.live.as_ref(), parse_session_id(id)?).await?;
     let now = ctx.clock.now();
     let my_record = ctx.live.record(session.id, &caller.school_number).await?;
+    // The receipt needs the signing key; a database that cannot be read for it (if this
+    // server has not read it yet) costs the receipt, never the page.
     let receipt = match my_record
         .as_ref()
         .and_then(|r| crate::receipts::Receipt::of_check_in(&session, r))
     {
-        Some(receipt) => Some(crate::receipts::sign(ctx, &receipt).await?),
+        Some(receipt) => match crate::receipts::sign(ctx, &receipt).await {
+            Ok(text) => Some(text),
+            Err(error) => {
+                ctx.metrics.error(&error);
+                tracing::warn!(%error, "no receipt: the signing key is unavailable");
+                None
+            }
+        },
         None => None,
     };
     let recheck = session.open_recheck(now).and_then(|r| {
@@ -142,7 +151,7 @@ async fn try_check_in(
     }
 
     let evidence = &evidence_of(ctx, &session, attempt.client_ip);
-    if let Some(failure) = check(ctx, &session, student, attempt).await? {
+    if let Some(failure) = check(ctx, &session, student, attempt, evidence).await? {
         let record = new_record(&session, student, now, Some(failure), None, evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     }
@@ -170,7 +179,8 @@ async fn confirm_recheck(
     if !standing.asked_by(recheck) || standing.confirmed.contains(&recheck.number) {
         return Ok(standing);
     }
-    if let Some(failure) = check(ctx, session, student, attempt).await? {
+    let evidence = evidence_of(ctx, session, attempt.client_ip);
+    if let Some(failure) = check(ctx, session, student, attempt, &evidence).await? {
         return Err(Error::RecheckFailed(failure));
     }
     standing.confirmed.push(recheck.number);
@@ -385,12 +395,14 @@ fn evidence_of(ctx: &Ctx, session: &LiveSession, ip: std::net::IpAddr) -> Eviden
     }
 }
 
-/// The reason the student fails the session's checks other than the face, if any.
+/// The reason the student fails the session's checks other than the face, if any; the network
+/// rule comes from the check-in's `evidence`.
 async fn check(
     ctx: &Ctx,
     session: &LiveSession,
     student: &Caller,
     attempt: JoinAttempt<'_>,
+    evidence: &Evidence,
 ) -> Result<Option<FailReason>> {
     let device_owner = ctx
         .live
@@ -402,10 +414,7 @@ async fn check(
     if session.security == SecurityLevel::None {
         return Ok(None);
     }
-    let on_network = session.ip_address.parse().is_ok_and(|teacher| {
-        same_network(teacher, attempt.client_ip, &ctx.config.classroom_networks)
-    });
-    if !on_network {
+    if evidence.network == NetworkMatch::Outside {
         return Ok(Some(FailReason::WifiFailed));
     }
     Ok(None)
