@@ -247,6 +247,17 @@ pub fn is_expired(ctx: &Ctx, role: Role, last_seen: DateTime<Utc>, now: DateTime
     now - last_seen >= idle
 }
 
+/// How often a live login is marked as used. A request within this time of the last mark
+/// changes nothing in the login, so the session layer writes nothing to its store; idle expiry
+/// is then exact to within this time (a login can end up to a minute sooner than its limit).
+pub const SEEN_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// True when a live login last marked as used at `last_seen` is to be marked again at `now`
+/// (a clock set back counts as due, so a mark is never left in the future).
+pub fn mark_due(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now < last_seen || now - last_seen >= SEEN_EVERY
+}
+
 fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     let ms = (at - now).num_milliseconds().max(0) as u64;
     ms.div_ceil(1000).max(1)

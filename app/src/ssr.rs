@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use attn::Ctx;
-use attn::auth::{Caller, LoggedIn, is_expired};
+use attn::auth::{Caller, LoggedIn, is_expired, mark_due};
 use axum::extract::ConnectInfo;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -44,7 +44,7 @@ fn store_error(error: tower_sessions::session::Error) -> AppError {
 }
 
 /// Who is logged in, if anyone. A login idle longer than its role allows is ended here; a live
-/// one is marked as used now.
+/// one is marked as used now, unless it was within the last minute (`attn::auth::SEEN_EVERY`).
 pub async fn caller(ctx: &Ctx, session: &Session) -> Result<Option<Caller>, AppError> {
     let Some(caller) = session.get::<Caller>(USER).await.map_err(store_error)? else {
         return Ok(None);
@@ -57,14 +57,18 @@ pub async fn caller(ctx: &Ctx, session: &Session) -> Result<Option<Caller>, AppE
         .and_then(DateTime::<Utc>::from_timestamp_millis);
     match last_seen {
         Some(seen) if !is_expired(ctx, caller.role, seen, now) => {
-            // The session layer starts every request with its default (shortest) limit; the
-            // role's own is set again here, or a teacher's cookie and store entry would expire
-            // after the student's limit.
-            session.set_expiry(Some(role_expiry(ctx, caller.role)));
-            session
-                .insert(LAST_SEEN, now.timestamp_millis())
-                .await
-                .map_err(store_error)?;
+            // Marked at most once a minute: any other request leaves the session unmodified,
+            // and the session layer saves (and renews the cookie) only a modified one.
+            if mark_due(seen, now) {
+                // The session layer starts every request with its default (shortest) limit;
+                // the role's own is set again here, or a teacher's cookie and store entry
+                // would expire after the student's limit.
+                session.set_expiry(Some(role_expiry(ctx, caller.role)));
+                session
+                    .insert(LAST_SEEN, now.timestamp_millis())
+                    .await
+                    .map_err(store_error)?;
+            }
             Ok(Some(caller))
         }
         _ => {

@@ -17,6 +17,7 @@ attn::on_both_backends!(
     a_strangers_guesses_never_lock_a_student_out_of_their_own_phone,
     a_forged_forwarded_for_header_does_not_dodge_the_limit,
     a_join_link_visited_logged_out_comes_back_after_login,
+    a_request_that_changes_nothing_writes_nothing_to_the_login_store,
 );
 
 async fn a_demo_teacher_logs_in_sees_todays_lessons_and_logs_out(app: TestApp) {
@@ -336,7 +337,9 @@ async fn the_session_layer_ends_each_login_after_its_roles_idle_limit(app: TestA
     assert!(at_login.contains("Max-Age=3600"), "{at_login}");
     let (student, at_login) = login_cookie(&app, "demo_student_1").await;
     assert!(at_login.contains("Max-Age=2"), "{at_login}");
-    // Every request renews the cookie with the role's own limit, not the layer's shortest.
+    // A request a minute later renews the cookie with the role's own limit, not the layer's
+    // shortest.
+    app.env.clock.advance(chrono::Duration::seconds(61));
     let (state, renewed) = home_with(&app, &teacher).await;
     assert_eq!(state.as_deref(), Some("logged-in"));
     let renewed = renewed.expect("the teacher's cookie is renewed");
@@ -744,4 +747,58 @@ async fn every_server_function_refuses_with_its_status_and_json_error(app: TestA
     assert_eq!(to, format!("/join/{live}?error=invalid"));
     let page = app.page_as(&student, &to).await;
     assert!(page.contains("Girdiğiniz bilgi geçerli değil."), "{page}");
+}
+
+/// What the login store holds for `cookie` (`attn_session=<id>`): the raw Redis value on the
+/// services backend, `None` on the embedded one.
+async fn stored_login(app: &TestApp, cookie: &str) -> Option<Vec<u8>> {
+    let prefix = app.env.redis_prefix()?;
+    let key = format!(
+        "{prefix}:login:{}",
+        cookie.trim_start_matches("attn_session=")
+    );
+    let redis = redis::Client::open(app.env.redis_url()?).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let stored: Vec<u8> = redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!stored.is_empty(), "the login is in Redis");
+    Some(stored)
+}
+
+async fn a_request_that_changes_nothing_writes_nothing_to_the_login_store(app: TestApp) {
+    let (teacher, _) = login_cookie(&app, "demo_teacher_3").await;
+    let at_login = stored_login(&app, &teacher).await;
+    // The session layer saves a login (and sends its cookie again) only when a request
+    // changed it; pages read within a minute of the last mark change nothing.
+    use attn::clock::Clock;
+    let logged_in_at = app.env.clock.now();
+    for second in [0, 20, 59] {
+        app.env
+            .clock
+            .set(logged_in_at + chrono::Duration::seconds(second));
+        let (state, renewed) = home_with(&app, &teacher).await;
+        assert_eq!(state.as_deref(), Some("logged-in"));
+        assert_eq!(renewed, None, "{second} s after login: nothing written");
+    }
+    assert_eq!(
+        stored_login(&app, &teacher).await,
+        at_login,
+        "the store holds the login as saved at login"
+    );
+
+    // A minute after the last mark the login is marked again: written once, then quiet.
+    app.env.clock.advance(chrono::Duration::seconds(61));
+    let (state, renewed) = home_with(&app, &teacher).await;
+    assert_eq!(state.as_deref(), Some("logged-in"));
+    assert!(renewed.expect("marked again").contains("Max-Age=3600"));
+    let marked = stored_login(&app, &teacher).await;
+    if at_login.is_some() {
+        assert_ne!(marked, at_login, "the new mark is in Redis");
+    }
+    let (_, renewed) = home_with(&app, &teacher).await;
+    assert_eq!(renewed, None, "right after a mark: nothing written");
+    assert_eq!(stored_login(&app, &teacher).await, marked);
 }
