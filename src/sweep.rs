@@ -3,7 +3,8 @@
 //! `sweep_once` is one step and reports what it did; `run` repeats it on an interval. A session
 //! is claimed with a lease (so two instances never persist it at the same time) and a fence
 //! from the database (so a sweeper whose lease ran out cannot commit after another took over),
-//! written in one transaction, and only then removed from the live store. If the database is down
+//! written with up to [`PERSIST_TOGETHER`] others in one transaction, and only then removed
+//! from the live store. If the database is down
 //! nothing is removed and the next step tries again: no record is ever lost.
 //!
 //! A session the database refuses while it is up (data it will not take) goes to a queue of
@@ -17,8 +18,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::db::Db;
-use crate::domain::{FailReason, LiveRecord};
+use crate::db::{Db, Finished};
+use crate::domain::{FailReason, LiveRecord, LiveSession};
 use crate::error::Result;
 use crate::live::LiveStore;
 use crate::metrics::Metrics;
@@ -28,6 +29,9 @@ const BATCH: usize = 100;
 
 /// Batches per step at most; what is left waits for the next step.
 const BATCHES_PER_STEP: usize = 50;
+
+/// Sessions written in one transaction (docs/PERFORMANCE.md).
+pub const PERSIST_TOGETHER: usize = 20;
 
 /// Refusals by a database that is up before a session is set aside.
 pub const MAX_TRIES: u32 = 5;
@@ -127,8 +131,8 @@ impl Sweeper {
             if fresh.is_empty() {
                 break;
             }
-            for id in fresh {
-                self.sweep_one(id, &mut outcome).await?;
+            for group in fresh.chunks(PERSIST_TOGETHER) {
+                self.sweep_group(group, &mut outcome).await?;
             }
             if !full {
                 break;
@@ -137,24 +141,162 @@ impl Sweeper {
         Ok(outcome)
     }
 
-    async fn sweep_one(&self, id: Uuid, outcome: &mut SweepOutcome) -> Result<()> {
-        match self.persist_session(id).await {
-            Ok(Persisted::Done { records }) => {
+    /// Sweeps `ids` together: claims them, takes their fences in one statement, reads them,
+    /// and writes them in one transaction. If the database refuses that transaction while it
+    /// is up, each session is written alone, so one it will not take never holds up the rest.
+    async fn sweep_group(&self, ids: &[Uuid], outcome: &mut SweepOutcome) -> Result<()> {
+        let now = self.clock.now();
+        let mut claimed = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if self.live.claim(id, &self.owner, self.lease, now).await? {
+                claimed.push(id);
+            } else {
+                outcome.skipped += 1;
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        // Before reading anything: a sweeper that claims a session after this one's lease ran
+        // out takes a newer fence, and what this one read can then no longer be committed.
+        let fences = match self.db.take_sweep_fences(&claimed).await {
+            Ok(fences) => fences,
+            Err(error) => return self.fail_all(&claimed, error, outcome).await,
+        };
+        let mut ready = Vec::with_capacity(claimed.len());
+        for id in claimed {
+            match self.read(id, now).await? {
+                Some((session, records)) => {
+                    let fence = fences.get(&id).copied().unwrap_or_default();
+                    ready.push((session, records, fence));
+                }
+                None => outcome.skipped += 1,
+            }
+        }
+        let batch: Vec<Finished<'_>> = ready
+            .iter()
+            .map(|(session, records, fence)| Finished {
+                session,
+                records,
+                fence: *fence,
+            })
+            .collect();
+        match self.db.persist_finished(&batch, now).await {
+            Ok(done) => {
+                for f in &batch {
+                    let persisted = if done.contains(&f.session.id) {
+                        self.live.remove_session(f.session.id).await?;
+                        Persisted::Done {
+                            records: f.records.len(),
+                        }
+                    } else {
+                        tracing::warn!(id = %f.session.id, "the sweep lease ran out and another sweeper took the session over; it persists it");
+                        Persisted::NotMine
+                    };
+                    self.count(f.session.id, persisted, outcome).await?;
+                }
+            }
+            Err(error) if batch.len() > 1 && self.db.ping().await.is_ok() => {
+                tracing::warn!(%error, sessions = batch.len(), "the database refused a group of sessions; each is written alone");
+                for f in &batch {
+                    let persisted = self.persist_alone(f, now).await?;
+                    self.count(f.session.id, persisted, outcome).await?;
+                }
+            }
+            Err(error) => {
+                let ids: Vec<Uuid> = batch.iter().map(|f| f.session.id).collect();
+                self.fail_all(&ids, error, outcome).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts `error` against each of `ids`, which failed together, and releases them.
+    async fn fail_all(
+        &self,
+        ids: &[Uuid],
+        error: crate::Error,
+        outcome: &mut SweepOutcome,
+    ) -> Result<()> {
+        let Some((last, rest)) = ids.split_last() else {
+            return Ok(());
+        };
+        for &id in rest {
+            let again = crate::Error::Database(sea_orm::DbErr::Custom(error.to_string()));
+            let failed = self.give_up(id, again).await;
+            self.count(id, failed, outcome).await?;
+        }
+        let failed = self.give_up(*last, error).await;
+        self.count(*last, failed, outcome).await
+    }
+
+    /// A claimed session and its records, ready to be written; `None` when there is nothing
+    /// to write now (already persisted by someone else, or a face check still runs).
+    async fn read(
+        &self,
+        id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(LiveSession, Vec<LiveRecord>)>> {
+        let Some(session) = self.live.session(id).await? else {
+            // Already persisted and removed by someone else; drop the leftover index entry.
+            self.live.remove_session(id).await?;
+            return Ok(None);
+        };
+        let mut records = self.live.records(id).await?;
+        if records.iter().any(LiveRecord::is_pending) {
+            if now < session.end_time + PENDING_GRACE {
+                // A face check still runs: wait for it (the next sweep comes back).
+                self.live.release(id, &self.owner).await?;
+                return Ok(None);
+            }
+            for r in records.iter_mut().filter(|r| r.is_pending()) {
+                r.fail_reason = Some(FailReason::FaceCheckTimeout);
+            }
+        }
+        Ok(Some((session, records)))
+    }
+
+    /// Writes one session of a group the database refused.
+    async fn persist_alone(
+        &self,
+        f: &Finished<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Persisted> {
+        let id = f.session.id;
+        match self.db.persist_finished(std::slice::from_ref(f), now).await {
+            Ok(done) if done.contains(&id) => {
+                self.live.remove_session(id).await?;
+                Ok(Persisted::Done {
+                    records: f.records.len(),
+                })
+            }
+            Ok(_) => {
+                tracing::warn!(%id, "the sweep lease ran out and another sweeper took the session over; it persists it");
+                Ok(Persisted::NotMine)
+            }
+            Err(error) => Ok(self.give_up(id, error).await),
+        }
+    }
+
+    /// Adds what became of session `id` to `outcome`.
+    async fn count(
+        &self,
+        id: Uuid,
+        persisted: Persisted,
+        outcome: &mut SweepOutcome,
+    ) -> Result<()> {
+        match persisted {
+            Persisted::Done { records } => {
                 outcome.persisted += 1;
                 outcome.records += records;
             }
-            Ok(Persisted::NotMine) => outcome.skipped += 1,
-            Ok(Persisted::Failed(error)) => {
+            Persisted::NotMine => outcome.skipped += 1,
+            Persisted::Failed(error) => {
                 self.metrics.error(&error);
                 outcome.failed += 1;
                 if self.refused(id, &error).await? {
                     outcome.set_aside += 1;
                 }
-            }
-            Err(error) => {
-                self.metrics.error(&error);
-                tracing::warn!(%id, %error, "session not persisted; it stays live for the next sweep");
-                outcome.failed += 1;
             }
         }
         Ok(())
@@ -179,48 +321,6 @@ impl Sweeper {
         } else {
             tracing::warn!(%id, %error, tries, "the database refused the session; it is tried again later, after the others");
             Ok(false)
-        }
-    }
-
-    async fn persist_session(&self, id: Uuid) -> Result<Persisted> {
-        let now = self.clock.now();
-        if !self.live.claim(id, &self.owner, self.lease, now).await? {
-            return Ok(Persisted::NotMine);
-        }
-        // Before reading anything: a sweeper that claims the session after this one's lease ran
-        // out takes a newer fence, and what this one read can then no longer be committed.
-        let fence = match self.db.take_sweep_fence(id).await {
-            Ok(fence) => fence,
-            Err(error) => return Ok(self.give_up(id, error).await),
-        };
-        let Some(session) = self.live.session(id).await? else {
-            // Already persisted and removed by someone else; drop the leftover index entry.
-            self.live.remove_session(id).await?;
-            return Ok(Persisted::NotMine);
-        };
-        let mut records = self.live.records(id).await?;
-        if records.iter().any(LiveRecord::is_pending) {
-            if now < session.end_time + PENDING_GRACE {
-                // A face check still runs: wait for it (the next sweep comes back).
-                self.live.release(id, &self.owner).await?;
-                return Ok(Persisted::NotMine);
-            }
-            for r in records.iter_mut().filter(|r| r.is_pending()) {
-                r.fail_reason = Some(FailReason::FaceCheckTimeout);
-            }
-        }
-        match self.db.persist_live(&session, &records, now, fence).await {
-            Ok(true) => {
-                self.live.remove_session(id).await?;
-                Ok(Persisted::Done {
-                    records: records.len(),
-                })
-            }
-            Ok(false) => {
-                tracing::warn!(%id, "the sweep lease ran out and another sweeper took the session over; it persists it");
-                Ok(Persisted::NotMine)
-            }
-            Err(error) => Ok(self.give_up(id, error).await),
         }
     }
 

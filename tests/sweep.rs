@@ -22,6 +22,9 @@ attn::on_every_backend!(
     persisting_again_after_a_crash_never_undoes_a_correction,
     sessions_the_database_refuses_never_hold_up_the_others_and_are_set_aside,
     a_sweeper_whose_lease_was_taken_over_cannot_commit,
+    every_field_of_a_record_reaches_the_database_as_it_was_live,
+    a_refused_session_never_holds_up_the_sessions_written_with_it,
+    sessions_written_together_leave_out_the_one_taken_over,
 );
 
 fn sweeper(env: &TestEnv, db: Db, live: Arc<dyn LiveStore>) -> Sweeper {
@@ -350,4 +353,169 @@ async fn a_sweeper_whose_lease_was_taken_over_cannot_commit(env: TestEnv) {
     );
     // Three check-ins, one of them removed by the teacher.
     assert_eq!(env.db.session_records(other.id).await.unwrap().len(), 2);
+}
+
+async fn every_field_of_a_record_reaches_the_database_as_it_was_live(env: TestEnv) {
+    use attn::domain::{Status, StatusChange};
+    let now = env.clock.now();
+    let s = session("T1", "Veri Yapıları", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    // A time finer than the database keeps, a face distance, a status set by the teacher with
+    // a reason, and a removal: each must come back as it went in.
+    let fine = now + Duration::nanoseconds(1_234_567_891);
+    let mut excused = attended(1, fine);
+    excused.face_distance_milli = Some(412);
+    excused.late = true;
+    excused.marked = Some(Status::Excused);
+    excused.status_reason = Some("Sağlık raporu var; \"acil\" durum".into());
+    excused.changes = vec![StatusChange {
+        from: Some(Status::Late),
+        to: Status::Excused,
+        by: "T1".into(),
+        at: now + Duration::minutes(2),
+        reason: excused.status_reason.clone(),
+    }];
+    let mut removed = attended(2, now);
+    removed.attendance_time = None;
+    removed.deletion = Some(Deletion {
+        reason: "Derste değildi".into(),
+        by: "T1".into(),
+        at: fine,
+    });
+    env.live.put_record(s.id, &excused).await.unwrap();
+    env.live.put_record(s.id, &removed).await.unwrap();
+    // What the live store keeps (Redis keeps milliseconds).
+    let live = env.live.records(s.id).await.unwrap();
+    let kept = |n: &str| live.iter().find(|r| r.student_number == n).unwrap();
+    let fine_kept = kept(&excused.student_number).attendance_time.unwrap();
+    assert_eq!(
+        kept(&removed.student_number).deletion.as_ref().unwrap().at,
+        fine_kept
+    );
+    env.advance(Duration::minutes(10));
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!((outcome.persisted, outcome.records), (1, 2));
+
+    let micros = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros();
+    let saved = env.db.session_records(s.id).await.unwrap();
+    assert_eq!(saved.len(), 1, "the removed one is hidden");
+    let e = &saved[0];
+    assert_eq!(e.student_number, excused.student_number);
+    assert_eq!(e.status, Status::Excused);
+    assert!(e.is_attended);
+    assert_eq!(e.status_reason, excused.status_reason);
+    assert_eq!(e.face_distance_milli, Some(412));
+    assert_eq!(e.attendance_time.map(micros), Some(micros(fine_kept)));
+    assert_eq!(e.fail_reason, None);
+    let gone = env
+        .db
+        .deleted_records(&attn::db::DeletedFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].attendance_time, None);
+    assert_eq!(gone[0].deletion_time.map(micros), Some(micros(fine_kept)));
+    assert_eq!(gone[0].deleted_by.as_deref(), Some("T1"));
+    // The teacher's change during class is in the audit log, once.
+    let events = env.db.audit_events(10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].to_status, Some(Status::Excused));
+    assert_eq!(
+        events[0].student_number.as_deref(),
+        Some(excused.student_number.as_str())
+    );
+}
+
+async fn a_refused_session_never_holds_up_the_sessions_written_with_it(env: TestEnv) {
+    // Sessions that end together are written together; one the database will not take sits
+    // in the middle of them.
+    let mut good = Vec::new();
+    for t in 0..3 {
+        good.push(running_session(&env, &format!("T{t}"), 4).await);
+    }
+    let refused = refused_session(&env, "R").await;
+    for t in 3..6 {
+        good.push(running_session(&env, &format!("T{t}"), 4).await);
+    }
+    env.advance(Duration::minutes(12));
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.persisted, outcome.records, outcome.failed),
+        (6, 24, 1),
+        "{outcome:?}"
+    );
+    for s in &good {
+        assert!(env.db.attendance(s.id).await.unwrap().is_some());
+        assert_eq!(env.db.session_records(s.id).await.unwrap().len(), 3);
+        assert!(env.live.session(s.id).await.unwrap().is_none());
+    }
+    assert!(env.db.attendance(refused.id).await.unwrap().is_none());
+    assert_eq!(
+        env.live.records(refused.id).await.unwrap().len(),
+        1,
+        "still live"
+    );
+    assert_eq!(env.count_rows("attendances").await, 6);
+}
+
+async fn sessions_written_together_leave_out_the_one_taken_over(env: TestEnv) {
+    let mut sessions = Vec::new();
+    for t in 0..3 {
+        sessions.push(running_session(&env, &format!("T{t}"), 5).await);
+    }
+    env.advance(Duration::minutes(10));
+    let ids: Vec<_> = sessions.iter().map(|s| s.id).collect();
+    let fences = env.db.take_sweep_fences(&ids).await.unwrap();
+    assert_eq!(fences.len(), 3);
+    // Another sweeper took the middle one over after this one read it.
+    let newer = env.db.take_sweep_fence(ids[1]).await.unwrap();
+    assert!(newer > fences[&ids[1]]);
+    let mut records = Vec::new();
+    for s in &sessions {
+        records.push(env.live.records(s.id).await.unwrap());
+    }
+    let batch: Vec<attn::db::Finished<'_>> = sessions
+        .iter()
+        .zip(&records)
+        .map(|(session, records)| attn::db::Finished {
+            session,
+            records,
+            fence: fences[&session.id],
+        })
+        .collect();
+    let done = env
+        .db
+        .persist_finished(&batch, env.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(done, vec![ids[0], ids[2]]);
+    assert!(env.db.attendance(ids[1]).await.unwrap().is_none());
+    assert_eq!(env.count_rows("attendance_records").await, 2 * 5);
+    assert_eq!(
+        env.count_rows("sweep_fences").await,
+        1,
+        "the newer fence stays"
+    );
+    // The newer holder writes it.
+    let late = attn::db::Finished {
+        fence: newer,
+        ..batch[1]
+    };
+    assert_eq!(
+        env.db
+            .persist_finished(&[late], env.clock.now())
+            .await
+            .unwrap(),
+        vec![ids[1]]
+    );
+    assert_eq!(env.count_rows("attendance_records").await, 3 * 5);
 }

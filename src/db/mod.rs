@@ -5,6 +5,7 @@
 
 mod appeals;
 mod audit;
+mod bulk;
 mod courses;
 pub mod entity;
 mod keys;
@@ -30,6 +31,7 @@ pub use appeals::{Appeal, Decision};
 pub use courses::{CourseRow, CourseSettingsRow};
 pub use records::RecordCounts;
 pub use review::{AuditFilter, DeletedFilter};
+pub use sessions::Finished;
 
 /// A persisted attendance session.
 pub type Attendance = attendance::Model;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::entity::{attendance, attendance_record};
 use super::users::insert_missing_user;
-use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete};
+use super::{AttendanceRecord, Db, INSERT_CHUNK, SoftDelete, bulk};
 use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Status, User};
 use crate::error::{Entity, Result};
 
@@ -316,11 +316,93 @@ pub(super) fn record_row(session: &LiveSession, r: &LiveRecord) -> AttendanceRec
     }
 }
 
-/// Adds records or overwrites every column but the key, in statements of [`INSERT_CHUNK`].
+/// `attendance_records` for [`bulk::Table::upsert`]: every column but the key is overwritten.
+const RECORDS: bulk::Table = bulk::Table {
+    name: "attendance_records",
+    columns: &[
+        ("attendance_id", "uuid"),
+        ("student_number", "text"),
+        ("is_attended", "boolean"),
+        ("status", "text"),
+        ("status_reason", "text"),
+        ("attendance_time", "timestamptz"),
+        ("fail_reason", "text"),
+        ("face_distance_milli", "integer"),
+        ("rechecks_missed", "integer"),
+        ("evidence", "text"),
+        ("is_deleted", "boolean"),
+        ("deletion_reason", "text"),
+        ("deletion_time", "timestamptz"),
+        ("deleted_by", "text"),
+    ],
+    key: &["attendance_id", "student_number"],
+    update: &[
+        "is_attended",
+        "status",
+        "status_reason",
+        "attendance_time",
+        "fail_reason",
+        "face_distance_milli",
+        "rechecks_missed",
+        "evidence",
+        "is_deleted",
+        "deletion_reason",
+        "deletion_time",
+        "deleted_by",
+    ],
+};
+
+/// A record as one row of a bulk write, keyed by column name.
+#[derive(serde::Serialize)]
+struct RecordRow<'a> {
+    attendance_id: Uuid,
+    student_number: &'a str,
+    is_attended: bool,
+    status: String,
+    status_reason: Option<&'a str>,
+    attendance_time: Option<String>,
+    fail_reason: Option<String>,
+    face_distance_milli: Option<i32>,
+    rechecks_missed: Option<i32>,
+    evidence: Option<&'a str>,
+    is_deleted: bool,
+    deletion_reason: Option<&'a str>,
+    deletion_time: Option<String>,
+    deleted_by: Option<&'a str>,
+}
+
+impl<'a> From<&'a AttendanceRecord> for RecordRow<'a> {
+    fn from(r: &'a AttendanceRecord) -> Self {
+        use sea_orm::ActiveEnum;
+        Self {
+            attendance_id: r.attendance_id,
+            student_number: &r.student_number,
+            is_attended: r.is_attended,
+            status: r.status.to_value(),
+            status_reason: r.status_reason.as_deref(),
+            attendance_time: r.attendance_time.map(bulk::micros),
+            fail_reason: r.fail_reason.as_ref().map(ActiveEnum::to_value),
+            face_distance_milli: r.face_distance_milli,
+            rechecks_missed: r.rechecks_missed,
+            evidence: r.evidence.as_deref(),
+            is_deleted: r.is_deleted,
+            deletion_reason: r.deletion_reason.as_deref(),
+            deletion_time: r.deletion_time.map(bulk::micros),
+            deleted_by: r.deleted_by.as_deref(),
+        }
+    }
+}
+
+/// Adds records or overwrites every column but the key: on PostgreSQL in one bulk statement,
+/// elsewhere in statements of [`INSERT_CHUNK`].
 pub(super) async fn upsert_records(
     conn: &impl ConnectionTrait,
     records: &[AttendanceRecord],
 ) -> Result<()> {
+    if bulk::available(conn) {
+        let rows: Vec<RecordRow<'_>> = records.iter().map(RecordRow::from).collect();
+        return RECORDS.upsert(conn, &rows).await;
+    }
     for chunk in records.chunks(INSERT_CHUNK) {
         let rows = chunk
             .iter()

@@ -1,13 +1,13 @@
 //! Persisted attendance sessions: a teacher's history, a student's lessons, deletion by the
 //! owner, and the sweep's write of a finished live session.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use super::audit::{self, Change};
 use super::entity::{attendance, sweep_fence};
 use super::records::{absent_row, course_numbers, record_row, upsert_records};
 use super::users::upsert_users;
-use super::{Attendance, AttendanceRecord, Db, Page, SoftDelete};
+use super::{Attendance, Db, Page, SoftDelete};
 use crate::domain::{AuditAction, LiveRecord, LiveSession, Reason, Role, User};
 use crate::error::{Entity, Result};
 
@@ -113,11 +113,23 @@ impl Db {
     /// before its records are read: from then on only this fence may commit the session
     /// ([`Db::persist_live`]), so a sweeper whose lease ran out and was taken over cannot.
     pub async fn take_sweep_fence(&self, session: Uuid) -> Result<i64> {
-        let first = sweep_fence::ActiveModel {
-            attendance_id: Set(session),
+        let fences = self.take_sweep_fences(&[session]).await?;
+        fences
+            .get(&session)
+            .copied()
+            .ok_or_else(|| sea_orm::DbErr::RecordNotInserted.into())
+    }
+
+    /// [`Db::take_sweep_fence`] for several sessions, in one statement.
+    pub async fn take_sweep_fences(&self, sessions: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+        if sessions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let first = sessions.iter().map(|id| sweep_fence::ActiveModel {
+            attendance_id: Set(*id),
             fence: Set(1),
-        };
-        let taken = sweep_fence::Entity::insert(first)
+        });
+        let taken = sweep_fence::Entity::insert_many(first)
             .on_conflict(
                 OnConflict::column(sweep_fence::Column::AttendanceId)
                     .value(
@@ -131,16 +143,15 @@ impl Db {
             )
             .exec_with_returning(&self.conn)
             .await?;
-        Ok(taken.fence)
+        Ok(taken
+            .into_iter()
+            .map(|f| (f.attendance_id, f.fence))
+            .collect())
     }
 
-    /// Writes a finished live session with all its records in one transaction: teacher and
-    /// students first (so no foreign key can fail), then the session, then the records.
-    ///
-    /// `fence` is what [`Db::take_sweep_fence`] gave this sweeper. If a later claim took a
-    /// newer one, nothing is written and the answer is `false`: the newer holder persists the
-    /// session. `true` means the session is in the database, written now or before.
-    #[tracing::instrument(skip_all, fields(session = %session.id, records = records.len()))]
+    /// Writes a finished live session with all its records in one transaction; see
+    /// [`Db::persist_finished`]. `true` means the session is in the database, written now or
+    /// before; `false` that a newer fence was taken and the newer holder persists it.
     pub async fn persist_live(
         &self,
         session: &LiveSession,
@@ -148,49 +159,52 @@ impl Db {
         now: DateTime<Utc>,
         fence: i64,
     ) -> Result<bool> {
-        let mut people = BTreeMap::new();
-        for r in records {
-            people.insert(
-                r.student_number.clone(),
-                User {
-                    school_number: r.student_number.clone(),
-                    full_name: r.student_full_name.clone(),
-                    role: Role::Student,
-                },
-            );
-        }
-        // The teacher last, so a teacher who also checked in as a student keeps the teacher role.
-        people.insert(
-            session.teacher_school_number.clone(),
-            User {
-                school_number: session.teacher_school_number.clone(),
-                full_name: session.teacher_full_name.clone(),
-                role: Role::Teacher,
-            },
-        );
-        let people: Vec<User> = people.into_values().collect();
-        let rows: Vec<AttendanceRecord> = records.iter().map(|r| record_row(session, r)).collect();
+        let one = Finished {
+            session,
+            records,
+            fence,
+        };
+        Ok(!self.persist_finished(&[one], now).await?.is_empty())
+    }
 
-        let txn = self.conn.begin().await?;
-        // The fence is still ours, and its row stays locked until this commits, so a newer
-        // claim waits for us instead of slipping in between. The row goes with the commit.
-        let ours = sweep_fence::Entity::delete_many()
-            .filter(sweep_fence::Column::AttendanceId.eq(session.id))
-            .filter(sweep_fence::Column::Fence.eq(fence))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if !ours {
-            txn.rollback().await?;
-            return Ok(false);
+    /// Writes finished live sessions with all their records in one transaction: teachers and
+    /// students first (so no foreign key can fail), then the sessions, then the records, then
+    /// an `absent` record for everyone of each class list without one.
+    ///
+    /// Each session's `fence` is what [`Db::take_sweep_fence`] gave this sweeper. A session
+    /// whose fence a later claim replaced is left out (the newer holder persists it). The
+    /// answer lists the sessions that are in the database, written now or before.
+    #[tracing::instrument(skip_all, fields(sessions = batch.len()))]
+    pub async fn persist_finished(
+        &self,
+        batch: &[Finished<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
         }
-        upsert_users(&txn, &people, now, false).await?;
+        let txn = self.conn.begin().await?;
+        // Each fence is still ours, and its row stays locked until this commits, so a newer
+        // claim waits for us instead of slipping in between. The rows go with the commit.
+        let ours = delete_fences(&txn, batch).await?;
+        let batch: Vec<&Finished<'_>> = batch
+            .iter()
+            .filter(|f| ours.contains(&f.session.id))
+            .collect();
+        if batch.is_empty() {
+            txn.rollback().await?;
+            return Ok(Vec::new());
+        }
+        upsert_users(&txn, &people(&batch), now, false).await?;
         // The first commit of a session wins. If its row is there, a sweeper committed it
         // before (and crashed before removing the live keys): writing the records again would
         // undo what a teacher corrected since.
-        if insert_attendance_once(&txn, &attendance_row(session)).await? {
-            upsert_records(&txn, &rows).await?;
+        let new = insert_attendances_once(&txn, &batch).await?;
+        let mut rows = Vec::new();
+        let mut changes = Vec::new();
+        for f in batch.iter().filter(|f| new.contains(&f.session.id)) {
+            let session = f.session;
+            rows.extend(f.records.iter().map(|r| record_row(session, r)));
             // Everyone of the class list without a record is recorded absent, so the history,
             // the grid and the student's page agree without working it out again.
             let class = course_numbers(
@@ -200,17 +214,20 @@ impl Db {
                 Some(session.id),
             )
             .await?;
-            let here: std::collections::HashSet<&str> =
-                records.iter().map(|r| r.student_number.as_str()).collect();
-            let absent: Vec<AttendanceRecord> = class
-                .into_iter()
-                .filter(|n| !here.contains(n.as_str()))
-                .map(|n| absent_row(session.id, n))
+            let here: HashSet<&str> = f
+                .records
+                .iter()
+                .map(|r| r.student_number.as_str())
                 .collect();
-            upsert_records(&txn, &absent).await?;
-            for r in records {
+            rows.extend(
+                class
+                    .into_iter()
+                    .filter(|n| !here.contains(n.as_str()))
+                    .map(|n| absent_row(session.id, n)),
+            );
+            for r in f.records {
                 for c in &r.changes {
-                    let change = Change {
+                    changes.push(Change {
                         action: AuditAction::StatusChanged,
                         actor: &c.by,
                         at: c.at,
@@ -219,13 +236,98 @@ impl Db {
                         reason: c.reason.as_deref(),
                         from_status: c.from,
                         to_status: Some(c.to),
-                    };
-                    audit::record(&txn, change).await?;
+                    });
                 }
             }
         }
+        upsert_records(&txn, &rows).await?;
+        for change in changes {
+            audit::record(&txn, change).await?;
+        }
         txn.commit().await?;
-        Ok(true)
+        Ok(batch.iter().map(|f| f.session.id).collect())
+    }
+}
+
+/// A finished live session for [`Db::persist_finished`], with the fence its sweeper took.
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    /// The session.
+    pub session: &'a LiveSession,
+    /// All its records.
+    pub records: &'a [LiveRecord],
+    /// What [`Db::take_sweep_fence`] gave.
+    pub fence: i64,
+}
+
+/// Everyone a batch of sessions names, once: the students, then the teachers, so a teacher who
+/// also checked in as a student keeps the teacher role.
+fn people(batch: &[&Finished<'_>]) -> Vec<User> {
+    let mut people = BTreeMap::new();
+    for r in batch.iter().flat_map(|f| f.records) {
+        people.insert(
+            r.student_number.clone(),
+            User {
+                school_number: r.student_number.clone(),
+                full_name: r.student_full_name.clone(),
+                role: Role::Student,
+            },
+        );
+    }
+    for f in batch {
+        people.insert(
+            f.session.teacher_school_number.clone(),
+            User {
+                school_number: f.session.teacher_school_number.clone(),
+                full_name: f.session.teacher_full_name.clone(),
+                role: Role::Teacher,
+            },
+        );
+    }
+    people.into_values().collect()
+}
+
+/// Deletes the fences of `batch` that are still the ones taken; the sessions they belong to.
+async fn delete_fences(
+    conn: &impl ConnectionTrait,
+    batch: &[Finished<'_>],
+) -> Result<HashSet<Uuid>> {
+    let mut taken = Condition::any();
+    for f in batch {
+        taken = taken.add(
+            Condition::all()
+                .add(sweep_fence::Column::AttendanceId.eq(f.session.id))
+                .add(sweep_fence::Column::Fence.eq(f.fence)),
+        );
+    }
+    let gone = sweep_fence::Entity::delete_many()
+        .filter(taken)
+        .exec_with_returning(conn)
+        .await?;
+    Ok(gone.into_iter().map(|f| f.attendance_id).collect())
+}
+
+/// Inserts the sessions' rows, skipping those already there; the sessions inserted now.
+async fn insert_attendances_once(
+    conn: &impl ConnectionTrait,
+    batch: &[&Finished<'_>],
+) -> Result<HashSet<Uuid>> {
+    let rows = batch
+        .iter()
+        .map(|f| attendance::ActiveModel::from(attendance_row(f.session)));
+    let inserted = attendance::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(attendance::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning_keys(conn)
+        .await;
+    match inserted {
+        Ok(ids) => Ok(ids.into_iter().collect()),
+        // Every one was there already.
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(HashSet::new()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -249,20 +351,6 @@ fn attendance_row(s: &LiveSession) -> Attendance {
         deletion_time: None,
         deleted_by: None,
     }
-}
-
-/// Inserts a session's row unless one with its id is there; true when it inserted.
-async fn insert_attendance_once(conn: &impl ConnectionTrait, a: &Attendance) -> Result<bool> {
-    let row: attendance::ActiveModel = a.clone().into();
-    let inserted = attendance::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(attendance::Column::Id)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    Ok(inserted > 0)
 }
 
 async fn insert_attendance(conn: &impl ConnectionTrait, a: &Attendance) -> Result<()> {

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::entity::user;
-use super::{Db, INSERT_CHUNK};
+use super::{Db, INSERT_CHUNK, bulk};
 use crate::domain::{Role, User};
 use crate::error::Result;
 
@@ -96,6 +96,32 @@ pub(super) async fn insert_missing_user(
     Ok(())
 }
 
+/// `users` for [`bulk::Table::upsert`]; `update` differs by caller.
+const fn users_table(update: &'static [&'static str]) -> bulk::Table {
+    bulk::Table {
+        name: "users",
+        columns: &[
+            ("school_number", "text"),
+            ("full_name", "text"),
+            ("role", "text"),
+            ("created_at", "timestamptz"),
+            ("updated_at", "timestamptz"),
+        ],
+        key: &["school_number"],
+        update,
+    }
+}
+
+/// A user as one row of a bulk write.
+#[derive(serde::Serialize)]
+struct UserRow<'a> {
+    school_number: &'a str,
+    full_name: &'a str,
+    role: String,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
 /// Adds users or updates their name (and their role when `update_role`).
 pub(super) async fn upsert_users(
     conn: &impl ConnectionTrait,
@@ -103,6 +129,26 @@ pub(super) async fn upsert_users(
     now: DateTime<Utc>,
     update_role: bool,
 ) -> Result<()> {
+    if bulk::available(conn) {
+        use sea_orm::ActiveEnum;
+        let at = bulk::micros(now);
+        let rows: Vec<UserRow<'_>> = users
+            .iter()
+            .map(|u| UserRow {
+                school_number: &u.school_number,
+                full_name: &u.full_name,
+                role: u.role.to_value(),
+                created_at: &at,
+                updated_at: &at,
+            })
+            .collect();
+        let table = if update_role {
+            users_table(&["full_name", "updated_at", "role"])
+        } else {
+            users_table(&["full_name", "updated_at"])
+        };
+        return table.upsert(conn, &rows).await;
+    }
     let mut update = vec![user::Column::FullName, user::Column::UpdatedAt];
     if update_role {
         update.push(user::Column::Role);
