@@ -184,15 +184,7 @@ impl Sweeper {
         match self.db.persist_finished(&batch, now).await {
             Ok(done) => {
                 for f in &batch {
-                    let persisted = if done.contains(&f.session.id) {
-                        self.live.remove_session(f.session.id).await?;
-                        Persisted::Done {
-                            records: f.records.len(),
-                        }
-                    } else {
-                        tracing::warn!(id = %f.session.id, "the sweep lease ran out and another sweeper took the session over; it persists it");
-                        Persisted::NotMine
-                    };
+                    let persisted = self.settle(f, &done).await?;
                     self.count(f.session.id, persisted, outcome).await?;
                 }
             }
@@ -262,20 +254,24 @@ impl Sweeper {
         f: &Finished<'_>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Persisted> {
-        let id = f.session.id;
         match self.db.persist_finished(std::slice::from_ref(f), now).await {
-            Ok(done) if done.contains(&id) => {
-                self.live.remove_session(id).await?;
-                Ok(Persisted::Done {
-                    records: f.records.len(),
-                })
-            }
-            Ok(_) => {
-                tracing::warn!(%id, "the sweep lease ran out and another sweeper took the session over; it persists it");
-                Ok(Persisted::NotMine)
-            }
-            Err(error) => Ok(self.give_up(id, error).await),
+            Ok(done) => self.settle(f, &done).await,
+            Err(error) => Ok(self.give_up(f.session.id, error).await),
         }
+    }
+
+    /// What became of `f` after a write that committed the sessions `done`: it is removed from
+    /// the live store when it is among them; otherwise another sweeper took it over.
+    async fn settle(&self, f: &Finished<'_>, done: &[Uuid]) -> Result<Persisted> {
+        let id = f.session.id;
+        if !done.contains(&id) {
+            tracing::warn!(%id, "the sweep lease ran out and another sweeper took the session over; it persists it");
+            return Ok(Persisted::NotMine);
+        }
+        self.live.remove_session(id).await?;
+        Ok(Persisted::Done {
+            records: f.records.len(),
+        })
     }
 
     /// Adds what became of session `id` to `outcome`.
