@@ -269,7 +269,7 @@ pub async fn audit_log(
         })
         .await?;
     if !narrowed {
-        let mut ids: Vec<Uuid> = events.iter().map(|e| e.attendance_id).collect();
+        let mut ids: Vec<Uuid> = events.iter().filter_map(|e| e.attendance_id).collect();
         ids.sort();
         ids.dedup();
         sessions = ctx.db.attendances_by_ids_with_deleted(&ids).await?;
@@ -279,7 +279,7 @@ pub async fn audit_log(
     for e in &events {
         numbers.push(e.actor.clone());
         numbers.extend(e.student_number.clone());
-        if let Some(a) = by_id.get(&e.attendance_id) {
+        if let Some(a) = e.attendance_id.and_then(|id| by_id.get(&id)) {
             numbers.push(a.teacher_school_number.clone());
         }
     }
@@ -287,7 +287,7 @@ pub async fn audit_log(
     Ok(events
         .into_iter()
         .map(|event| {
-            let session = by_id.get(&event.attendance_id);
+            let session = event.attendance_id.and_then(|id| by_id.get(&id));
             AuditEntry {
                 actor_name: name_or_number(&names, &event.actor),
                 student_name: event

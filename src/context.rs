@@ -34,6 +34,11 @@ pub struct Ctx {
     pub metrics: Metrics,
     /// Signs and checks check-in receipts.
     pub receipts: Arc<crate::receipts::Receipts>,
+    /// The relying party for passkeys, from `ATTN_PUBLIC_URL` (`None`: sessions cannot ask for
+    /// passkeys here).
+    pub passkeys: Option<Arc<crate::passkeys::Passkeys>>,
+    /// Notices for the students' join pages, shared by every page this instance serves.
+    pub notices: Arc<crate::notices::Notices>,
 }
 
 /// How long `/readyz` waits for each store.
@@ -81,6 +86,8 @@ impl Ctx {
         };
         let face = load_face_checker(&config);
         let ctx = Self {
+            passkeys: passkeys_for(&config),
+            notices: Arc::default(),
             face,
             codes,
             identity: Arc::new(identity_for(&config)),
@@ -182,6 +189,19 @@ pub fn load_face_checker(config: &Config) -> Option<FaceChecker> {
         }
         Err(error) => {
             tracing::warn!(%error, "face check unavailable: sessions with a selfie check cannot start");
+            None
+        }
+    }
+}
+
+/// The relying party for passkeys that `ATTN_PUBLIC_URL` names, or `None` (logged) when it is
+/// unset or cannot carry passkeys.
+pub fn passkeys_for(config: &Config) -> Option<Arc<crate::passkeys::Passkeys>> {
+    let url = config.public_url.as_deref()?;
+    match crate::passkeys::Passkeys::new(url) {
+        Ok(passkeys) => Some(Arc::new(passkeys)),
+        Err(error) => {
+            tracing::warn!(%error, "passkeys unavailable: sessions cannot ask for them");
             None
         }
     }

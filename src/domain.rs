@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use attn_types::{
-    AppealState, AuditAction, FailReason, LateCounts, Role, SecurityLevel, Status,
+    AppealState, AuditAction, DeviceCheck, FailReason, LateCounts, Role, SecurityLevel, Status,
 };
 
 use crate::error::{Error, Problem, Result};
@@ -139,6 +139,9 @@ pub struct LiveSession {
     /// the rest of the session and fills them in when it reads one).
     #[serde(default)]
     pub rechecks: Vec<Recheck>,
+    /// How a check-in must show it comes from the student's own device.
+    #[serde(default)]
+    pub device_check: DeviceCheck,
 }
 
 /// A re-check during a session: for a short window, students already counted present confirm
@@ -238,6 +241,35 @@ pub struct Evidence {
     /// What groups students who came from one place: the address (IPv4) or its /64 (IPv6),
     /// as the rate limits count it. Used for flags, never shown.
     pub origin: String,
+    /// How the device was checked.
+    #[serde(default)]
+    pub device: DeviceProof,
+    /// What groups check-ins from one browser: a digest of its device cookie. Used for flags,
+    /// never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    /// Students of the session whose selfie showed the same face as this one (level 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_face: Vec<String>,
+}
+
+/// How a check-in showed it came from the student's own device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DeviceProof {
+    /// A browser cookie, one student per browser (the session asked for no passkey).
+    #[default]
+    Cookie,
+    /// Signed with the passkey the student registered before.
+    Passkey,
+    /// A passkey registered with this check-in: the weak moment, flagged for the teacher.
+    NewPasskey {
+        /// The teacher or admin who allowed it, when it replaced an earlier one or the session
+        /// took no new ones.
+        approved_by: Option<String>,
+    },
+    /// No passkey was shown (the check failed, or the teacher counted the student by hand).
+    NoPasskey,
 }
 
 impl LiveRecord {

@@ -95,6 +95,18 @@ pub enum Error {
     /// A re-check of the session is still running: one at a time.
     #[error("a re-check is running")]
     RecheckRunning,
+    /// The session checks the student's passkey and the check-in came without an answer from
+    /// it: the browser ran no script. Nothing recorded.
+    #[error("the session needs a passkey, which needs JavaScript")]
+    PasskeyNeedsScript,
+    /// The passkey's answer belongs to no ceremony begun in this browser for this session (it
+    /// was used already, or began elsewhere): start again. Nothing recorded.
+    #[error("no passkey check under way for this check-in")]
+    PasskeyExpired,
+    /// This server has no relying party for passkeys (`ATTN_PUBLIC_URL` is not set, or names
+    /// an address a passkey cannot be bound to).
+    #[error("passkeys are not set up")]
+    PasskeysUnavailable,
     /// A download could not be written.
     #[error("export: {0}")]
     Export(String),

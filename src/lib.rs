@@ -22,6 +22,8 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod network;
+pub mod notices;
+pub mod passkeys;
 pub mod receipts;
 pub mod sealed;
 pub mod student;

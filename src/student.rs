@@ -10,6 +10,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::live::existing_session;
 use crate::network::{NetworkMatch, network_match};
+use crate::passkeys::{self, Proven};
 
 /// A live session as the join page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct SessionOverview {
     pub seconds_left: i64,
     /// How students are checked.
     pub security: SecurityLevel,
+    /// How a check-in shows it comes from the student's own device.
+    pub device_check: crate::domain::DeviceCheck,
     /// The caller's own record in it, if they checked in.
     pub my_record: Option<LiveRecord>,
     /// The signed receipt of that check-in (see [`crate::receipts`]), once it has an outcome.
@@ -73,6 +76,7 @@ pub async fn session_overview(
         teacher_name: session.teacher_full_name,
         end_time: session.end_time,
         security: session.security,
+        device_check: session.device_check,
     })
 }
 
@@ -91,6 +95,8 @@ pub struct JoinAttempt<'a> {
     pub selfie: Option<&'a [u8]>,
     /// The portal photo from the login session; lives only in memory.
     pub reference: Option<&'a [u8]>,
+    /// The passkey's answer, for sessions that ask for one (`None`: the page ran no script).
+    pub passkey: Option<&'a crate::passkeys::Answer<'a>>,
 }
 
 /// The record that stands after a check-in: attended, or failed with a reason code the
@@ -134,32 +140,59 @@ async fn try_check_in(
     )
     .await?;
 
-    let session = existing_session(ctx.live.as_ref(), id).await?;
-    if !session.is_open(now) {
-        return Err(Error::SessionEnded);
-    }
-    if !ctx
-        .codes
-        .accepts(session.id, session.rotate_code, attempt.code, now)
-    {
-        return Err(Error::CodeExpired);
-    }
+    let session = open_with_code(ctx, id, attempt.code, now).await?;
     if let Some(standing) = ctx.live.record(session.id, &student.school_number).await?
         && standing.stands()
     {
         return confirm_recheck(ctx, &session, student, attempt, standing, now).await;
     }
 
-    let evidence = &evidence_of(ctx, &session, attempt.client_ip);
-    if let Some(failure) = check(ctx, &session, student, attempt, evidence).await? {
-        let record = new_record(&session, student, now, Some(failure), None, evidence);
-        return ctx.live.record_check_in(session.id, &record).await;
-    }
+    let mut evidence = evidence_of(ctx, &session, attempt);
+    let proven = match check(ctx, &session, student, attempt, &evidence).await? {
+        Ok(proven) => proven,
+        Err(failure) => {
+            let record = new_record(&session, student, now, Some(failure), None, &evidence);
+            return ctx.live.record_check_in(session.id, &record).await;
+        }
+    };
     if session.security != SecurityLevel::NetworkAndFace {
-        let record = new_record(&session, student, now, None, None, evidence);
+        let failure = match passkeys::keep(ctx, &session, student, proven, now).await? {
+            Ok(device) => {
+                evidence.device = device;
+                None
+            }
+            Err(failure) => Some(failure),
+        };
+        let record = new_record(&session, student, now, failure, None, &evidence);
         return ctx.live.record_check_in(session.id, &record).await;
     }
-    face_check(ctx, &session, student, attempt, now, evidence).await
+    face_check(ctx, &session, student, attempt, now, evidence, proven).await
+}
+
+/// The session `id` if a student may check in to it now with `code`: `SessionEnded` once
+/// closed, `CodeExpired` for a code older than the previous slot.
+async fn open_with_code(
+    ctx: &Ctx,
+    id: uuid::Uuid,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<LiveSession> {
+    let session = existing_session(ctx.live.as_ref(), id).await?;
+    if !session.is_open(now) {
+        return Err(Error::SessionEnded);
+    }
+    if !ctx
+        .codes
+        .accepts(session.id, session.rotate_code, code, now)
+    {
+        return Err(Error::CodeExpired);
+    }
+    Ok(session)
+}
+
+/// [`open_with_code`] for a session id sent by a client.
+pub(crate) async fn open_session(ctx: &Ctx, session_id: &str, code: &str) -> Result<LiveSession> {
+    open_with_code(ctx, parse_session_id(session_id)?, code, ctx.clock.now()).await
 }
 
 /// A check-in of a student whose record stands: while a re-check asks them, it confirms that
@@ -179,10 +212,13 @@ async fn confirm_recheck(
     if !standing.asked_by(recheck) || standing.confirmed.contains(&recheck.number) {
         return Ok(standing);
     }
-    let evidence = evidence_of(ctx, session, attempt.client_ip);
-    if let Some(failure) = check(ctx, session, student, attempt, &evidence).await? {
-        return Err(Error::RecheckFailed(failure));
-    }
+    let evidence = evidence_of(ctx, session, attempt);
+    let proven = check(ctx, session, student, attempt, &evidence)
+        .await?
+        .map_err(Error::RecheckFailed)?;
+    passkeys::keep(ctx, session, student, proven, now)
+        .await?
+        .map_err(Error::RecheckFailed)?;
     standing.confirmed.push(recheck.number);
     ctx.live.put_record(session.id, &standing).await?;
     Ok(standing)
@@ -222,8 +258,10 @@ async fn face_check(
     student: &Caller,
     attempt: JoinAttempt<'_>,
     now: DateTime<Utc>,
-    evidence: &Evidence,
+    evidence: Evidence,
+    proven: Proven,
 ) -> Result<CheckInOutcome> {
+    let evidence = &evidence;
     let Some(checker) = ctx.face.clone() else {
         let record = new_record(
             session,
@@ -268,102 +306,148 @@ async fn face_check(
         return Ok(pending);
     }
     if checker.is_busy() {
-        let (ctx, session_id, student) = (ctx.clone(), session.id, student.clone());
+        let (ctx, session, student) = (ctx.clone(), session.clone(), student.clone());
         let evidence = evidence.clone();
         // In the queue from now on, before the task first runs.
         let check = checker.compare(reference, selfie);
         tokio::spawn(async move {
-            let outcome = check.await;
+            let checked = check.await;
             if let Err(error) =
-                finish_pending(&ctx, session_id, &student, now, outcome, &evidence).await
+                finish_pending(&ctx, &session, &student, now, checked, evidence, proven).await
             {
-                tracing::warn!(%error, session = %session_id, "a pending face check could not be recorded");
+                tracing::warn!(%error, session = %session.id, "a pending face check could not be recorded");
             }
         });
         return Ok(pending);
     }
-    let outcome = checker.compare(reference, selfie).await;
-    let record = match outcome {
-        Ok(crate::face::FaceOutcome::SelfieRejected(problem)) => {
-            // Not an image after all: the pending mark goes, nothing else is recorded.
-            let missing = FailReason::FaceVerificationRequiredButImageMissing;
-            let record = new_record(session, student, now, Some(missing), None, evidence);
-            ctx.live.record_check_in(session.id, &record).await?;
-            return Err(selfie_error(problem));
-        }
-        Ok(outcome) => new_record(
-            session,
-            student,
-            now,
-            outcome.reason(),
-            outcome.distance(),
-            evidence,
-        ),
+    let checked = checker.compare(reference, selfie).await;
+    if let Ok(crate::face::Checked {
+        outcome: crate::face::FaceOutcome::SelfieRejected(problem),
+        ..
+    }) = checked
+    {
+        // Not an image after all: the pending mark goes, nothing else is recorded.
+        let missing = FailReason::FaceVerificationRequiredButImageMissing;
+        let record = new_record(session, student, now, Some(missing), None, evidence);
+        ctx.live.record_check_in(session.id, &record).await?;
+        return Err(selfie_error(problem));
+    }
+    let record = face_record(
+        ctx,
+        session,
+        student,
+        now,
+        checked,
+        evidence.clone(),
+        proven,
+    )
+    .await?;
+    ctx.live.record_check_in(session.id, &record).await
+}
+
+/// The record a face check ends in: the selfie's descriptor is compared with the session's
+/// others (one face on two accounts is flagged), and a match keeps the passkey check.
+async fn face_record(
+    ctx: &Ctx,
+    session: &LiveSession,
+    student: &Caller,
+    at: DateTime<Utc>,
+    checked: Result<crate::face::Checked>,
+    mut evidence: Evidence,
+    proven: Proven,
+) -> Result<LiveRecord> {
+    let checked = match checked {
+        Ok(checked) => checked,
         Err(error) => {
             tracing::warn!(%error, "face check failed");
-            new_record(
+            let unavailable = Some(FailReason::FaceCheckUnavailable);
+            return Ok(new_record(
                 session,
                 student,
-                now,
-                Some(FailReason::FaceCheckUnavailable),
+                at,
+                unavailable,
                 None,
-                evidence,
-            )
+                &evidence,
+            ));
         }
     };
-    ctx.live.record_check_in(session.id, &record).await
+    if let Some(descriptor) = &checked.selfie {
+        evidence.same_face = same_face(ctx, session, student, descriptor).await?;
+    }
+    let outcome = checked.outcome;
+    let mut failure = outcome.reason();
+    if failure.is_none() {
+        match passkeys::keep(ctx, session, student, proven, at).await? {
+            Ok(device) => evidence.device = device,
+            Err(reason) => failure = Some(reason),
+        }
+    }
+    Ok(new_record(
+        session,
+        student,
+        at,
+        failure,
+        outcome.distance(),
+        &evidence,
+    ))
+}
+
+/// The session's other students whose selfie shows the same face as `descriptor` (closer
+/// than the face check's own threshold). The descriptor is kept with the live session for
+/// those who come after, and goes with it.
+async fn same_face(
+    ctx: &Ctx,
+    session: &LiveSession,
+    student: &Caller,
+    descriptor: &[f32],
+) -> Result<Vec<String>> {
+    let threshold = ctx.face.as_ref().map_or(0.6, |f| f.threshold());
+    let others = ctx
+        .live
+        .add_face(session.id, &student.school_number, descriptor)
+        .await?;
+    Ok(others
+        .into_iter()
+        .filter(|(_, theirs)| crate::face::distance(descriptor, theirs) < threshold)
+        .map(|(number, _)| number)
+        .collect())
 }
 
 /// Replaces a pending record with the outcome, unless the session is gone (persisted) or the
 /// record changed meanwhile (the teacher accepted or removed the student).
 async fn finish_pending(
     ctx: &Ctx,
-    session_id: uuid::Uuid,
+    session: &LiveSession,
     student: &Caller,
     at: DateTime<Utc>,
-    outcome: Result<crate::face::FaceOutcome>,
-    evidence: &Evidence,
+    checked: Result<crate::face::Checked>,
+    evidence: Evidence,
+    proven: Proven,
 ) -> Result<()> {
-    let Some(session) = ctx.live.session(session_id).await? else {
+    if ctx.live.session(session.id).await?.is_none() {
         return Ok(());
-    };
-    let session = &session;
-    let standing = ctx.live.record(session_id, &student.school_number).await?;
+    }
+    let standing = ctx.live.record(session.id, &student.school_number).await?;
     let still_pending = standing.as_ref().is_some_and(LiveRecord::is_pending);
     if !still_pending {
         return Ok(());
     }
-    let record = match outcome {
-        Ok(crate::face::FaceOutcome::SelfieRejected(_)) => new_record(
+    let record = match checked {
+        Ok(crate::face::Checked {
+            outcome: crate::face::FaceOutcome::SelfieRejected(_),
+            ..
+        }) => new_record(
             session,
             student,
             at,
             Some(FailReason::FaceVerificationRequiredButImageMissing),
             None,
-            evidence,
+            &evidence,
         ),
-        Ok(outcome) => new_record(
-            session,
-            student,
-            at,
-            outcome.reason(),
-            outcome.distance(),
-            evidence,
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "face check failed");
-            new_record(
-                session,
-                student,
-                at,
-                Some(FailReason::FaceCheckUnavailable),
-                None,
-                evidence,
-            )
-        }
+        checked => face_record(ctx, session, student, at, checked, evidence, proven).await?,
     };
     // Keeps what the teacher did meanwhile (accepted or removed), atomically.
-    ctx.live.record_check_in(session_id, &record).await?;
+    ctx.live.record_check_in(session.id, &record).await?;
     Ok(())
 }
 
@@ -380,8 +464,9 @@ fn selfie_error(problem: crate::face::decode::DecodeError) -> Error {
     Error::invalid("selfie", problem)
 }
 
-/// What a check-in from `ip` shows of where it came from.
-fn evidence_of(ctx: &Ctx, session: &LiveSession, ip: std::net::IpAddr) -> Evidence {
+/// What a check-in shows of where it came from; the device is filled in once it is proven.
+fn evidence_of(ctx: &Ctx, session: &LiveSession, attempt: JoinAttempt<'_>) -> Evidence {
+    let ip = attempt.client_ip;
     let network = session
         .ip_address
         .parse()
@@ -392,36 +477,50 @@ fn evidence_of(ctx: &Ctx, session: &LiveSession, ip: std::net::IpAddr) -> Eviden
         network,
         network_checked: session.security != SecurityLevel::None,
         origin: crate::network::limit_key(ip),
+        device: passkeys::unproven(session.device_check),
+        browser: Some(browser_digest(attempt.device)),
+        same_face: Vec::new(),
     }
 }
 
-/// The reason the student fails the session's checks other than the face, if any; the network
-/// rule comes from the check-in's `evidence`.
+/// A short digest of a device cookie: groups check-ins from one browser without keeping the
+/// cookie itself (which would let anyone who read the record pose as that browser).
+fn browser_digest(device: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(device.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The session's checks other than the face: the device (its cookie, and the student's
+/// passkey when the session asks for one) and the network rule the check-in's `evidence`
+/// found. `Ok(Err(reason))` for a failure to record; the passkey check that passed is written
+/// down only with a check-in that passes ([`passkeys::keep`]).
 async fn check(
     ctx: &Ctx,
     session: &LiveSession,
     student: &Caller,
     attempt: JoinAttempt<'_>,
     evidence: &Evidence,
-) -> Result<Option<FailReason>> {
+) -> Result<std::result::Result<Proven, FailReason>> {
     let device_owner = ctx
         .live
         .claim_device(session.id, attempt.device, &student.school_number)
         .await?;
     if device_owner != student.school_number {
-        return Ok(Some(FailReason::DeviceAlreadyUsed));
+        return Ok(Err(FailReason::DeviceAlreadyUsed));
     }
-    if session.security == SecurityLevel::None {
-        return Ok(None);
+    let proven = match passkeys::verify(ctx, session, student, attempt.passkey).await? {
+        Ok(proven) => proven,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    if session.security != SecurityLevel::None && evidence.network == NetworkMatch::Outside {
+        return Ok(Err(FailReason::WifiFailed));
     }
-    if evidence.network == NetworkMatch::Outside {
-        return Ok(Some(FailReason::WifiFailed));
-    }
-    Ok(None)
+    Ok(Ok(proven))
 }
 
-/// Whether `caller` may send a selfie now, asked before the upload is read: a student, within
-/// their check-in limit (the check-in itself counts the attempt).
+/// Whether `caller` may send a selfie (or begin a passkey check) now, asked before the upload
+/// is read: a student, within their check-in limit (the check-in itself counts the attempt).
 pub async fn may_upload_selfie(ctx: &Ctx, caller: Option<&Caller>) -> Result<()> {
     let student = Caller::require_student(caller)?;
     let now = ctx.clock.now();

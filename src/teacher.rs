@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::domain::{
-    Deletion, LiveRecord, LiveSession, Reason, Recheck, SchoolNumber, SecurityLevel, Status,
-    StatusChange, User, parse_session_id,
+    Deletion, DeviceCheck, DeviceProof, LiveRecord, LiveSession, Reason, Recheck, SchoolNumber,
+    SecurityLevel, Status, StatusChange, User, parse_session_id,
 };
 use crate::error::{Entity, Error, Problem, Result};
 use crate::identity::Lesson;
@@ -88,6 +88,8 @@ pub struct StartSession {
     pub late_after_minutes: Option<u32>,
     /// Class hours the session stands for, 1 to [`MAX_CLASS_HOURS`] (`None`: not given).
     pub class_hours: Option<u8>,
+    /// How a check-in shows it comes from the student's own device.
+    pub device_check: DeviceCheck,
 }
 
 /// Starts a session at the teacher's current address. Refused with `ActiveSessionExists` while
@@ -119,6 +121,9 @@ pub async fn start_session(
     if request.security == SecurityLevel::NetworkAndFace && ctx.face.is_none() {
         return Err(Error::FaceCheckUnavailable);
     }
+    if request.device_check.needs_passkey() && ctx.passkeys.is_none() {
+        return Err(Error::PasskeysUnavailable);
+    }
     let now = ctx.clock.now();
     let session = LiveSession {
         id: Uuid::new_v4(),
@@ -133,6 +138,7 @@ pub async fn start_session(
         late_after_minutes: request.late_after_minutes,
         class_hours: request.class_hours,
         rechecks: Vec::new(),
+        device_check: request.device_check,
     };
     ctx.live.create_session(&session, now).await?;
     Ok(session)
@@ -171,7 +177,9 @@ pub async fn watch(
 /// Ends the session now. Its owner only.
 pub async fn finish_session(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<()> {
     let session = owned(ctx, caller, session_id).await?;
-    ctx.live.finish(session.id, ctx.clock.now()).await
+    ctx.live.finish(session.id, ctx.clock.now()).await?;
+    crate::notices::tell(ctx, session.id, None).await;
+    Ok(())
 }
 
 /// Counts a student who failed a check as present after all. Its owner only, while open.
@@ -249,6 +257,7 @@ pub async fn mark_student(
         record.attendance_time = Some(now);
     }
     ctx.live.put_record(session.id, &record).await?;
+    crate::notices::tell(ctx, session.id, Some(number.as_str())).await;
     Ok(record)
 }
 
@@ -314,6 +323,7 @@ async fn change_record(
         .ok_or(Error::NotFound(Entity::Record))?;
     change(&mut record);
     ctx.live.put_record(session.id, &record).await?;
+    crate::notices::tell(ctx, session.id, Some(student)).await;
     Ok(record)
 }
 
@@ -426,6 +436,58 @@ impl LiveBoard {
             .collect()
     }
 
+    /// Groups of students (two or more, by school number) who checked in from one browser:
+    /// one phone passed around the row. Only the first of each group can pass; the others
+    /// fail, and the teacher sees who tried.
+    pub fn shared_browsers(&self) -> Vec<Vec<&str>> {
+        let mut by_browser: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for r in &self.records {
+            let browser = r.evidence.as_ref().and_then(|e| e.browser.as_deref());
+            if let Some(browser) = browser
+                && r.deletion.is_none()
+            {
+                by_browser
+                    .entry(browser)
+                    .or_default()
+                    .push(r.student_number.as_str());
+            }
+        }
+        by_browser
+            .into_values()
+            .filter(|students| students.len() >= 2)
+            .collect()
+    }
+
+    /// Students who registered a passkey with their check-in in this session: each one is
+    /// the weak moment of the passkey rule, worth a look.
+    pub fn new_passkeys(&self) -> Vec<&LiveRecord> {
+        self.records
+            .iter()
+            .filter(|r| {
+                r.evidence
+                    .as_ref()
+                    .is_some_and(|e| matches!(e.device, DeviceProof::NewPasskey { .. }))
+            })
+            .collect()
+    }
+
+    /// Pairs of students whose selfies show the same face (level 3), each pair once, by
+    /// school number.
+    pub fn same_faces(&self) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        for r in &self.records {
+            let Some(e) = &r.evidence else { continue };
+            for other in &e.same_face {
+                let (a, b) = (r.student_number.as_str(), other.as_str());
+                let pair = if a < b { (a, b) } else { (b, a) };
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
+            }
+        }
+        pairs
+    }
+
     /// Students whose check failed (removed ones excluded).
     pub fn failed(&self) -> usize {
         self.records
@@ -464,6 +526,7 @@ pub async fn start_recheck(
     if !ctx.live.add_recheck(session.id, &recheck, before).await? {
         return Err(Error::RecheckRunning);
     }
+    crate::notices::tell(ctx, session.id, None).await;
     Ok(recheck)
 }
 
@@ -501,7 +564,12 @@ async fn owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<L
     Ok(session)
 }
 
-async fn open_owned(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) -> Result<LiveSession> {
+/// The caller's own session, still open. Teachers only.
+pub(crate) async fn open_owned(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    session_id: &str,
+) -> Result<LiveSession> {
     let session = owned(ctx, caller, session_id).await?;
     if !session.is_open(ctx.clock.now()) {
         return Err(Error::NotFound(Entity::Session));

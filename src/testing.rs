@@ -87,7 +87,10 @@ impl TestEnv {
         if let Some((_, prefix)) = &self.redis {
             config.redis_prefix = prefix.clone();
         }
+        let passkeys = crate::context::passkeys_for(&config);
         Ctx {
+            passkeys,
+            notices: Arc::default(),
             codes: crate::context::codes_for(&config),
             identity: Arc::new(crate::context::identity_for(&config)),
             config: Arc::new(config),

@@ -79,6 +79,7 @@ fn start(security: SecurityLevel, rotate: bool) -> StartSession {
         rotate_code: rotate,
         late_after_minutes: None,
         class_hours: None,
+        device_check: Default::default(),
     }
 }
 
@@ -126,6 +127,7 @@ async fn join_with(
             device,
             selfie: None,
             reference: None,
+            passkey: None,
         },
     )
     .await

@@ -99,6 +99,7 @@ fn start(late_after_minutes: Option<u32>) -> StartSession {
         rotate_code: true,
         late_after_minutes,
         class_hours: None,
+        device_check: Default::default(),
     }
 }
 
@@ -115,6 +116,7 @@ async fn join(ctx: &Ctx, who: &Caller, s: &LiveSession) -> attn::Result<LiveReco
             device: &format!("device-{}", who.school_number),
             selfie: None,
             reference: None,
+            passkey: None,
         },
     )
     .await
@@ -307,6 +309,7 @@ async fn check_ins_after_the_cut_off_are_late(env: TestEnv) {
             device: "device-4",
             selfie: None,
             reference: None,
+            passkey: None,
         },
     )
     .await

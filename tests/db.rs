@@ -17,6 +17,7 @@ attn::on_both_backends!(
     soft_deleted_rows_are_hidden_listed_for_admins_and_restorable,
     deleting_twice_or_restoring_what_is_not_deleted_is_not_found,
     a_stored_code_that_does_not_parse_is_an_error_not_a_default,
+    the_passkey_migration_keeps_the_audit_log_and_its_keys,
 );
 
 fn teacher() -> User {
@@ -52,6 +53,7 @@ fn attendance(id: Uuid, minutes_after_start: i64) -> Attendance {
         deletion_reason: None,
         deletion_time: None,
         deleted_by: None,
+        device_check: Default::default(),
     }
 }
 
@@ -330,4 +332,83 @@ async fn a_stored_code_that_does_not_parse_is_an_error_not_a_default(env: TestEn
         Err(Error::Database(e)) => assert!(e.to_string().contains("superuser"), "{e}"),
         other => panic!("expected a database error, got {other:?}"),
     }
+}
+
+async fn the_passkey_migration_keeps_the_audit_log_and_its_keys(env: TestEnv) {
+    use attn::db::entity::{attendance, audit_event};
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::Query;
+
+    // Back to before the passkeys (on SQLite the audit table is made again on the way up).
+    let conn = env.db.connection();
+    Migrator::down(conn, Some(1)).await.unwrap();
+    env.db
+        .upsert_users(&[teacher()], monday_morning())
+        .await
+        .unwrap();
+    let (session, event) = (Uuid::new_v4(), Uuid::new_v4());
+    let now = monday_morning();
+    let insert_session = Query::insert()
+        .into_table(attendance::Entity)
+        .columns([
+            attendance::Column::Id,
+            attendance::Column::TeacherSchoolNumber,
+            attendance::Column::LessonName,
+            attendance::Column::IpAddress,
+            attendance::Column::StartTime,
+            attendance::Column::EndTime,
+            attendance::Column::SecurityOption,
+            attendance::Column::IsDeleted,
+        ])
+        .values_panic([
+            session.into(),
+            "T100".into(),
+            "Veri Yapıları".into(),
+            "10.0.0.1".into(),
+            now.into(),
+            now.into(),
+            2i16.into(),
+            false.into(),
+        ])
+        .to_owned();
+    conn.execute(&insert_session).await.unwrap();
+    let audit = |id: Uuid, session: Uuid| {
+        Query::insert()
+            .into_table(audit_event::Entity)
+            .columns([
+                audit_event::Column::Id,
+                audit_event::Column::At,
+                audit_event::Column::Actor,
+                audit_event::Column::Action,
+                audit_event::Column::AttendanceId,
+                audit_event::Column::Reason,
+            ])
+            .values_panic([
+                id.into(),
+                now.into(),
+                "T100".into(),
+                "session_deleted".into(),
+                session.into(),
+                "yanlış ders".into(),
+            ])
+            .to_owned()
+    };
+    conn.execute(&audit(event, session)).await.unwrap();
+
+    Migrator::up(conn, None).await.unwrap();
+    let events = env.db.audit_events(10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, event);
+    assert_eq!(events[0].attendance_id, Some(session));
+    assert_eq!(events[0].reason.as_deref(), Some("yanlış ders"));
+    // The keys came along: an event must still name a session that exists.
+    assert!(
+        conn.execute(&audit(Uuid::new_v4(), Uuid::new_v4()))
+            .await
+            .is_err()
+    );
+    // Sessions from before keep the cookie rule they had.
+    let kept = env.db.attendance(session).await.unwrap().unwrap();
+    assert_eq!(kept.device_check, attn::domain::DeviceCheck::Cookie);
 }

@@ -85,7 +85,8 @@ async fn compare(reference: &[u8], selfie: &[u8]) -> Option<FaceOutcome> {
         checker
             .compare(reference.to_vec(), selfie.to_vec())
             .await
-            .expect("the check runs"),
+            .expect("the check runs")
+            .outcome,
     )
 }
 
@@ -214,6 +215,7 @@ attn::on_both_backends!(
     a_level_3_session_checks_the_selfie_against_the_portal_photo,
     a_busy_face_check_answers_pending_and_the_outcome_follows,
     a_full_face_check_queue_says_try_again_and_records_nothing,
+    one_face_on_two_accounts_is_flagged_for_the_teacher,
 );
 
 const TEACHER_IP: &str = "10.20.30.40";
@@ -238,6 +240,7 @@ async fn level_3(ctx: &attn::Ctx) -> attn::domain::LiveSession {
             rotate_code: false,
             late_after_minutes: None,
             class_hours: None,
+            device_check: Default::default(),
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -265,6 +268,7 @@ async fn join(
             device: &format!("device-{student}"),
             selfie,
             reference,
+            passkey: None,
         },
     )
     .await
@@ -286,6 +290,7 @@ async fn a_level_3_session_checks_the_selfie_against_the_portal_photo(env: commo
             rotate_code: false,
             late_after_minutes: None,
             class_hours: None,
+            device_check: Default::default(),
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -476,4 +481,46 @@ async fn a_full_face_check_queue_says_try_again_and_records_nothing(env: common:
         .await
         .unwrap();
     assert!(later.is_attended || later.is_pending(), "{later:?}");
+}
+
+async fn one_face_on_two_accounts_is_flagged_for_the_teacher(env: common::TestEnv) {
+    let Some(checker) = checker() else {
+        return;
+    };
+    let mut ctx = env.ctx(attn::Config::default());
+    ctx.face = Some(checker.clone());
+    let s = level_3(&ctx).await;
+    let (obama, biden) = (photo("obama.jpg"), photo("biden.jpg"));
+
+    let own = join(&ctx, &s, "1001", Some(&photo("obama2.jpg")), Some(&obama))
+        .await
+        .unwrap();
+    assert!(own.is_attended);
+    // The same man checks in for a classmate: the classmate's photo does not match him, and
+    // his face is already on another account of the session.
+    let friend = join(&ctx, &s, "1002", Some(&photo("obama3.jpg")), Some(&biden))
+        .await
+        .unwrap();
+    assert_eq!(friend.fail_reason, Some(FailReason::FaceMismatch));
+    assert_eq!(friend.evidence.as_ref().unwrap().same_face, ["1001"]);
+    // Someone else entirely is not flagged.
+    let other = join(&ctx, &s, "1003", Some(&biden), Some(&biden))
+        .await
+        .unwrap();
+    assert!(other.is_attended);
+    assert!(other.evidence.as_ref().unwrap().same_face.is_empty());
+
+    let teacher = caller("T100", attn::domain::Role::Teacher);
+    let board = attn::teacher::live_board(&ctx, Some(&teacher), &s.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(board.same_faces(), [("1001", "1002")]);
+    // Accepting the student by hand does not hide it.
+    attn::teacher::accept_student(&ctx, Some(&teacher), &s.id.to_string(), "1002")
+        .await
+        .unwrap();
+    let board = attn::teacher::live_board(&ctx, Some(&teacher), &s.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(board.same_faces(), [("1001", "1002")]);
 }

@@ -31,7 +31,65 @@ attn::on_every_backend!(
     watchers_hear_of_every_change_of_their_session_from_any_instance,
     a_watcher_that_goes_away_lets_go_of_its_subscription,
     rechecks_are_added_one_at_a_time_and_outlive_a_finish,
+    notices_for_join_pages_reach_every_instance,
+    face_descriptors_stay_with_their_session_and_go_with_it,
 );
+
+async fn notices_for_join_pages_reach_every_instance(env: TestEnv) {
+    use attn::live::StudentNotice;
+    use tokio::time::timeout;
+    let limit = StdDuration::from_secs(5);
+    let mut here = env.live.notices().await.unwrap();
+    let other = env.second_live_handle().await;
+    let mut there = other.notices().await.unwrap();
+    let everyone = StudentNotice {
+        session_id: Uuid::new_v4(),
+        student: None,
+    };
+    let one = StudentNotice {
+        session_id: everyone.session_id,
+        student: Some("1306200001".into()),
+    };
+    other.announce(&everyone).await.unwrap();
+    env.live.announce(&one).await.unwrap();
+    for subscription in [&mut here, &mut there] {
+        let first = timeout(limit, subscription.recv()).await.expect("told");
+        let second = timeout(limit, subscription.recv()).await.expect("told");
+        assert_eq!(first.as_ref(), Some(&everyone));
+        assert_eq!(second.as_ref(), Some(&one));
+    }
+}
+
+async fn face_descriptors_stay_with_their_session_and_go_with_it(env: TestEnv) {
+    let now = env.clock.now();
+    let s = session("T1", "Fizik", now, 10);
+    env.live.create_session(&s, now).await.unwrap();
+    let (a, b) = (vec![0.25f32; 128], vec![-0.5f32; 128]);
+    assert!(env.live.add_face(s.id, "1", &a).await.unwrap().is_empty());
+    assert_eq!(
+        env.live.add_face(s.id, "2", &b).await.unwrap(),
+        [("1".to_owned(), a.clone())]
+    );
+    // A second selfie of one student replaces the first.
+    let a2 = vec![0.125f32; 128];
+    assert_eq!(
+        env.live.add_face(s.id, "1", &a2).await.unwrap(),
+        [("2".to_owned(), b.clone())]
+    );
+    assert_eq!(env.live.add_face(s.id, "3", &a).await.unwrap().len(), 2);
+    assert!(matches!(
+        env.live.add_face(Uuid::new_v4(), "1", &a).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    // Persisted and removed, the session keeps no face: the same id made again starts empty.
+    env.live.remove_session(s.id).await.unwrap();
+    assert!(matches!(
+        env.live.add_face(s.id, "4", &a).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+    env.live.create_session(&s, now).await.unwrap();
+    assert!(env.live.add_face(s.id, "4", &a).await.unwrap().is_empty());
+}
 
 async fn rechecks_are_added_one_at_a_time_and_outlive_a_finish(env: TestEnv) {
     use attn::domain::Recheck;

@@ -66,6 +66,7 @@ async fn start(ctx: &Ctx, lesson: &str) -> attn::domain::LiveSession {
             rotate_code: true,
             late_after_minutes: None,
             class_hours: None,
+            device_check: Default::default(),
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -93,6 +94,7 @@ async fn check_in_from(
             device: &format!("device-{}", who.school_number),
             selfie: None,
             reference: None,
+            passkey: None,
         },
     )
     .await

@@ -19,6 +19,8 @@ use common::TestEnv;
 
 attn::on_both_backends!(
     common::env;
+    a_recheck_and_the_teachers_changes_are_pushed_to_the_join_pages,
+    one_browser_for_several_students_is_flagged,
     students_who_do_not_confirm_a_recheck_are_left_early_for_the_teacher,
     a_recheck_asks_only_who_was_counted_before_it_and_one_runs_at_a_time,
     each_check_in_keeps_how_it_was_checked_and_one_place_for_many_is_flagged,
@@ -65,6 +67,7 @@ async fn start_at(ctx: &Ctx, security: SecurityLevel) -> attn::domain::LiveSessi
             rotate_code: true,
             late_after_minutes: None,
             class_hours: None,
+            device_check: Default::default(),
         },
         TEACHER_IP.parse().unwrap(),
     )
@@ -92,6 +95,7 @@ async fn scan(
             device: &format!("device-{}", who.school_number),
             selfie: None,
             reference: None,
+            passkey: None,
         },
     )
     .await
@@ -396,5 +400,134 @@ async fn each_check_in_keeps_how_it_was_checked_and_one_place_for_many_is_flagge
     assert_eq!(
         evidence.network,
         NetworkMatch::Classroom("172.20.0.0/16".into())
+    );
+}
+
+async fn a_recheck_and_the_teachers_changes_are_pushed_to_the_join_pages(env: TestEnv) {
+    use tokio::time::timeout;
+    let limit = std::time::Duration::from_secs(5);
+    let ctx = ctx(&env);
+    let s = start(&ctx).await;
+    let id = s.id.to_string();
+    scan(&ctx, &student(1), &s, "10.20.30.77").await.unwrap();
+    // Student 2 is outside the classroom network: failed, for the teacher to look at.
+    scan(&ctx, &student(2), &s, "192.0.2.9").await.unwrap();
+    let mut first = attn::notices::watch_join(&ctx, Some(&student(1)), &id)
+        .await
+        .unwrap();
+    let mut second = attn::notices::watch_join(&ctx, Some(&student(2)), &id)
+        .await
+        .unwrap();
+
+    // The teacher accepts student 2: only their page hears of it.
+    teacher::accept_student(&ctx, Some(&teacher()), &id, &student(2).school_number)
+        .await
+        .unwrap();
+    timeout(limit, second.next())
+        .await
+        .expect("student 2 is told")
+        .unwrap();
+    // A re-check is for everyone.
+    env.advance(Duration::minutes(5));
+    teacher::start_recheck(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    timeout(limit, second.next())
+        .await
+        .expect("student 2 is told of the re-check")
+        .unwrap();
+    // Notices reach every page in the order they were sent: by now the first page holds
+    // the re-check's and nothing of the acceptance.
+    timeout(limit, first.next())
+        .await
+        .expect("student 1 is told of the re-check")
+        .unwrap();
+    assert!(
+        first.try_next().is_none(),
+        "student 1 heard of student 2's record"
+    );
+    // And the end.
+    teacher::finish_session(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    timeout(limit, first.next())
+        .await
+        .expect("told of the end")
+        .unwrap();
+
+    // Nobody logged in, or a session that is gone, has no notices.
+    assert!(matches!(
+        attn::notices::watch_join(&ctx, None, &id).await,
+        Err(Error::Unauthenticated)
+    ));
+    assert!(matches!(
+        attn::notices::watch_join(&ctx, Some(&student(1)), &uuid_string()).await,
+        Err(Error::NotFound(Entity::Session))
+    ));
+}
+
+fn uuid_string() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn one_browser_for_several_students_is_flagged(env: TestEnv) {
+    let ctx = ctx(&env);
+    let s = start(&ctx).await;
+    let id = s.id.to_string();
+    let from_one_phone = |n: u32| {
+        let ctx = ctx.clone();
+        let s = s.clone();
+        async move {
+            let who = student(n);
+            let code = ctx.codes.current(s.id, s.rotate_code, ctx.clock.now());
+            student::check_in(
+                &ctx,
+                Some(&who),
+                JoinAttempt {
+                    session_id: &s.id.to_string(),
+                    code: &code,
+                    client_ip: "10.20.30.77".parse().unwrap(),
+                    device: "one-phone",
+                    selfie: None,
+                    reference: None,
+                    passkey: None,
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert!(from_one_phone(1).await.is_attended);
+    let second = from_one_phone(2).await;
+    assert_eq!(
+        second.fail_reason,
+        Some(attn::domain::FailReason::DeviceAlreadyUsed)
+    );
+    scan(&ctx, &student(3), &s, "10.20.30.78").await.unwrap();
+    let board = teacher::live_board(&ctx, Some(&teacher()), &id)
+        .await
+        .unwrap();
+    let groups: Vec<Vec<&str>> = board.shared_browsers();
+    assert_eq!(groups.len(), 1);
+    let mut group = groups[0].clone();
+    group.sort();
+    assert_eq!(
+        group,
+        [
+            student(1).school_number.as_str(),
+            student(2).school_number.as_str()
+        ]
+    );
+    // The cookie itself is kept nowhere in the record.
+    let record = ctx
+        .live
+        .record(s.id, &student(1).school_number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !serde_json::to_string(&record)
+            .unwrap()
+            .contains("one-phone")
     );
 }

@@ -64,6 +64,12 @@ pub enum AppError {
     /// The re-check was not confirmed: not from the classroom network, or another student's
     /// device.
     RecheckFailed,
+    /// The session asks for the student's passkey, which needs the page's script.
+    PasskeyNeedsScript,
+    /// The passkey's answer belongs to no check-in begun here: start again.
+    PasskeyExpired,
+    /// This server cannot ask for passkeys (`ATTN_PUBLIC_URL` is not set).
+    PasskeysUnavailable,
     /// A class list's row is not acceptable; nothing was imported.
     ImportRow {
         /// The row, from 1.
@@ -150,6 +156,9 @@ impl AppError {
             AppError::RecheckRunning => td_string!(lang, err_recheck_running),
             AppError::RecheckFailed => td_string!(lang, err_recheck_failed),
             AppError::ImportRow { row } => return td_string!(lang, err_import_row, row = row),
+            AppError::PasskeyNeedsScript => td_string!(lang, passkey_needs_script),
+            AppError::PasskeyExpired => td_string!(lang, err_passkey_expired),
+            AppError::PasskeysUnavailable => td_string!(lang, err_passkeys_unavailable),
             AppError::Unavailable => td_string!(lang, unavailable),
         };
         text.to_owned()
@@ -203,6 +212,9 @@ impl AppError {
             AppError::RecheckRunning => "recheck_running",
             AppError::RecheckFailed => "recheck_failed",
             AppError::ImportRow { .. } => "import_row",
+            AppError::PasskeyNeedsScript => "passkey_needs_script",
+            AppError::PasskeyExpired => "passkey_expired",
+            AppError::PasskeysUnavailable => "passkeys_unavailable",
             AppError::Unavailable => "unavailable",
         }
     }
@@ -258,6 +270,9 @@ impl AppError {
             "bad_receipt" => AppError::Invalid {
                 field: "receipt".into(),
             },
+            "passkey_needs_script" => AppError::PasskeyNeedsScript,
+            "passkey_expired" => AppError::PasskeyExpired,
+            "passkeys_unavailable" => AppError::PasskeysUnavailable,
             "unavailable" => AppError::Unavailable,
             _ => return None,
         })
@@ -279,14 +294,16 @@ impl AppError {
             | AppError::ImportRow { .. }
             | AppError::ControlCharacters { .. }
             | AppError::RecheckFailed
+            | AppError::PasskeyNeedsScript
+            | AppError::PasskeyExpired
             | AppError::CodeExpired => StatusCode::BAD_REQUEST,
             AppError::SessionEnded => StatusCode::GONE,
             AppError::ActiveSession { .. } | AppError::AppealOpen | AppError::RecheckRunning => {
                 StatusCode::CONFLICT
             }
-            AppError::FaceUnavailable | AppError::FaceBusy { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::FaceUnavailable
+            | AppError::FaceBusy { .. }
+            | AppError::PasskeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PortalUnavailable | AppError::PortalChanged => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -323,6 +340,9 @@ impl From<attn::Error> for AppError {
             E::AppealOpen => AppError::AppealOpen,
             E::RecheckRunning => AppError::RecheckRunning,
             E::RecheckFailed(_) => AppError::RecheckFailed,
+            E::PasskeyNeedsScript => AppError::PasskeyNeedsScript,
+            E::PasskeyExpired => AppError::PasskeyExpired,
+            E::PasskeysUnavailable => AppError::PasskeysUnavailable,
             E::ImportRow { row, .. } => AppError::ImportRow {
                 row: u64::try_from(row).unwrap_or(u64::MAX),
             },

@@ -155,6 +155,45 @@ pub async fn portal_photo(session: &Session) -> Result<Option<Vec<u8>>, AppError
         .and_then(|(sealed, key)| attn::sealed::open(&key, &sealed)))
 }
 
+const CEREMONY: &str = "passkey_ceremony";
+
+/// Keeps a passkey ceremony in the login session until the browser answers it (a new one
+/// replaces the one before).
+pub async fn keep_ceremony(
+    session: &Session,
+    ceremony: &attn::passkeys::Ceremony,
+) -> Result<(), AppError> {
+    session
+        .insert(CEREMONY, ceremony)
+        .await
+        .map_err(store_error)
+}
+
+/// Takes the passkey ceremony out of the login session: it answers one check-in only.
+pub async fn take_ceremony(
+    session: &Session,
+) -> Result<Option<attn::passkeys::Ceremony>, AppError> {
+    session.remove(CEREMONY).await.map_err(store_error)
+}
+
+/// The browser's `User-Agent`, cut to 300 bytes (it only names a device).
+pub fn user_agent() -> String {
+    let agent = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let mut end = agent.len().min(300);
+    while !agent.is_char_boundary(end) {
+        end -= 1;
+    }
+    agent[..end].to_owned()
+}
+
 /// The timetable read at login.
 pub async fn lessons(session: &Session) -> Result<Vec<attn::identity::Lesson>, AppError> {
     Ok(session

@@ -12,6 +12,7 @@ mod m20261202_000007_create_class_lists;
 mod m20261202_000008_add_class_hours;
 mod m20261202_000009_receipts;
 mod m20261202_000010_rechecks;
+mod m20261203_000011_passkeys;
 
 /// Every migration, in the order they are applied.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_add_class_hours::Migration),
             Box::new(m20261202_000009_receipts::Migration),
             Box::new(m20261202_000010_rechecks::Migration),
+            Box::new(m20261203_000011_passkeys::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! Server-sent events for the live page: one "changed" event each time the session changes, on
-//! any instance (the live store's pub/sub), so the teacher's page updates without a reload.
+//! any instance (the live store's pub/sub), so the teacher's page updates without a reload. And
+//! for the students' join pages: one "changed" event for each notice of their session (a
+//! re-check, its end, the teacher's change of their record).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -28,6 +30,31 @@ pub async fn live_events(ctx: Ctx, session: Session, Path(id): Path<String>) -> 
         Some((
             Ok::<_, Infallible>(Event::default().data("changed")),
             changes,
+        ))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+/// `GET /api/join_events/{id}`: anyone logged in, while the session is live.
+pub async fn join_events(ctx: Ctx, session: Session, Path(id): Path<String>) -> Response {
+    let caller = match app::ssr::caller(&ctx, &session).await {
+        Ok(caller) => caller,
+        Err(error) => return (error.status(), error.code()).into_response(),
+    };
+    let notices = match attn::notices::watch_join(&ctx, caller.as_ref(), &id).await {
+        Ok(notices) => notices,
+        Err(error) => {
+            let error = app::error::AppError::from(error);
+            return (error.status(), error.code()).into_response();
+        }
+    };
+    let stream = futures_util::stream::unfold(notices, |mut notices| async move {
+        notices.next().await?;
+        Some((
+            Ok::<_, Infallible>(Event::default().data("changed")),
+            notices,
         ))
     });
     Sse::new(stream)

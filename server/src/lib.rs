@@ -65,6 +65,13 @@ pub async fn router(ctx: Ctx, leptos_options: LeptosOptions) -> Result<Router, B
                 move |session, path| events::live_events(ctx.clone(), session, path)
             }),
         )
+        .route(
+            "/api/join_events/{id}",
+            get({
+                let ctx = ctx.clone();
+                move |session, path| events::join_events(ctx.clone(), session, path)
+            }),
+        )
         .leptos_routes_with_context(
             &leptos_options,
             routes,

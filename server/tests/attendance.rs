@@ -437,6 +437,7 @@ async fn user_text_is_shown_as_text(app: TestApp) {
         late_after_minutes: None,
         class_hours: None,
         rechecks: Vec::new(),
+        device_check: Default::default(),
     };
     app.env.live.create_session(&session, now).await.unwrap();
     app.log_in("demo_student_7", DEMO_PASSWORD, "/").await;

@@ -242,6 +242,7 @@ async fn a_join_link_visited_logged_out_comes_back_after_login(app: TestApp) {
         late_after_minutes: None,
         class_hours: None,
         rechecks: Vec::new(),
+        device_check: Default::default(),
     };
     app.env.live.create_session(&session, now).await.unwrap();
     let join = format!("/join/{}", session.id);
@@ -437,6 +438,30 @@ const GUARDED: &[(&str, May, Args)] = &[
         &[("session_id", "LIVE"), ("?code", "000000")],
     ),
     ("face_check_available", May::Teacher, &[]),
+    ("passkeys_available", May::Teacher, &[]),
+    (
+        "passkey_begin",
+        May::Student,
+        &[("session_id", "LIVE"), ("?code", "000000")],
+    ),
+    ("my_device", May::LoggedIn, &[]),
+    (
+        "allow_new_passkey",
+        May::Owner,
+        &[
+            ("session_id", "LIVE"),
+            ("student", "demo_student_1"),
+            ("reason", "Yeni telefon aldı"),
+        ],
+    ),
+    (
+        "admin_allow_new_passkey",
+        May::Admin,
+        &[
+            ("student", "demo_student_1"),
+            ("reason", "Telefonu çalındı"),
+        ],
+    ),
     (
         "start_session",
         May::Teacher,

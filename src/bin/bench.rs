@@ -133,6 +133,7 @@ async fn sweep_on(
             late_after_minutes: None,
             class_hours: None,
             rechecks: Vec::new(),
+            device_check: Default::default(),
         };
         live.create_session(&session, start).await?;
         for r in 0..records {
@@ -218,6 +219,7 @@ async fn grid_on(label: &str, url: &str, students: usize, sessions: usize) -> Re
             late_after_minutes: Some(10),
             class_hours: None,
             rechecks: Vec::new(),
+            device_check: Default::default(),
         };
         // Everyone in the first week; later on every seventh is away, every eleventh late and
         // every thirteenth excused, shifting week by week.

@@ -18,7 +18,7 @@ pub(super) struct Change<'a> {
     pub action: AuditAction,
     pub actor: &'a str,
     pub at: DateTime<Utc>,
-    pub attendance_id: Uuid,
+    pub attendance_id: Option<Uuid>,
     pub student: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub from_status: Option<Status>,

@@ -9,6 +9,7 @@ mod bulk;
 mod courses;
 pub mod entity;
 mod keys;
+mod passkeys;
 mod records;
 mod review;
 mod sessions;

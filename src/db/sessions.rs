@@ -100,7 +100,7 @@ impl Db {
             action: AuditAction::SessionDeleted,
             actor: by,
             at,
-            attendance_id: id,
+            attendance_id: Some(id),
             student: None,
             reason: Some(reason.as_str()),
             from_status: None,
@@ -231,7 +231,7 @@ impl Db {
                         action: AuditAction::StatusChanged,
                         actor: &c.by,
                         at: c.at,
-                        attendance_id: session.id,
+                        attendance_id: Some(session.id),
                         student: Some(&r.student_number),
                         reason: c.reason.as_deref(),
                         from_status: c.from,
@@ -344,6 +344,7 @@ fn attendance_row(s: &LiveSession) -> Attendance {
             .late_after_minutes
             .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
         class_hours: s.class_hours.map(i32::from),
+        device_check: s.device_check,
         rechecks: (!s.rechecks.is_empty())
             .then(|| serde_json::to_string(&s.rechecks).unwrap_or_default()),
         is_deleted: false,

@@ -60,7 +60,6 @@ fn user_row(u: &User, now: DateTime<Utc>) -> user::ActiveModel {
     }
 }
 
-/// Adds `u` unless a user with that number exists (whose name and role then stay).
 /// Adds the users among `users` that are not there yet; those that are keep their name.
 pub(super) async fn insert_missing_users(
     conn: &impl ConnectionTrait,

@@ -93,6 +93,25 @@ impl FaceOutcome {
     }
 }
 
+/// A face check's outcome, with the selfie's descriptor when it showed one face (to compare
+/// with the session's other selfies; it lives with the live session only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// What the comparison found.
+    pub outcome: FaceOutcome,
+    /// The selfie's descriptor, when it had exactly one face.
+    pub selfie: Option<Vec<f32>>,
+}
+
+impl Checked {
+    fn without_descriptor(outcome: FaceOutcome) -> Self {
+        Self {
+            outcome,
+            selfie: None,
+        }
+    }
+}
+
 /// What one photo gave.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Described {
@@ -225,7 +244,9 @@ impl FaceModels {
         selfie: &[u8],
         threshold: f32,
     ) -> Result<FaceOutcome> {
-        self.compare_cached(reference, selfie, threshold, None)
+        Ok(self
+            .compare_cached(reference, selfie, threshold, None)?
+            .outcome)
     }
 
     /// As [`FaceModels::compare`], reusing the reference photo's descriptor from `cache` (and
@@ -236,26 +257,32 @@ impl FaceModels {
         selfie: &[u8],
         threshold: f32,
         cache: Option<&DescriptorCache>,
-    ) -> Result<FaceOutcome> {
+    ) -> Result<Checked> {
         let selfie = match decode::decode_upright(selfie) {
             Ok(image) => image,
-            Err(e) => return Ok(FaceOutcome::SelfieRejected(e)),
+            Err(e) => return Ok(Checked::without_descriptor(FaceOutcome::SelfieRejected(e))),
         };
         let mine = match self.describe(&selfie)? {
             Described::One(d) => d,
-            Described::NoFace => return Ok(FaceOutcome::NoFace),
-            Described::Several => return Ok(FaceOutcome::MoreThanOneFace),
+            Described::NoFace => return Ok(Checked::without_descriptor(FaceOutcome::NoFace)),
+            Described::Several => {
+                return Ok(Checked::without_descriptor(FaceOutcome::MoreThanOneFace));
+            }
         };
         let key = cache.map(|_| DescriptorCache::key(reference));
         let known = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k));
         let theirs = match known {
             Some(d) => d,
             None => {
+                let unusable = Checked {
+                    outcome: FaceOutcome::ReferenceUnusable,
+                    selfie: Some(mine.clone()),
+                };
                 let Ok(reference) = decode::decode_upright(reference) else {
-                    return Ok(FaceOutcome::ReferenceUnusable);
+                    return Ok(unusable);
                 };
                 let Described::One(d) = self.describe(&reference)? else {
-                    return Ok(FaceOutcome::ReferenceUnusable);
+                    return Ok(unusable);
                 };
                 if let (Some(cache), Some(key)) = (cache, key) {
                     cache.put(key, d.clone());
@@ -264,10 +291,14 @@ impl FaceModels {
             }
         };
         let distance = distance(&mine, &theirs);
-        Ok(if distance < threshold {
+        let outcome = if distance < threshold {
             FaceOutcome::Match { distance }
         } else {
             FaceOutcome::Mismatch { distance }
+        };
+        Ok(Checked {
+            outcome,
+            selfie: Some(mine),
         })
     }
 }
@@ -507,7 +538,7 @@ impl FaceChecker {
         &self,
         reference: Vec<u8>,
         selfie: Vec<u8>,
-    ) -> impl std::future::Future<Output = Result<FaceOutcome>> + Send + 'static {
+    ) -> impl std::future::Future<Output = Result<Checked>> + Send + 'static {
         self.waiting
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Counted down however the wait ends, even if the caller goes away meanwhile.

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Counter, LiveStore};
+use super::{Counter, LiveStore, StudentNotice};
 use crate::domain::{LiveRecord, LiveSession, Recheck};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
@@ -19,6 +19,7 @@ use crate::text::loosely_contains;
 pub struct MemoryLiveStore {
     state: Mutex<State>,
     events: tokio::sync::broadcast::Sender<Uuid>,
+    notices: tokio::sync::broadcast::Sender<StudentNotice>,
     watchers: std::sync::Arc<Mutex<HashMap<Uuid, usize>>>,
 }
 
@@ -59,6 +60,7 @@ impl Default for MemoryLiveStore {
         Self {
             state: Mutex::default(),
             events: tokio::sync::broadcast::channel(1024).0,
+            notices: tokio::sync::broadcast::channel(super::EVENT_BUFFER).0,
             watchers: Default::default(),
         }
     }
@@ -76,6 +78,7 @@ struct State {
     set_aside: HashMap<Uuid, super::SetAside>,
     counters: HashMap<String, Counter>,
     devices: HashMap<Uuid, HashMap<String, String>>,
+    faces: HashMap<Uuid, BTreeMap<String, Vec<f32>>>,
 }
 
 impl MemoryLiveStore {
@@ -354,6 +357,7 @@ impl LiveStore for MemoryLiveStore {
         }
         st.records.remove(&session_id);
         st.devices.remove(&session_id);
+        st.faces.remove(&session_id);
         st.leases.remove(&session_id);
         st.retries.retain(|(_, id)| *id != session_id);
         st.tries.remove(&session_id);
@@ -445,6 +449,56 @@ impl LiveStore for MemoryLiveStore {
     async fn watchers(&self, session_id: Uuid) -> Result<usize> {
         let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
         Ok(watchers.get(&session_id).copied().unwrap_or(0))
+    }
+
+    async fn announce(&self, notice: &StudentNotice) -> Result<()> {
+        // Nobody listening is fine.
+        let _ = self.notices.send(notice.clone());
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<tokio::sync::mpsc::Receiver<StudentNotice>> {
+        use tokio::sync::broadcast::error::RecvError;
+
+        let mut notices = self.notices.subscribe();
+        let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        tokio::spawn(async move {
+            loop {
+                let notice = tokio::select! {
+                    _ = tx.closed() => break,
+                    notice = notices.recv() => notice,
+                };
+                match notice {
+                    Ok(notice) => {
+                        if tx.send(notice).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn add_face(
+        &self,
+        session_id: Uuid,
+        student: &str,
+        descriptor: &[f32],
+    ) -> Result<Vec<(String, Vec<f32>)>> {
+        let mut st = self.state();
+        if !st.sessions.contains_key(&session_id) {
+            return Err(Error::NotFound(Entity::Session));
+        }
+        let faces = st.faces.entry(session_id).or_default();
+        faces.insert(student.to_owned(), descriptor.to_vec());
+        Ok(faces
+            .iter()
+            .filter(|(number, _)| number.as_str() != student)
+            .map(|(number, d)| (number.clone(), d.clone()))
+            .collect())
     }
 
     async fn ping(&self) -> Result<()> {

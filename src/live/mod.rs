@@ -136,6 +136,24 @@ pub trait LiveStore: Send + Sync + std::fmt::Debug + 'static {
     /// and on Redis a connection, until it is dropped).
     async fn watchers(&self, session_id: Uuid) -> Result<usize>;
 
+    /// Sends a notice to the students' join pages, on every instance.
+    async fn announce(&self, notice: &StudentNotice) -> Result<()>;
+
+    /// Every notice sent from now on, on any instance, until the receiver is dropped (or the
+    /// store drops the subscription: then it closes). One per instance is enough
+    /// ([`crate::notices`] shares it).
+    async fn notices(&self) -> Result<tokio::sync::mpsc::Receiver<StudentNotice>>;
+
+    /// Keeps the face descriptor of a student's selfie with the session (never past it: it goes
+    /// with the session) and returns those of the session's other students, to find one face on
+    /// two accounts.
+    async fn add_face(
+        &self,
+        session_id: Uuid,
+        student: &str,
+        descriptor: &[f32],
+    ) -> Result<Vec<(String, Vec<f32>)>>;
+
     /// Checks that the store answers.
     async fn ping(&self) -> Result<()>;
 
@@ -166,6 +184,28 @@ pub struct SetAside {
     pub error: String,
     /// When it was set aside.
     pub at: DateTime<Utc>,
+}
+
+/// A notice for the students' join pages of one session: read your page again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StudentNotice {
+    /// The session.
+    pub session_id: Uuid,
+    /// Only this student's page (`None`: every student's).
+    pub student: Option<String>,
+}
+
+/// A face descriptor as the live store keeps it: its numbers as little-endian bytes.
+pub(crate) fn descriptor_bytes(descriptor: &[f32]) -> Vec<u8> {
+    descriptor.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// A descriptor back from [`descriptor_bytes`]; trailing odd bytes are dropped.
+pub(crate) fn descriptor_from(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 /// A rate-limit counter.

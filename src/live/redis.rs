@@ -11,7 +11,11 @@
 //! - `<p>:devices:{<id>}`  hash: device id -> the student who checked in with it
 //! - `<p>:teacher:<no>`    `<id>|<end ms>|<taken ms>`: the teacher's latest session, for the one-active rule
 //! - `<p>:ends`            sorted set: session id scored by end time in ms
+//! - `<p>:faces:{<id>}`    hash: student number -> face descriptor of their selfie (level 3),
+//!   to find one face on two accounts; removed with the session, never persisted
 //! - `<p>:events:{<id>}`   pub/sub channel: "changed" after every change of the session
+//! - `<p>:notices`         pub/sub channel: notices for the students' join pages (JSON), few
+//!   enough for one channel that every instance subscribes to once
 
 use std::time::Duration;
 
@@ -22,7 +26,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Script, Value, cmd};
 use uuid::Uuid;
 
-use super::{Counter, LiveStore};
+use super::{Counter, LiveStore, StudentNotice};
 use crate::domain::{LiveRecord, LiveSession, Recheck};
 use crate::error::{Entity, Error, Result};
 use crate::text::loosely_contains;
@@ -84,6 +88,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[2]) then return -1 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
+";
+
+/// Keeps a student's face descriptor with a live session; answers every descriptor of it
+/// (field, value, ...), or false when the session is gone.
+const ADD_FACE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return redis.call('HGETALL', KEYS[2])
 ";
 
 /// Writes a check-in unless the record that is there stands (attended, removed by the teacher,
@@ -208,6 +220,7 @@ struct Scripts {
     release_teacher: Script,
     put_record: Script,
     add_recheck: Script,
+    add_face: Script,
     delete_if_equal: Script,
     hit: Script,
     forgive: Script,
@@ -313,6 +326,7 @@ impl RedisLiveStore {
                 release_teacher: Script::new(RELEASE_TEACHER),
                 put_record: Script::new(PUT_RECORD),
                 add_recheck: Script::new(ADD_RECHECK),
+                add_face: Script::new(ADD_FACE),
                 delete_if_equal: Script::new(DELETE_IF_EQUAL),
                 hit: Script::new(HIT),
                 forgive: Script::new(FORGIVE),
@@ -401,6 +415,14 @@ impl RedisLiveStore {
 
     fn devices_key(&self, id: Uuid) -> String {
         format!("{}:devices:{{{id}}}", self.prefix)
+    }
+
+    fn faces_key(&self, id: Uuid) -> String {
+        format!("{}:faces:{{{id}}}", self.prefix)
+    }
+
+    fn notices_channel(&self) -> String {
+        format!("{}:notices", self.prefix)
     }
 
     fn lease_key(&self, id: Uuid) -> String {
@@ -896,6 +918,7 @@ impl LiveStore for RedisLiveStore {
             .arg(self.records_key(session_id))
             .arg(self.rechecks_key(session_id))
             .arg(self.devices_key(session_id))
+            .arg(self.faces_key(session_id))
             .arg(self.lease_key(session_id))
             .query_async(&mut conn)
             .await?;
@@ -1022,6 +1045,67 @@ impl LiveStore for RedisLiveStore {
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(counts.first().map_or(0, |(_, n)| *n))
+    }
+
+    async fn announce(&self, notice: &StudentNotice) -> Result<()> {
+        let _: i64 = cmd("PUBLISH")
+            .arg(self.notices_channel())
+            .arg(serde_json::to_string(notice)?)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<tokio::sync::mpsc::Receiver<StudentNotice>> {
+        use futures_util::StreamExt;
+
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(self.notices_channel()).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(super::EVENT_BUFFER);
+        tokio::spawn(async move {
+            let mut messages = pubsub.into_on_message();
+            loop {
+                tokio::select! {
+                    _ = tx.closed() => break,
+                    message = messages.next() => {
+                        let Some(message) = message else { break };
+                        let notice = message
+                            .get_payload::<String>()
+                            .ok()
+                            .and_then(|p| serde_json::from_str::<StudentNotice>(&p).ok());
+                        if let Some(notice) = notice
+                            && tx.send(notice).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn add_face(
+        &self,
+        session_id: Uuid,
+        student: &str,
+        descriptor: &[f32],
+    ) -> Result<Vec<(String, Vec<f32>)>> {
+        let faces: Option<Vec<(String, Vec<u8>)>> = self
+            .scripts
+            .add_face
+            .key(self.session_key(session_id))
+            .key(self.faces_key(session_id))
+            .arg(student)
+            .arg(super::descriptor_bytes(descriptor))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        let faces = faces.ok_or(Error::NotFound(Entity::Session))?;
+        Ok(faces
+            .into_iter()
+            .filter(|(number, _)| number != student)
+            .map(|(number, bytes)| (number, super::descriptor_from(&bytes)))
+            .collect())
     }
 
     async fn ping(&self) -> Result<()> {

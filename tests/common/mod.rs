@@ -44,6 +44,7 @@ pub fn session(
         late_after_minutes: None,
         class_hours: None,
         rechecks: Vec::new(),
+        device_check: Default::default(),
     }
 }
 

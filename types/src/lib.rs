@@ -151,6 +151,14 @@ pub enum FailReason {
     NoFaceFound,
     /// Several faces in the selfie, none clearly the main one.
     MoreThanOneFace,
+    /// The session asks for the student's passkey and this browser has none for them (another
+    /// phone, a private tab), or it was not given.
+    PasskeyMissing,
+    /// The session asks for the student's passkey, the student has none yet, and the session
+    /// takes no new ones (the teacher can allow one).
+    PasskeyNotRegistered,
+    /// The passkey's answer did not verify (another credential, a bad signature).
+    PasskeyInvalid,
     /// The portal photo is missing or shows no usable face.
     ReferenceImageNotFound,
     /// The session asks for a selfie and none came.
@@ -166,6 +174,72 @@ impl FailReason {
     /// True for a face check that has not finished yet.
     pub fn is_pending(self) -> bool {
         self == FailReason::FaceCheckPending
+    }
+
+    /// True for a failed passkey check: the teacher may allow the student a new passkey.
+    pub fn is_passkey(self) -> bool {
+        matches!(
+            self,
+            FailReason::PasskeyMissing
+                | FailReason::PasskeyNotRegistered
+                | FailReason::PasskeyInvalid
+        )
+    }
+}
+
+/// How a session makes sure a check-in comes from the student's own device.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    EnumString,
+)]
+#[cfg_attr(not(feature = "db"), derive(EnumIter))]
+#[cfg_attr(feature = "db", derive(DeriveActiveEnum, DbEnumIter))]
+#[cfg_attr(
+    feature = "db",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(StringLen::N(16))",
+        rename_all = "snake_case"
+    )
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DeviceCheck {
+    /// One student per browser, by a cookie (a private tab is a new browser).
+    #[default]
+    Cookie,
+    /// The student's passkey on their own phone; a student without one registers it now (each
+    /// registration is flagged for the teacher).
+    Passkey,
+    /// The student's passkey; only passkeys registered before (or allowed by a teacher or an
+    /// admin) are taken.
+    PasskeyKnown,
+}
+
+impl DeviceCheck {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// True when a check-in must be signed with the student's passkey (it needs JavaScript).
+    pub fn needs_passkey(self) -> bool {
+        self != DeviceCheck::Cookie
+    }
+
+    /// True when a student without a passkey may register one in the session.
+    pub fn takes_new_passkeys(self) -> bool {
+        self == DeviceCheck::Passkey
     }
 }
 
@@ -374,6 +448,9 @@ pub enum AuditAction {
     RecordRestored,
     /// A teacher changed a student's status (live or after class); the reason says why.
     StatusChanged,
+    /// A teacher or an admin let a student register a new passkey (a new phone), removing the
+    /// old one; the reason says why.
+    PasskeyApproved,
 }
 
 impl AuditAction {
@@ -413,6 +490,7 @@ mod tests {
         same_spelling::<Status>();
         same_spelling::<LateCounts>();
         same_spelling::<AppealState>();
+        same_spelling::<DeviceCheck>();
     }
 
     #[test]
@@ -425,6 +503,9 @@ mod tests {
         assert_eq!(Role::Teacher.as_str(), "teacher");
         assert_eq!(AuditAction::RecordRestored.as_str(), "record_restored");
         assert_eq!(Status::Excused.as_str(), "excused");
+        assert_eq!(DeviceCheck::PasskeyKnown.as_str(), "passkey_known");
+        assert_eq!(FailReason::PasskeyMissing.as_str(), "PASSKEY_MISSING");
+        assert_eq!(AuditAction::PasskeyApproved.as_str(), "passkey_approved");
         assert!("missed".parse::<Status>().is_err());
     }
 

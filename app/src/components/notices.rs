@@ -35,6 +35,7 @@ pub fn outcome_from_query() -> impl IntoView {
             "deleted" => Some(t!(session_deleted_notice)),
             "restored" => Some(t!(restored_notice)),
             "retried" => Some(t!(retried_notice)),
+            "passkey_allowed" => Some(t!(passkey_allowed_notice)),
             _ => None,
         });
         view! {

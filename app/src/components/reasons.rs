@@ -25,6 +25,9 @@ pub fn reason_text_in(lang: Locale, reason: FailReason) -> &'static str {
         }
         FailReason::FaceCheckPending => td_string!(lang, reason_face_pending),
         FailReason::FaceCheckTimeout => td_string!(lang, reason_face_timeout),
+        FailReason::PasskeyMissing => td_string!(lang, reason_passkey_missing),
+        FailReason::PasskeyNotRegistered => td_string!(lang, reason_passkey_not_registered),
+        FailReason::PasskeyInvalid => td_string!(lang, reason_passkey_invalid),
     }
 }
 

@@ -215,7 +215,11 @@ pub async fn deleted_items(
                 at: when(Some(e.event.at)),
                 actor: e.actor_name.clone(),
                 action: e.event.action,
-                session_id: e.event.attendance_id.to_string(),
+                session_id: e
+                    .event
+                    .attendance_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
                 student: e.event.student_number.clone(),
                 reason: e.event.reason.clone(),
             })
@@ -284,6 +288,21 @@ pub async fn retry_stuck_session(session_id: String) -> Result<(), AppError> {
     crate::ssr::redirect_after(
         result.map_err(AppError::from),
         "/admin?done=retried",
+        "/admin",
+    )
+}
+
+/// Lets a student register a new passkey (a lost or new phone), with a reason of at least 5
+/// characters: their passkey goes and their next check-in registers one. Admins only; recorded
+/// in the audit log.
+#[server(endpoint = "admin_allow_new_passkey")]
+pub async fn admin_allow_new_passkey(student: String, reason: String) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result =
+        attn::passkeys::allow_new_passkey(&ctx, caller.as_ref(), None, &student, &reason).await;
+    crate::ssr::redirect_after(
+        result.map_err(AppError::from),
+        "/admin?done=passkey_allowed",
         "/admin",
     )
 }
@@ -416,6 +435,15 @@ pub fn AdminPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <section class="card">
+            <h2>{t!(allow_new_passkey)}</h2>
+            <p class="muted small">{t!(admin_new_passkey_hint)}</p>
+            <form class="inline" method="post" action=AdminAllowNewPasskey::url() data-testid="admin-allow-passkey">
+                <input name="student" required maxlength="32" aria-label=t!(school_number) placeholder=t!(school_number)/>
+                <input name="reason" required minlength="5" maxlength="500" aria-label=t!(new_passkey_reason) placeholder=t!(new_passkey_reason)/>
+                <button type="submit">{t!(allow_new_passkey)}</button>
+            </form>
+        </section>
         <AuditLog/>
     }
 }
@@ -551,6 +579,7 @@ fn ReviewView(d: ReviewData) -> impl IntoView {
                         AuditAction::SessionRestored => t!(act_session_restored),
                         AuditAction::RecordRestored => t!(act_record_restored),
                         AuditAction::StatusChanged => t!(act_status_changed),
+                        AuditAction::PasskeyApproved => t!(act_passkey_approved),
                     };
                     view! {
                         <li data-action=e.action.as_str()>

@@ -2,6 +2,13 @@
 //! (a plain form, so it works before the script loads; a multipart form with a selfie when the
 //! session checks faces) and the outcome in plain words. Someone not logged in is sent to the
 //! login page and comes back here after it.
+//!
+//! A session that asks for the student's passkey needs the page's script (`/passkey.js`): it
+//! asks `passkey_begin` what to sign, lets the phone sign it, and sends the answer with the
+//! same form. The page says so when the browser has no script or no passkeys. With the script,
+//! the page also reads itself again when the teacher starts a re-check, ends the session or
+//! changes the student's record (`/api/join_events/<id>`); without it, opening the link again
+//! shows the same.
 
 use attn_types::FailReason;
 use leptos::prelude::*;
@@ -36,6 +43,8 @@ pub struct JoinView {
     pub receipt: Option<String>,
     /// A re-check asks the caller to confirm: seconds left, and whether they have.
     pub recheck: Option<(i64, bool)>,
+    /// The session asks for the student's passkey (it needs the page's script).
+    pub passkey: bool,
 }
 
 /// A student's own check-in, as the join page shows it.
@@ -65,6 +74,7 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
         seconds_left: overview.seconds_left,
         is_student: caller.is_some_and(|c| c.role == Role::Student),
         selfie: overview.security == SecurityLevel::NetworkAndFace,
+        passkey: overview.device_check.needs_passkey(),
         receipt: overview.receipt,
         recheck: overview.recheck.map(|(r, confirmed)| {
             (
@@ -80,15 +90,46 @@ pub async fn join_info(session_id: String) -> Result<JoinView, AppError> {
     })
 }
 
-/// Checks the caller in to a session with the code from the QR link or typed by hand, then
-/// shows the join page with the outcome. A plain form post. Students only; limited per
-/// student and per address.
-#[server(endpoint = "check_in")]
-pub async fn check_in(session_id: String, #[server(default)] code: String) -> Result<(), AppError> {
+/// Begins a passkey check-in (the page's script calls it when the student presses the
+/// button): JSON for `navigator.credentials`, `{"register": ..}` or `{"authenticate": ..}`, or
+/// `"none"` when the student has no passkey and may not register one here. The login session
+/// keeps the ceremony for `check_in`. Students only, within their check-in limit.
+#[server(endpoint = "passkey_begin")]
+pub async fn passkey_begin(
+    session_id: String,
+    #[server(default)] code: String,
+) -> Result<String, AppError> {
     use crate::ssr;
 
-    let (ctx, _, caller) = ssr::current().await?;
+    let (ctx, session, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let begun = attn::passkeys::begin(&ctx, caller.as_ref(), &session_id, &code)
+        .await
+        .map_err(ssr::fail)?;
+    if let Some(ceremony) = &begun.ceremony {
+        ssr::keep_ceremony(&session, ceremony)
+            .await
+            .map_err(ssr::fail)?;
+    }
+    serde_json::to_string(&begun.challenge).map_err(|_| ssr::fail(AppError::Unavailable))
+}
+
+/// Checks the caller in to a session with the code from the QR link or typed by hand, then
+/// shows the join page with the outcome. A plain form post. Students only; limited per
+/// student and per address. In a session that asks for passkeys, `passkey` carries the
+/// browser's answer (the page's script fills it in): the credential as JSON, `refused` when
+/// the browser gave none, `failed` when the ceremony could not begin.
+#[server(endpoint = "check_in")]
+pub async fn check_in(
+    session_id: String,
+    #[server(default)] code: String,
+    #[server(default)] passkey: String,
+) -> Result<(), AppError> {
+    use crate::ssr;
+
+    let (ctx, session, caller) = ssr::current().await?;
     let device = self::ssr::device_id();
+    let user_agent = ssr::user_agent();
+    let answer = self::ssr::passkey_answer(&session, &passkey, &user_agent).await?;
     let attempt = attn::student::JoinAttempt {
         session_id: &session_id,
         code: &code,
@@ -96,6 +137,7 @@ pub async fn check_in(session_id: String, #[server(default)] code: String) -> Re
         device: &device,
         selfie: None,
         reference: None,
+        passkey: answer.as_ref(),
     };
     let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
     self::ssr::back_to_join(&session_id, result.map(|_| ()))
@@ -131,6 +173,9 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
     };
     let reference = crate::ssr::portal_photo(&session).await?;
     let device = device_id();
+    let user_agent = crate::ssr::user_agent();
+    let passkey = form.passkey.unwrap_or_default();
+    let answer = self::ssr::passkey_answer(&session, &passkey, &user_agent).await?;
     let attempt = attn::student::JoinAttempt {
         session_id: &session_id,
         code: form.code.as_deref().unwrap_or_default(),
@@ -138,6 +183,7 @@ pub async fn check_in_selfie(data: MultipartData) -> Result<(), AppError> {
         device: &device,
         selfie: Some(&selfie),
         reference: reference.as_deref(),
+        passkey: answer.as_ref(),
     };
     let result = attn::student::check_in(&ctx, caller.as_ref(), attempt).await;
     back_to_join(&session_id, result.map(|_| ()))
@@ -153,6 +199,29 @@ mod ssr {
 
     /// Name of the cookie that marks a browser, for the one-student-per-device rule.
     pub const DEVICE_COOKIE: &str = "attn_device";
+
+    /// The browser's passkey answer from the form's `passkey` field (see `check_in`), with the
+    /// ceremony the login session kept, which it answers once. `None`: no script ran.
+    pub async fn passkey_answer<'a>(
+        session: &tower_sessions::Session,
+        field: &'a str,
+        user_agent: &'a str,
+    ) -> Result<Option<attn::passkeys::Answer<'a>>, AppError> {
+        use attn::passkeys::Answer;
+        if field.is_empty() {
+            return Ok(None);
+        }
+        let ceremony = crate::ssr::take_ceremony(session).await?;
+        Ok(Some(match field {
+            "refused" => Answer::Refused,
+            "failed" => Answer::Failed,
+            credential => Answer::Signed {
+                ceremony,
+                credential,
+                user_agent,
+            },
+        }))
+    }
 
     /// Sends the browser back to the join page, with the reason when the check-in was refused.
     pub fn back_to_join(session_id: &str, result: attn::Result<()>) -> Result<(), AppError> {
@@ -177,17 +246,20 @@ mod ssr {
     pub struct SelfieForm {
         pub session_id: Option<String>,
         pub code: Option<String>,
+        pub passkey: Option<String>,
         pub selfie: Option<Vec<u8>>,
     }
 
-    /// Reads the selfie form, each text field up to 200 bytes and the photo up to the upload
-    /// limit.
+    /// Reads the selfie form, each text field up to 200 bytes (the passkey's answer up to
+    /// 16 KiB) and the photo up to the upload limit.
     pub async fn read_selfie_form(data: MultipartData) -> SelfieForm {
         const MAX_TEXT: usize = 200;
+        const MAX_PASSKEY: usize = 16 * 1024;
         let max = attn::face::decode::MAX_UPLOAD_BYTES;
         let mut form = SelfieForm {
             session_id: None,
             code: None,
+            passkey: None,
             selfie: Some(Vec::new()),
         };
         let Some(mut multipart) = data.into_inner() else {
@@ -195,7 +267,11 @@ mod ssr {
         };
         while let Ok(Some(mut field)) = multipart.next_field().await {
             let name = field.name().unwrap_or_default().to_owned();
-            let limit = if name == "selfie" { max } else { MAX_TEXT };
+            let limit = match name.as_str() {
+                "selfie" => max,
+                "passkey" => MAX_PASSKEY,
+                _ => MAX_TEXT,
+            };
             let mut bytes = Vec::new();
             let mut too_large = false;
             while let Ok(Some(chunk)) = field.chunk().await {
@@ -213,6 +289,7 @@ mod ssr {
                 "selfie" => form.selfie = Some(bytes),
                 "session_id" => form.session_id = String::from_utf8(bytes).ok(),
                 "code" => form.code = String::from_utf8(bytes).ok(),
+                "passkey" if !too_large => form.passkey = String::from_utf8(bytes).ok(),
                 _ => {}
             }
         }
@@ -233,12 +310,18 @@ pub fn JoinPage() -> impl IntoView {
             .get("error")
             .and_then(|e| AppError::from_code(&e, None))
     };
-    let info = Resource::new(id, join_info);
+    // Bumped by every notice the server pushes (a re-check, the end, the teacher's change).
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        listen_for_notices(&params.get_untracked().get("id").unwrap_or_default(), tick)
+    });
+    let info = Resource::new(move || (id(), tick.get()), |(id, _)| join_info(id));
     view! {
         <Title text=t!(attendance)/>
         <section class="card narrow">
             <h1>{t!(attendance)}</h1>
-            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
                         Ok(s) => {
@@ -267,10 +350,12 @@ pub fn JoinPage() -> impl IntoView {
                                     <p class="receipt-link"><a href=format!("/receipt?r={}", encode_component(&r)) data-testid="receipt-link">{t!(show_receipt)}</a></p>
                                 })}
                                 {(!s.is_student).then(|| view! { <p class="muted">{t!(students_only)}</p> })}
-                                {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code()/> })}
+                                {(can_join && s.passkey).then(|| view! { <PasskeyNote/> })}
+                                {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code() passkey=s.passkey/> })}
                                 {(can_join && !s.selfie).then(|| view! {
-                                    <form class="stack" method="post" action=CheckIn::url()>
+                                    <form class="stack" method="post" action=CheckIn::url() data-passkey=s.passkey.then_some("1")>
                                         <input type="hidden" name="session_id" value=id()/>
+                                        <input type="hidden" name="passkey" value=""/>
                                         <label>
                                             {t!(code)}
                                             <input name="code" value=code() inputmode="numeric" autocomplete="off" maxlength="6" required/>
@@ -291,8 +376,40 @@ pub fn JoinPage() -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
+    }
+}
+
+/// Opens the join page's notice stream; every notice reads the page again.
+#[cfg(feature = "hydrate")]
+fn listen_for_notices(id: &str, tick: RwSignal<u32>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let url = format!("/api/join_events/{}", encode_component(id));
+    let Ok(source) = web_sys::EventSource::new(&url) else {
+        return;
+    };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+        tick.update(|t| *t = t.wrapping_add(1));
+    });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
+}
+
+/// What a session that asks for passkeys tells the student: what happens, and when it cannot
+/// work here (no script, or a browser without passkeys; the script shows the second).
+#[component]
+fn PasskeyNote() -> impl IntoView {
+    view! {
+        <p class="muted small" data-testid="passkey-note">{t!(passkey_session_hint)}</p>
+        <noscript><p class="error" data-testid="passkey-no-script">{t!(passkey_needs_script)}</p></noscript>
+        <p class="error passkey-unsupported" data-testid="passkey-unsupported">{t!(passkey_unsupported)}</p>
+        <p class="notice passkey-working" data-testid="passkey-working" hidden>{t!(passkey_working)}</p>
+        <script src="/passkey.js" defer></script>
     }
 }
 
@@ -300,10 +417,11 @@ pub fn JoinPage() -> impl IntoView {
 /// multipart form (it works with no script at all; phones offer the front camera). A small
 /// script shows the chosen photo before it is sent.
 #[component]
-fn SelfieForm(id: String, code: String) -> impl IntoView {
+fn SelfieForm(id: String, code: String, passkey: bool) -> impl IntoView {
     view! {
-        <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data">
+        <form class="stack" method="post" action=CheckInSelfie::url() enctype="multipart/form-data" data-passkey=passkey.then_some("1")>
             <input type="hidden" name="session_id" value=id/>
+            <input type="hidden" name="passkey" value=""/>
             <label>
                 {t!(code)}
                 <input name="code" value=code inputmode="numeric" autocomplete="off" maxlength="6" required/>

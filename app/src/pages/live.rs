@@ -43,6 +43,25 @@ pub struct RecordView {
     pub changes: Vec<(String, Status, Option<String>)>,
     /// Came from a place outside the classroom networks with two or more others.
     pub flagged: bool,
+    /// How the device was checked (`None`: added by the teacher).
+    pub device: Option<DeviceView>,
+    /// Checked in from a browser another student of the session also checked in from.
+    pub shared_browser: bool,
+    /// Students of the session whose selfie showed the same face (school numbers).
+    pub same_face: Vec<String>,
+}
+
+/// How a check-in's device was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceView {
+    /// A browser cookie, one student per browser.
+    Cookie,
+    /// Signed with the student's registered passkey.
+    Passkey,
+    /// A passkey registered with this check-in (with whose leave, if it needed one).
+    NewPasskey(Option<String>),
+    /// No passkey shown.
+    NoPasskey,
 }
 
 /// How a check-in's address was checked.
@@ -96,6 +115,14 @@ pub struct LiveBoardView {
     /// Sizes of the groups of students who came from one place outside the classroom
     /// networks (three or more each).
     pub shared_origins: Vec<usize>,
+    /// Sizes of the groups of students who checked in from one browser (two or more each).
+    pub shared_browsers: Vec<usize>,
+    /// Students who registered a passkey with their check-in in this session.
+    pub new_passkeys: usize,
+    /// Pairs of students (by name) whose selfies show the same face.
+    pub same_faces: Vec<(String, String)>,
+    /// The session asks for the students' passkeys.
+    pub passkey: bool,
 }
 
 /// A re-check running now.
@@ -132,6 +159,16 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
     let join_url = format!("{base}/join/{}?c={}", board.session.id, board.code);
     let shared = board.shared_origins();
     let flagged: std::collections::HashSet<&str> = shared.iter().flatten().copied().collect();
+    let browsers = board.shared_browsers();
+    let one_browser: std::collections::HashSet<&str> = browsers.iter().flatten().copied().collect();
+    let same_faces = board.same_faces();
+    let name_of = |number: &str| {
+        board
+            .records
+            .iter()
+            .find(|r| r.student_number == number)
+            .map_or_else(|| number.to_owned(), |r| r.student_full_name.clone())
+    };
     let records = board
         .records
         .iter()
@@ -186,6 +223,26 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
                 })
                 .collect(),
             flagged: flagged.contains(r.student_number.as_str()),
+            device: r.evidence.as_ref().map(|e| {
+                use attn::domain::DeviceProof;
+                match &e.device {
+                    DeviceProof::Cookie => DeviceView::Cookie,
+                    DeviceProof::Passkey => DeviceView::Passkey,
+                    DeviceProof::NewPasskey { approved_by } => {
+                        DeviceView::NewPasskey(approved_by.clone())
+                    }
+                    DeviceProof::NoPasskey => DeviceView::NoPasskey,
+                }
+            }),
+            shared_browser: one_browser.contains(r.student_number.as_str()),
+            same_face: same_faces
+                .iter()
+                .filter_map(|&(a, b)| {
+                    let me = r.student_number.as_str();
+                    (a == me).then_some(b).or((b == me).then_some(a))
+                })
+                .map(|n| format!("{} ({n})", name_of(n)))
+                .collect(),
         })
         .collect();
     Ok(LiveBoardView {
@@ -228,6 +285,13 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             .collect(),
         rechecks: board.session.rechecks.len(),
         shared_origins: shared.iter().map(Vec::len).collect(),
+        shared_browsers: browsers.iter().map(Vec::len).collect(),
+        new_passkeys: board.new_passkeys().len(),
+        same_faces: same_faces
+            .iter()
+            .map(|&(a, b)| (name_of(a), name_of(b)))
+            .collect(),
+        passkey: board.session.device_check.needs_passkey(),
         records,
     })
 }
@@ -315,6 +379,27 @@ pub async fn mark_student(
         )),
     };
     self::ssr::back_to_live(&session_id, result.map(|_| ()).map_err(Into::into))
+}
+
+/// Lets a student of the session register a new passkey (a new phone), with a reason of at
+/// least 5 characters: their old passkey goes, their next check-in registers one, and the
+/// audit log keeps who allowed it and why. The owner only, while open.
+#[server(endpoint = "allow_new_passkey")]
+pub async fn allow_new_passkey(
+    session_id: String,
+    student: String,
+    reason: String,
+) -> Result<(), AppError> {
+    let (ctx, _, caller) = crate::ssr::current().await?;
+    let result = attn::passkeys::allow_new_passkey(
+        &ctx,
+        caller.as_ref(),
+        Some(&session_id),
+        &student,
+        &reason,
+    )
+    .await;
+    self::ssr::back_to_live(&session_id, result.map_err(Into::into))
 }
 
 /// Adds a student by school number. The owner only.
@@ -447,6 +532,15 @@ fn Board(s: LiveBoardView) -> impl IntoView {
             <h2>{t!(students)}</h2>
             {s.shared_origins.iter().map(|n| view! {
                 <p class="warning" role="status" data-testid="flag-shared-origin" data-count=*n>{t!(flag_shared_origin, count = n)}</p>
+            }).collect_view()}
+            {s.shared_browsers.iter().map(|n| view! {
+                <p class="warning" role="status" data-testid="flag-shared-browser" data-count=*n>{t!(flag_shared_browser, count = n)}</p>
+            }).collect_view()}
+            {(s.new_passkeys > 0).then(|| view! {
+                <p class="warning" role="status" data-testid="flag-new-passkeys" data-count=s.new_passkeys>{t!(flag_new_passkeys, count = &s.new_passkeys)}</p>
+            })}
+            {s.same_faces.iter().map(|(a, b)| view! {
+                <p class="warning" role="status" data-testid="flag-same-face">{t!(flag_same_face, first = a, second = b)}</p>
             }).collect_view()}
             {s.records.is_empty().then(|| view! { <p class="muted" data-testid="no-students">{t!(no_students_yet)}</p> })}
             <ul class="students" data-testid="students">
@@ -616,13 +710,32 @@ fn Evidence(r: RecordView) -> impl IntoView {
         NetworkView::Outside => t!(evidence_network_outside).to_string(),
     });
     let added = network.is_none();
+    let device = r.device.clone().map(|d| {
+        let kind = match &d {
+            DeviceView::Cookie => "cookie",
+            DeviceView::Passkey => "passkey",
+            DeviceView::NewPasskey(_) => "new_passkey",
+            DeviceView::NoPasskey => "none",
+        };
+        let text = match d {
+            DeviceView::Cookie => t!(evidence_device_cookie).to_string(),
+            DeviceView::Passkey => t!(evidence_device_passkey).to_string(),
+            DeviceView::NewPasskey(None) => t!(evidence_device_new_passkey).to_string(),
+            DeviceView::NewPasskey(Some(by)) => {
+                t!(evidence_device_new_passkey_allowed, by = &by).to_string()
+            }
+            DeviceView::NoPasskey => t!(evidence_device_none).to_string(),
+        };
+        (kind, text)
+    });
     view! {
         <details class="evidence" data-testid="evidence">
             <summary>{t!(evidence)}</summary>
             <div class="small">
                 {network.map(|n| view! { <p data-testid="evidence-network">{n}</p> })}
-                {(!added).then(|| view! { <p>{t!(evidence_device_cookie)}</p> })}
+                {device.map(|(kind, text)| view! { <p data-testid="evidence-device" data-device=kind>{text}</p> })}
                 {added.then(|| view! { <p>{t!(evidence_added_by_teacher)}</p> })}
+                {r.same_face.iter().map(|who| view! { <p class="warning" data-testid="evidence-same-face">{t!(evidence_same_face, who = who)}</p> }).collect_view()}
                 {r.distance.clone().map(|d| view! { <p>{t!(distance, distance = &d)}</p> })}
                 {r.rechecks.map(|(confirmed, asked)| view! { <p data-testid="evidence-rechecks">{t!(evidence_rechecks, confirmed = &confirmed, asked = &asked)}</p> })}
                 {r.changes.into_iter().map(|(time, to, why)| {
@@ -652,6 +765,9 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
                 }}
                 {r.note.clone().filter(|_| standing != Standing::Removed).map(|n| view! { " · " <span class="note">{n}</span> })}
                 {r.flagged.then(|| view! { " · " <span class="warning small" data-testid="flagged">{t!(flagged_origin)}</span> })}
+                {r.shared_browser.then(|| view! { " · " <span class="warning small" data-testid="flagged-browser">{t!(flagged_browser)}</span> })}
+                {matches!(r.device, Some(DeviceView::NewPasskey(_))).then(|| view! { " · " <span class="warning small" data-testid="flagged-new-passkey">{t!(flagged_new_passkey)}</span> })}
+                {(!r.same_face.is_empty()).then(|| view! { " · " <span class="warning small" data-testid="flagged-same-face">{t!(flagged_same_face)}</span> })}
             </span>
             <Evidence r=r.clone()/>
             {(open && failed).then(|| view! {
@@ -659,6 +775,14 @@ fn StudentRow(r: RecordView, id: String, open: bool) -> impl IntoView {
                     <input type="hidden" name="session_id" value=id.clone()/>
                     <input type="hidden" name="student" value=r.number.clone()/>
                     <button type="submit">{t!(accept)}</button>
+                </form>
+            })}
+            {(open && r.reason.is_some_and(FailReason::is_passkey) && standing != Standing::Removed).then(|| view! {
+                <form class="inline" method="post" action=AllowNewPasskey::url() data-testid="allow-passkey">
+                    <input type="hidden" name="session_id" value=id.clone()/>
+                    <input type="hidden" name="student" value=r.number.clone()/>
+                    <input name="reason" required minlength="5" maxlength="500" aria-label=t!(new_passkey_reason) placeholder=t!(new_passkey_reason)/>
+                    <button type="submit">{t!(allow_new_passkey)}</button>
                 </form>
             })}
             {(open && standing != Standing::Removed).then(|| view! {

@@ -1,6 +1,7 @@
 //! A student's own attendance per course (title + teacher): every finished session with its
 //! status and what the teacher wrote, the rate, and the absences used and left before the
-//! course's limit, with a warning when close to it or over it.
+//! course's limit, with a warning when close to it or over it. Above it, the phone their
+//! passkey is on (for sessions that ask for one) and when it was last used.
 
 use attn_types::{AppealState, FailReason, Status};
 use leptos::prelude::*;
@@ -134,12 +135,70 @@ pub async fn appeal_record(
     )
 }
 
+/// The caller's passkey, as their page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyDeviceView {
+    /// The device the passkey is on, when it was registered and last used ("03.12.2026 09:14").
+    pub passkey: Option<(String, String, Option<String>)>,
+    /// A teacher or admin allowed a new passkey: who, when.
+    pub allowed: Option<(String, String)>,
+}
+
+/// The caller's registered passkey and any leave for a new one. Anyone logged in.
+#[server(endpoint = "my_device")]
+pub async fn my_device() -> Result<MyDeviceView, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    let device = attn::passkeys::my_device(&ctx, caller.as_ref())
+        .await
+        .map_err(ssr::fail)?;
+    let at = |t| ssr::local(&ctx, t, ssr::DATE_TIME);
+    Ok(MyDeviceView {
+        passkey: device
+            .passkey
+            .map(|p| (p.device, at(p.registered_at), p.last_used_at.map(at))),
+        allowed: device.allowed.map(|(by, when)| (by, at(when))),
+    })
+}
+
+/// The student's registered passkey, if any.
+#[component]
+fn MyDevice() -> impl IntoView {
+    let device = Resource::new(|| (), |_| my_device());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(d) = device.await else { return ().into_any() };
+                view! {
+                    <section class="card" data-testid="my-device">
+                        <h2>{t!(my_device)}</h2>
+                        {match d.passkey {
+                            Some((device, registered, used)) => view! {
+                                <p data-testid="passkey-device" data-device=device.clone()>
+                                    {t!(passkey_on_device, device = &device, registered = &registered)}
+                                </p>
+                                {used.map(|u| view! { <p class="muted" data-testid="passkey-used">{t!(passkey_last_used, when = &u)}</p> })}
+                                <p class="muted small">{t!(passkey_new_phone_hint)}</p>
+                            }.into_any(),
+                            None => view! { <p class="muted" data-testid="passkey-device">{t!(passkey_none)}</p> }.into_any(),
+                        }}
+                        {d.allowed.map(|(by, when)| view! {
+                            <p class="notice" data-testid="passkey-allowed">{t!(passkey_allowed, by = &by, when = &when)}</p>
+                        })}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
 /// A student's own attendance per lesson.
 #[component]
 pub fn MyAttendancePage() -> impl IntoView {
     let lessons = Resource::new(|| (), |_| my_attendance());
     view! {
         <Title text=t!(my_attendance)/>
+        <MyDevice/>
         <section class="card">
             <h1>{t!(my_attendance)}</h1>
             {outcome_from_query()}

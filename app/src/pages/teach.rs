@@ -1,7 +1,8 @@
 //! The teacher's dashboard: the form that starts a session (lesson, duration, security level,
-//! rotating code, late cut-off), or a link to the session already running. A plain form post.
+//! device check, rotating code, late cut-off), or a link to the session already running. A
+//! plain form post.
 
-use attn_types::SecurityLevel;
+use attn_types::{DeviceCheck, SecurityLevel};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -18,10 +19,24 @@ pub async fn start_session(
     #[server(default)] rotate: String,
     #[server(default)] late_after: String,
     #[server(default)] class_hours: String,
+    #[server(default)] device: String,
 ) -> Result<(), AppError> {
     use crate::ssr;
 
     let (ctx, _, caller) = ssr::current().await?;
+    let device_check = match device.trim() {
+        "" => DeviceCheck::Cookie,
+        other => match other.parse::<DeviceCheck>() {
+            Ok(check) => check,
+            Err(_) => {
+                let error = AppError::Invalid {
+                    field: "device".into(),
+                };
+                let page = format!("/teach?error={}", error.code());
+                return ssr::refuse(error, &page);
+            }
+        },
+    };
     let duration_minutes = duration.trim().parse().unwrap_or(0);
     let security = security
         .trim()
@@ -44,6 +59,7 @@ pub async fn start_session(
             "" => None,
             n => Some(n.parse().unwrap_or(0)),
         },
+        device_check,
     };
     let ip = ssr::client_ip(&ctx).await;
     match attn::teacher::start_session(&ctx, caller.as_ref(), request, ip).await {
@@ -72,6 +88,16 @@ pub async fn face_check_available() -> Result<bool, AppError> {
     let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
     attn::auth::Caller::require_teacher(caller.as_ref()).map_err(ssr::fail)?;
     Ok(ctx.face.is_some())
+}
+
+/// Whether sessions here can ask for the students' passkeys (`ATTN_PUBLIC_URL` names a
+/// relying party). Teachers only.
+#[server(endpoint = "passkeys_available")]
+pub async fn passkeys_available() -> Result<bool, AppError> {
+    use crate::ssr;
+    let (ctx, _, caller) = ssr::current().await.map_err(ssr::fail)?;
+    attn::auth::Caller::require_teacher(caller.as_ref()).map_err(ssr::fail)?;
+    Ok(ctx.passkeys.is_some())
 }
 
 /// The teacher's running session, if any (its id). Teachers only.
@@ -117,11 +143,13 @@ pub fn TeachPage() -> impl IntoView {
 fn StartForm() -> impl IntoView {
     let lessons = Resource::new(|| (), |_| crate::pages::home::todays_lessons());
     let face = Resource::new(|| (), |_| face_check_available());
+    let passkeys = Resource::new(|| (), |_| passkeys_available());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let lessons = lessons.await.unwrap_or_default();
                 let face = face.await.unwrap_or(false);
+                let passkeys = passkeys.await.unwrap_or(false);
                 let suggested = lessons.iter().find(|l| l.suggested).map(|l| l.title.clone()).unwrap_or_default();
                 view! {
                     <form class="stack" method="post" action=StartSession::url()>
@@ -144,6 +172,13 @@ fn StartForm() -> impl IntoView {
                                 <input type="radio" name="security" value=SecurityLevel::NetworkAndFace.as_i16() disabled=!face/> {t!(security_face)}
                                 {(!face).then(|| view! { " " <span class="muted small">{t!(face_unavailable_note)}</span> })}
                             </label>
+                        </fieldset>
+                        <fieldset>
+                            <legend>{t!(device_check)}</legend>
+                            <label class="choice"><input type="radio" name="device" value=DeviceCheck::Cookie.as_str() checked/> {t!(device_cookie)}</label>
+                            <label class="choice"><input type="radio" name="device" value=DeviceCheck::Passkey.as_str() disabled=!passkeys/> {t!(device_passkey)}</label>
+                            <label class="choice"><input type="radio" name="device" value=DeviceCheck::PasskeyKnown.as_str() disabled=!passkeys/> {t!(device_passkey_known)}</label>
+                            <p class="muted small">{if passkeys { t!(device_passkey_hint).into_any() } else { t!(passkeys_unavailable_note).into_any() }}</p>
                         </fieldset>
                         <label class="choice"><input type="checkbox" name="rotate" value="on" checked/> {t!(rotate_code)}</label>
                         <label>

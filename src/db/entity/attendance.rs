@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::SecurityLevel;
+use crate::domain::{DeviceCheck, SecurityLevel};
 
 /// A row of `attendances`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -23,6 +23,8 @@ pub struct Model {
     pub end_time: DateTimeUtc,
     /// 1 none, 2 network, 3 network + face (the original system's numbers).
     pub security_option: SecurityLevel,
+    /// How the student's device was checked (a cookie, or the student's passkey).
+    pub device_check: DeviceCheck,
     /// Minutes after the start from which a check-in was late (`None`: never late).
     pub late_after_minutes: Option<i32>,
     /// Class hours the session stands for (`None`: not given).

@@ -17,8 +17,8 @@ pub struct Model {
     pub actor: String,
     /// What was done (see `AuditAction`).
     pub action: AuditAction,
-    /// The session concerned.
-    pub attendance_id: Uuid,
+    /// The session concerned (`None`: none, such as a new passkey allowed by an admin).
+    pub attendance_id: Option<Uuid>,
     /// The student concerned, for record changes.
     pub student_number: Option<String>,
     /// The reason given, where one is asked for.
