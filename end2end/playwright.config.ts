@@ -27,7 +27,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    // `localhost`, not an IP address: passkeys need a domain name (and it is a secure context).
+    baseURL: `http://localhost:${port}`,
     // A Turkish phone or laptop, as most users have; tests that need English say so.
     locale: 'tr-TR',
     trace: 'retain-on-failure',
@@ -67,6 +68,8 @@ export default defineConfig({
       // Finished sessions reach the history within a second or two.
       ATTN_SWEEP_INTERVAL_SECS: '1',
       ATTN_ADMINS: 'demo_teacher_10',
+      // The relying party of the students' passkeys, and the QR codes' address.
+      ATTN_PUBLIC_URL: `http://localhost:${port}`,
       ATTN_MODELS_DIR: modelsDir,
       // Every demo student's portal photo, for the face check.
       ATTN_DEMO_PHOTO: path.join(modelsDir, 'testdata', 'obama.jpg'),

@@ -23,7 +23,7 @@ test("a page on another origin cannot finish a teacher's running session", async
       <script>document.getElementById('f').submit()</script>`);
   });
   await new Promise<void>((done) => trap.listen(0, '127.0.0.1', done));
-  const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/`;
+  const trapUrl = `http://localhost:${(trap.address() as AddressInfo).port}/`;
   try {
     const refused = teacher.page.waitForResponse((r) => r.url().endsWith('/api/finish_session'));
     await teacher.page.goto(trapUrl);

@@ -13,8 +13,9 @@ type Seen = { url: string; type: string; encoding?: string; cache?: string; wire
 function record(page: Page) {
   const seen: Promise<Seen | null>[] = [];
   page.on('response', (r) => {
-    // The live page's event stream never ends, so it has no body to weigh.
-    if (!r.url().startsWith('http://127.0.0.1') || r.status() >= 400 || r.url().includes('/api/live_events/')) return;
+    // The live and join pages' event streams never end, so they have no body to weigh.
+    const ours = new URL(r.url()).port === process.env.ATTN_E2E_PORT;
+    if (!ours || r.status() >= 400 || /\/api\/(live|join)_events\//.test(r.url())) return;
     // Read at once: a body is gone after the page navigates away.
     seen.push(
       Promise.all([r.body().catch(() => Buffer.alloc(0)), r.request().sizes()])

@@ -300,6 +300,9 @@ async fn the_join_page_hears_of_a_recheck_as_it_starts(app: TestApp) {
         check_in_now(&app, &student, &id).await.as_deref(),
         Some("attended")
     );
+    // The join page carries the small script that listens (the page loads no wasm).
+    let page = app.page_as(&student, &format!("/join/{id}")).await;
+    assert!(page.contains(r#"src="/join-notices.js""#), "{page}");
     let events = format!("{}/api/join_events/{id}", app.base);
     let mut stream = student.get(&events).send().await.unwrap();
     assert_eq!(stream.status(), StatusCode::OK);

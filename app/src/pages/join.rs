@@ -5,10 +5,12 @@
 //!
 //! A session that asks for the student's passkey needs the page's script (`/passkey.js`): it
 //! asks `passkey_begin` what to sign, lets the phone sign it, and sends the answer with the
-//! same form. The page says so when the browser has no script or no passkeys. With the script,
-//! the page also reads itself again when the teacher starts a re-check, ends the session or
-//! changes the student's record (`/api/join_events/<id>`); without it, opening the link again
-//! shows the same.
+//! same form. The page says so when the browser has no script or no passkeys.
+//!
+//! The page loads no wasm (a student's phone downloads only what it shows); a small script
+//! (`/join-notices.js`) reads it again when the teacher starts a re-check, ends the session or
+//! changes the student's record (`/api/join_events/<id>`). Without scripts, opening the link
+//! again shows the same.
 
 use attn_types::FailReason;
 use leptos::prelude::*;
@@ -310,18 +312,12 @@ pub fn JoinPage() -> impl IntoView {
             .get("error")
             .and_then(|e| AppError::from_code(&e, None))
     };
-    // Bumped by every notice the server pushes (a re-check, the end, the teacher's change).
-    let tick = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        listen_for_notices(&params.get_untracked().get("id").unwrap_or_default(), tick)
-    });
-    let info = Resource::new(move || (id(), tick.get()), |(id, _)| join_info(id));
+    let info = Resource::new(id, join_info);
     view! {
         <Title text=t!(attendance)/>
         <section class="card narrow">
             <h1>{t!(attendance)}</h1>
-            <Transition fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
+            <Suspense fallback=|| view! { <p class="muted">{t!(loading)}</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
                         Ok(s) => {
@@ -350,6 +346,9 @@ pub fn JoinPage() -> impl IntoView {
                                     <p class="receipt-link"><a href=format!("/receipt?r={}", encode_component(&r)) data-testid="receipt-link">{t!(show_receipt)}</a></p>
                                 })}
                                 {(!s.is_student).then(|| view! { <p class="muted">{t!(students_only)}</p> })}
+                                // Reads the page again when a re-check starts, the session ends or
+                                // the teacher changes this student's record.
+                                {(open && s.is_student).then(|| view! { <script src="/join-notices.js" defer></script> })}
                                 {(can_join && s.passkey).then(|| view! { <PasskeyNote/> })}
                                 {(can_join && s.selfie).then(|| view! { <SelfieForm id=id() code=code() passkey=s.passkey/> })}
                                 {(can_join && !s.selfie).then(|| view! {
@@ -376,28 +375,9 @@ pub fn JoinPage() -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{e.message(use_lang())}</p> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
-}
-
-/// Opens the join page's notice stream; every notice reads the page again.
-#[cfg(feature = "hydrate")]
-fn listen_for_notices(id: &str, tick: RwSignal<u32>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-
-    let url = format!("/api/join_events/{}", encode_component(id));
-    let Ok(source) = web_sys::EventSource::new(&url) else {
-        return;
-    };
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
-        tick.update(|t| *t = t.wrapping_add(1));
-    });
-    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let source = send_wrapper::SendWrapper::new(source);
-    on_cleanup(move || source.close());
 }
 
 /// What a session that asks for passkeys tells the student: what happens, and when it cannot

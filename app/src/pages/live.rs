@@ -740,7 +740,14 @@ fn Evidence(r: RecordView) -> impl IntoView {
                 {r.rechecks.map(|(confirmed, asked)| view! { <p data-testid="evidence-rechecks">{t!(evidence_rechecks, confirmed = &confirmed, asked = &asked)}</p> })}
                 {r.changes.into_iter().map(|(time, to, why)| {
                     let to = status_text(to, None);
-                    let why = why.unwrap_or_default();
+                    // A failed check the teacher overruled is kept by its code: said in words.
+                    let why = match why {
+                        Some(code) => match code.parse::<FailReason>() {
+                            Ok(reason) => crate::components::reasons::reason_text(reason).to_owned(),
+                            Err(_) => code,
+                        },
+                        None => String::new(),
+                    };
                     view! { <p>{t!(evidence_change, time = &time, status = &to, reason = &why)}</p> }
                 }).collect_view()}
             </div>
