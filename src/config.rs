@@ -44,7 +44,8 @@ pub struct Config {
     /// `ATTN_DEMO_PHOTO`: an image file used as every demo student's portal photo (none when
     /// unset, so a face check finds no reference).
     pub demo_photo: Option<std::path::PathBuf>,
-    /// `ATTN_AKSIS_*` and `ATTN_PORTAL_TIMEOUT_SECS`: where the portal is.
+    /// `ATTN_AKSIS_*`, `ATTN_PORTAL_TIMEOUT_SECS` and `ATTN_PORTAL_CONNECTIONS`: where the
+    /// portal is, how long to wait for it, and how many logins may talk to it at once.
     pub portal: AksisConfig,
     /// `ATTN_TRUSTED_PROXIES`: addresses or CIDRs of reverse proxies whose X-Forwarded-For is
     /// believed. Nobody else's is.
@@ -153,6 +154,12 @@ impl Config {
             timetable_url: get("ATTN_AKSIS_TIMETABLE_URL").unwrap_or(defaults.timetable_url),
             logout_url: get("ATTN_AKSIS_LOGOUT_URL").unwrap_or(defaults.logout_url),
             timeout: secs("ATTN_PORTAL_TIMEOUT_SECS", defaults.timeout.as_secs())?,
+            connections: parse_number(
+                "ATTN_PORTAL_CONNECTIONS",
+                get("ATTN_PORTAL_CONNECTIONS"),
+                defaults.connections as u64,
+            )?
+            .clamp(1, 1_000) as usize,
         };
         let trusted_proxies = get("ATTN_TRUSTED_PROXIES")
             .map(|v| parse_networks("ATTN_TRUSTED_PROXIES", &v))

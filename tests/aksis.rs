@@ -48,7 +48,7 @@ async fn a_teacher_is_recognised_with_the_name_after_the_title_and_their_own_les
 }
 
 #[tokio::test]
-async fn a_student_is_read_from_the_obs_profile_with_photo_and_timetable() {
+async fn a_student_is_read_from_the_obs_profile_with_photo_and_no_timetable() {
     let portal = FakePortal::start().await;
     let user = client(&portal)
         .authenticate(fake_portal::STUDENT, fake_portal::PASSWORD, now())
@@ -58,8 +58,83 @@ async fn a_student_is_read_from_the_obs_profile_with_photo_and_timetable() {
     assert_eq!(user.full_name, "AYŞE GÜLER-ÖZTÜRK");
     assert_eq!(user.school_number, "1306200001");
     assert_eq!(user.photo.as_deref(), Some(fake_portal::PHOTO));
-    assert_eq!(user.lessons.len(), 3);
+    // A student's timetable is of no use to ATTN, so it is not asked for.
+    assert!(user.lessons.is_empty());
     assert_eq!(portal.seen(|s| s.logouts), 1);
+}
+
+#[tokio::test]
+async fn each_login_asks_the_portal_five_times() {
+    let portal = FakePortal::start().await;
+    // A student: the login form, the login (which lands on the profile), the photo, the
+    // log-out (whose redirect is not followed).
+    client(&portal)
+        .authenticate(fake_portal::STUDENT, fake_portal::PASSWORD, now())
+        .await
+        .unwrap();
+    assert_eq!(portal.seen(|s| s.requests), 5);
+    // A teacher: the login form, the login, the timetable page and its data, the log-out.
+    client(&portal)
+        .authenticate(fake_portal::TEACHER, fake_portal::PASSWORD, now())
+        .await
+        .unwrap();
+    assert_eq!(portal.seen(|s| s.requests), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_logging_in_at_once_keeps_to_the_portals_connection_limit() {
+    // A portal that takes 5 ms over each answer, so the logins overlap.
+    let portal = FakePortal::start_slow(Duration::from_millis(5)).await;
+    let config = attn::identity::AksisConfig {
+        connections: 8,
+        ..portal.config(Duration::from_secs(20))
+    };
+    let client = AksisClient::new(config);
+    let logins: Vec<_> = (0..300)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .authenticate(fake_portal::STUDENT, fake_portal::PASSWORD, now())
+                    .await
+            })
+        })
+        .collect();
+    for login in logins {
+        assert_eq!(login.await.unwrap().unwrap().role, Role::Student);
+    }
+    let most = portal.most_connections();
+    assert!(most <= 8, "{most} connections at once");
+    assert!(most >= 4, "the logins did overlap: {most}");
+    assert_eq!(portal.seen(|s| s.requests), 300 * 5);
+}
+
+#[tokio::test]
+async fn a_login_that_waits_too_long_for_its_turn_is_told_the_portal_is_busy() {
+    let portal = FakePortal::start().await;
+    let config = attn::identity::AksisConfig {
+        connections: 1,
+        ..portal.config(Duration::from_millis(500))
+    };
+    let client = AksisClient::new(config);
+    // The one turn is held by a login the portal never answers in time.
+    let slow = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .authenticate(fake_portal::SLOW, fake_portal::PASSWORD, now())
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    let waited = client
+        .authenticate(fake_portal::STUDENT, fake_portal::PASSWORD, now())
+        .await;
+    assert!(
+        matches!(waited, Err(Error::PortalUnavailable)),
+        "{waited:?}"
+    );
+    assert!(matches!(slow.await.unwrap(), Err(Error::PortalUnavailable)));
 }
 
 #[tokio::test]

@@ -1,5 +1,11 @@
 //! The AKSIS portal client: logs in as the person (a cookie jar of its own for every login,
-//! never shared), reads who they are, their photo and timetable, then logs out.
+//! never shared), reads who they are (a student's photo, a teacher's timetable), then logs out.
+//!
+//! Each login asks as little as the portal allows: the login form (for its anti-forgery token),
+//! the login itself, then a student's profile and photo, or a teacher's timetable page and its
+//! data, then the log-out — five requests either way. At most `connections` logins talk to the
+//! portal at once (each over one connection of its own to each portal host); the rest wait
+//! their turn, up to the portal time-out, so a class logging in at 9:00 never floods it.
 //!
 //! The portal is an ASP.NET MVC site. Each expected element that is missing is reported as
 //! `PortalChanged` with the page's name (and logged), so a portal redesign shows up as a clear
@@ -32,8 +38,10 @@ pub struct AksisConfig {
     pub timetable_url: String,
     /// Log-out address, called after every login.
     pub logout_url: String,
-    /// Limit for each request.
+    /// Limit for each request (and for waiting for a turn).
     pub timeout: Duration,
+    /// Logins that may talk to the portal at once.
+    pub connections: usize,
 }
 
 impl Default for AksisConfig {
@@ -45,6 +53,7 @@ impl Default for AksisConfig {
                 .into(),
             logout_url: "https://aksis.istanbul.edu.tr/Account/LogOff".into(),
             timeout: Duration::from_secs(10),
+            connections: 16,
         }
     }
 }
@@ -60,6 +69,7 @@ impl AksisConfig {
             timetable_url: format!("{obs}/OgrenimBilgileri/DersProgramiYeni/Index"),
             logout_url: format!("{aksis}/Account/LogOff"),
             timeout,
+            connections: Self::default().connections,
         }
     }
 }
@@ -68,12 +78,15 @@ impl AksisConfig {
 #[derive(Debug, Clone)]
 pub struct AksisClient {
     config: AksisConfig,
+    /// A turn to talk to the portal, one per login under way.
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl AksisClient {
     /// A client for the portal described by `config`.
     pub fn new(config: AksisConfig) -> Self {
-        Self { config }
+        let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(config.connections.max(1)));
+        Self { config, turns }
     }
 }
 
@@ -86,12 +99,20 @@ impl IdentityProvider for AksisClient {
         password: &str,
         _now: DateTime<Utc>,
     ) -> Result<PortalUser> {
+        // Wait for a turn (as long as a request may take), or tell the person to try again.
+        let Ok(Ok(_turn)) =
+            tokio::time::timeout(self.config.timeout, self.turns.clone().acquire_owned()).await
+        else {
+            tracing::warn!("portal busy: every turn taken for the whole time-out");
+            return Err(Error::PortalUnavailable);
+        };
         // A cookie jar of its own: one person's portal session never leaks into another's.
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            .pool_max_idle_per_host(1)
             .timeout(self.config.timeout)
             .connect_timeout(self.config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
+            .redirect(redirects(&self.config.logout_url))
             .build()
             .map_err(|_| Error::PortalUnavailable)?;
         let visit = Visit {
@@ -102,6 +123,26 @@ impl IdentityProvider for AksisClient {
         visit.logout().await;
         result
     }
+}
+
+/// Follows up to ten redirects, but none from the log-out: where the portal sends a person
+/// who logged out (its login form) is of no use here.
+fn redirects(logout_url: &str) -> reqwest::redirect::Policy {
+    let logout = Url::parse(logout_url).ok();
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let from_logout = attempt
+            .previous()
+            .last()
+            .zip(logout.as_ref())
+            .is_some_and(|(from, logout)| from.path() == logout.path());
+        if from_logout {
+            attempt.stop()
+        } else if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// One login's conversation with the portal.
@@ -125,7 +166,7 @@ impl Visit<'_> {
             .send()
             .await
             .map_err(unavailable)?;
-        let answer = page_text(answer, "login").await?.0;
+        let (answer, landed) = page_text(answer, "login").await?;
         if login_failed(&answer) {
             return Err(Error::WrongCredentials);
         }
@@ -140,8 +181,12 @@ impl Visit<'_> {
                 lessons,
             });
         }
-        let (profile_page, profile_url) =
-            self.get_page(&self.config.obs_url, "obs profile").await?;
+        // Where the portal sends a student after the login may be the profile itself.
+        let (profile_page, profile_url) = if same_page(&landed, &self.config.obs_url) {
+            (answer, landed)
+        } else {
+            self.get_page(&self.config.obs_url, "obs profile").await?
+        };
         let profile = student_profile(&profile_page)?;
         let photo = match profile.photo.as_deref().map(|src| profile_url.join(src)) {
             Some(Ok(url)) => self.photo(url).await.ok(),
@@ -150,12 +195,13 @@ impl Visit<'_> {
         if photo.is_none() {
             tracing::info!(school_number = %profile.number, "no portal photo");
         }
+        // A student's timetable is of no use to ATTN: not asked for.
         Ok(PortalUser {
             school_number: profile.number,
             full_name: profile.full_name,
             role: Role::Student,
             photo,
-            lessons: self.timetable().await,
+            lessons: Vec::new(),
         })
     }
 
@@ -219,6 +265,16 @@ impl Visit<'_> {
             tracing::debug!(%error, "portal log-out");
         }
     }
+}
+
+/// True when `url` is the page `page` names (the same address, whatever the query).
+fn same_page(url: &Url, page: &str) -> bool {
+    Url::parse(page).is_ok_and(|page| {
+        page.scheme() == url.scheme()
+            && page.host_str() == url.host_str()
+            && page.port_or_known_default() == url.port_or_known_default()
+            && page.path() == url.path()
+    })
 }
 
 fn unavailable(error: reqwest::Error) -> Error {

@@ -1,8 +1,10 @@
 //! A stand-in for the AKSIS portal (the real one is out of reach from tests): an axum app on a
 //! random port serving pages shaped like the portal's, with Turkish names, stray whitespace and
-//! the failure modes the client must survive.
+//! the failure modes the client must survive. It counts the requests it answers and the
+//! connections open to it at once, and may take a while over each answer, as a busy portal does.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,12 +39,16 @@ pub struct Seen {
     pub reused_cookies: usize,
     /// Logins attempted.
     pub login_posts: usize,
+    /// Requests answered, of any kind (redirects followed included).
+    pub requests: usize,
 }
 
 #[derive(Clone, Default)]
 struct Portal {
     seen: Arc<Mutex<Seen>>,
     without_token: bool,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 /// A running fake portal.
@@ -50,22 +56,121 @@ pub struct FakePortal {
     /// Its base address.
     pub base: String,
     seen: Arc<Mutex<Seen>>,
+    connections: Connections,
+}
+
+/// Connections open to the portal now, and the most that were ever open at once.
+#[derive(Clone, Default)]
+struct Connections {
+    open: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+}
+
+/// The portal's listener: every connection it accepts is counted while it is open.
+struct CountingListener {
+    inner: tokio::net::TcpListener,
+    connections: Connections,
+}
+
+impl axum::serve::Listener for CountingListener {
+    type Io = CountedStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Ok((stream, addr)) = self.inner.accept().await {
+                let open = self.connections.open.fetch_add(1, Ordering::SeqCst) + 1;
+                self.connections.most.fetch_max(open, Ordering::SeqCst);
+                let open = self.connections.open.clone();
+                return (CountedStream { stream, open }, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection to the portal, counted down when it closes.
+struct CountedStream {
+    stream: tokio::net::TcpStream,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for CountedStream {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl tokio::io::AsyncRead for CountedStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountedStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Counts each request, and takes the portal's time over it.
+async fn count_and_wait(
+    State(p): State<Portal>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    p.seen.lock().unwrap().requests += 1;
+    if !p.delay.is_zero() {
+        tokio::time::sleep(p.delay).await;
+    }
+    next.run(request).await
 }
 
 impl FakePortal {
     /// Starts a portal that behaves.
     pub async fn start() -> Self {
-        Self::start_with(false).await
+        Self::start_with(false, Duration::ZERO).await
     }
 
     /// Starts a portal whose login page lost its anti-forgery token.
     pub async fn start_without_token() -> Self {
-        Self::start_with(true).await
+        Self::start_with(true, Duration::ZERO).await
     }
 
-    async fn start_with(without_token: bool) -> Self {
+    /// Starts a portal that takes `delay` over every answer.
+    pub async fn start_slow(delay: Duration) -> Self {
+        Self::start_with(false, delay).await
+    }
+
+    async fn start_with(without_token: bool, delay: Duration) -> Self {
         let portal = Portal {
             without_token,
+            delay,
             ..Portal::default()
         };
         let seen = portal.seen.clone();
@@ -82,11 +187,29 @@ impl FakePortal {
                 "/obs/OgrenimBilgileri/DersProgramiYeni/Plans_Read",
                 post(plans),
             )
+            .layer(axum::middleware::from_fn_with_state(
+                portal.clone(),
+                count_and_wait,
+            ))
             .with_state(portal);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let inner = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", inner.local_addr().unwrap());
+        let connections = Connections::default();
+        let listener = CountingListener {
+            inner,
+            connections: connections.clone(),
+        };
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, seen }
+        Self {
+            base,
+            seen,
+            connections,
+        }
+    }
+
+    /// The most connections that were open to the portal at once.
+    pub fn most_connections(&self) -> usize {
+        self.connections.most.load(Ordering::SeqCst)
     }
 
     /// The client configuration for this portal, waiting at most `timeout` per request.
@@ -187,9 +310,14 @@ async fn logout(State(p): State<Portal>) -> Response {
     p.seen.lock().unwrap().logouts += 1;
     let clear = (
         header::SET_COOKIE,
-        ".ASPXAUTH=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        ".ASPXAUTH=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT".to_owned(),
     );
-    ([clear], Redirect::to("/Account/LogOn")).into_response()
+    // The portal session is over, and so is this connection.
+    (
+        [clear, (header::CONNECTION, "close".to_owned())],
+        Redirect::to("/Account/LogOn"),
+    )
+        .into_response()
 }
 
 async fn profile(headers: HeaderMap) -> Response {
