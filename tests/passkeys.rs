@@ -190,6 +190,15 @@ async fn check_in_with(
     check_in(ctx, who, s, browser, Some(&answer)).await
 }
 
+/// The browser's answer `credential` to the ceremony its login session kept, if any.
+fn signed<'a>(ceremony: Option<passkeys::Ceremony>, credential: &'a str) -> Answer<'a> {
+    Answer::Signed {
+        ceremony,
+        credential,
+        user_agent: PIXEL,
+    }
+}
+
 fn device_of(record: &attn::domain::LiveRecord) -> DeviceProof {
     record.evidence.as_ref().unwrap().device.clone()
 }
@@ -286,11 +295,7 @@ async fn another_phone_is_refused_and_the_teacher_can_still_count_the_student(en
             request
         });
     let forged = serde_json::to_string(&his.unwrap()).unwrap();
-    let answer = Answer::Signed {
-        ceremony: begun.ceremony,
-        credential: &forged,
-        user_agent: PIXEL,
-    };
+    let answer = signed(begun.ceremony, &forged);
     let record = check_in(&ctx, &ayse, &second, "b-private-2", Some(&answer))
         .await
         .unwrap();
@@ -506,43 +511,27 @@ async fn a_check_in_without_script_or_ceremony_records_nothing(env: TestEnv) {
     // An answer with no ceremony kept (used already, or begun in another browser).
     let begun = begin(&ctx, &elif, &s).await.unwrap();
     let credential = phone.answer(begun.challenge).unwrap();
-    let replayed = Answer::Signed {
-        ceremony: None,
-        credential: &credential,
-        user_agent: PIXEL,
-    };
+    let replayed = signed(None, &credential);
     assert!(matches!(
         check_in(&ctx, &elif, &s, "b-elif", Some(&replayed)).await,
         Err(Error::PasskeyExpired)
     ));
     // A ceremony begun for another session, or for another student.
     let elsewhere = begin(&ctx, &elif, &other).await.unwrap();
-    let moved = Answer::Signed {
-        ceremony: elsewhere.ceremony,
-        credential: &credential,
-        user_agent: PIXEL,
-    };
+    let moved = signed(elsewhere.ceremony, &credential);
     assert!(matches!(
         check_in(&ctx, &elif, &s, "b-elif", Some(&moved)).await,
         Err(Error::PasskeyExpired)
     ));
     let hers = begin(&ctx, &fatma, &s).await.unwrap();
-    let borrowed = Answer::Signed {
-        ceremony: hers.ceremony,
-        credential: &credential,
-        user_agent: PIXEL,
-    };
+    let borrowed = signed(hers.ceremony, &credential);
     assert!(matches!(
         check_in(&ctx, &elif, &s, "b-elif", Some(&borrowed)).await,
         Err(Error::PasskeyExpired)
     ));
     // Not JSON at all.
     let begun = begin(&ctx, &elif, &s).await.unwrap();
-    let garbage = Answer::Signed {
-        ceremony: begun.ceremony,
-        credential: "{\"id\": 1",
-        user_agent: PIXEL,
-    };
+    let garbage = signed(begun.ceremony, "{\"id\": 1");
     assert!(matches!(
         check_in(&ctx, &elif, &s, "b-elif", Some(&garbage)).await,
         Err(Error::InvalidInput {

@@ -75,6 +75,35 @@ pub fn needs_script(path: &str) -> bool {
     path.starts_with("/live/")
 }
 
+/// A page the server alone renders. The browser build is loaded by the live page only (see
+/// [`needs_script`]), so in it every other route stands for "ask the server": a link from the
+/// live page to one loads that page whole, as it would without the script. Their code stays
+/// out of the wasm.
+#[cfg(feature = "hydrate")]
+macro_rules! server_page {
+    ($page:path) => {{
+        let _ = $page;
+        ServerPage
+    }};
+}
+
+/// On the server, a route's page is itself.
+#[cfg(not(feature = "hydrate"))]
+macro_rules! server_page {
+    ($page:path) => {
+        $page
+    };
+}
+
+/// Loads the current address from the server (see `server_page!`).
+#[cfg(feature = "hydrate")]
+#[component]
+fn ServerPage() -> impl IntoView {
+    Effect::new(move |_| {
+        let _ = window().location().reload();
+    });
+}
+
 /// The path of the request being rendered (server only).
 fn request_path() -> Option<String> {
     #[cfg(feature = "ssr")]
@@ -124,23 +153,23 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main>
-                <Routes fallback=|| view! { <not_found::NotFound/> }>
+                <Routes fallback=server_page!(not_found::NotFound)>
                     // Async: the whole answer is in the first HTML, for phones that have not
                     // loaded the script, and a redirect (to log in) can still be sent.
-                    <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=login::LoginPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("join"), ParamSegment("id")) view=join::JoinPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("teach") view=teach::TeachPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("find") view=find::FindPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("") view=server_page!(home::HomePage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=server_page!(login::LoginPage) ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("join"), ParamSegment("id")) view=server_page!(join::JoinPage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("teach") view=server_page!(teach::TeachPage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("find") view=server_page!(find::FindPage) ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("live"), ParamSegment("id")) view=live::LivePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("history"), ParamSegment("id")) view=past_session::PastSessionPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("me") view=me::MyAttendancePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("courses") view=courses::CoursesPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("courses"), ParamSegment("id")) view=course::CoursePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("admin") view=admin::AdminPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("receipt") view=receipt::ReceiptPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("verify") view=receipt::VerifyPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("history") view=server_page!(history::HistoryPage) ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("history"), ParamSegment("id")) view=server_page!(past_session::PastSessionPage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("me") view=server_page!(me::MyAttendancePage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("courses") view=server_page!(courses::CoursesPage) ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("courses"), ParamSegment("id")) view=server_page!(course::CoursePage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=server_page!(admin::AdminPage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("receipt") view=server_page!(receipt::ReceiptPage) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("verify") view=server_page!(receipt::VerifyPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,4 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
+import * as http from 'http';
 import { checkInNow, logIn, newPerson } from './people';
 
 // What a student's phone downloads over the classroom Wi-Fi, and what the teacher's does. The
@@ -6,6 +7,22 @@ import { checkInNow, logIn, newPerson } from './people';
 
 /** The student path (QR link, login, check-in) must stay within this many bytes on a first visit. */
 const STUDENT_BUDGET = 30_000;
+
+/** The live page's wasm, compressed, must stay within this many bytes (350 KiB). */
+const WASM_BUDGET = 350 * 1024;
+
+/** The raw bytes of `url` as a client that accepts only `encoding` receives them. */
+function download(url: string, encoding: string): Promise<{ bytes: number; served?: string }> {
+  return new Promise((done, fail) => {
+    http
+      .get(url.replace('//localhost:', '//127.0.0.1:'), { headers: { 'accept-encoding': encoding } }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => done({ bytes, served: res.headers['content-encoding'] }));
+      })
+      .on('error', fail);
+  });
+}
 
 type Seen = { url: string; type: string; encoding?: string; cache?: string; wire: number; unpacked: number };
 
@@ -107,6 +124,13 @@ test("the teacher's live page loads the wasm compressed, under hashed names kept
   console.log(`teacher's live page: ${wire} bytes on the wire, ${unpacked} unpacked; wasm ${bundle.wire} of ${bundle.unpacked}`);
   expect(bundle.wire * 2).toBeLessThan(bundle.unpacked);
   expect(errors, 'the page hydrates without errors').toEqual([]);
+  // The wasm, as a browser that takes gzip (or brotli) alone gets it: at most 350 KiB.
+  for (const encoding of ['gzip', 'br']) {
+    const { bytes, served } = await download(bundle.url, encoding);
+    console.log(`wasm as ${served}: ${bytes} bytes`);
+    expect(served).toBe(encoding);
+    expect(bytes).toBeLessThanOrEqual(WASM_BUDGET);
+  }
 
   await teacher.page.getByRole('button', { name: 'Yoklamayı bitir' }).click();
   await expect(teacher.page.getByTestId('countdown')).toHaveText('Bu yoklama sona erdi.');
