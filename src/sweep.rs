@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -54,6 +55,20 @@ pub struct SweepOutcome {
     /// Sessions set aside in this step after their last try.
     pub set_aside: usize,
 }
+
+impl SweepOutcome {
+    /// Adds what another part of the same step did.
+    fn add(&mut self, other: SweepOutcome) {
+        self.persisted += other.persisted;
+        self.records += other.records;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.set_aside += other.set_aside;
+    }
+}
+
+/// Groups written at once, at most (see `Db::writers_at_once`).
+pub const WRITERS: usize = 4;
 
 /// How long after its end a session waits for its running face checks.
 pub const PENDING_GRACE: chrono::Duration = chrono::Duration::seconds(60);
@@ -131,8 +146,25 @@ impl Sweeper {
             if fresh.is_empty() {
                 break;
             }
-            for group in fresh.chunks(PERSIST_TOGETHER) {
-                self.sweep_group(group, &mut outcome).await?;
+            // Groups are written side by side where the database takes several writers at once
+            // (PostgreSQL: each transaction runs on a core of its own); they share no session.
+            let writers = self.db.writers_at_once().min(WRITERS);
+            let groups: Vec<Vec<Uuid>> = fresh
+                .chunks(PERSIST_TOGETHER)
+                .map(<[Uuid]>::to_vec)
+                .collect();
+            let done: Vec<SweepOutcome> = futures_util::stream::iter(groups)
+                .map(|group| async move {
+                    let mut outcome = SweepOutcome::default();
+                    self.sweep_group(&group, &mut outcome)
+                        .await
+                        .map(|()| outcome)
+                })
+                .buffer_unordered(writers)
+                .try_collect()
+                .await?;
+            for group in done {
+                outcome.add(group);
             }
             if !full {
                 break;

@@ -25,7 +25,31 @@ attn::on_every_backend!(
     every_field_of_a_record_reaches_the_database_as_it_was_live,
     a_refused_session_never_holds_up_the_sessions_written_with_it,
     sessions_written_together_leave_out_the_one_taken_over,
+    groups_of_one_class_written_side_by_side_persist_everything,
 );
+
+async fn groups_of_one_class_written_side_by_side_persist_everything(env: TestEnv) {
+    // Eighty lectures of the same twenty students end at once: four groups, written at once on
+    // PostgreSQL, each naming the same students (and teachers), none waiting on another for
+    // good.
+    let mut ids = Vec::new();
+    for t in 0..80 {
+        ids.push(running_session(&env, &format!("T{t}"), 20).await.id);
+    }
+    env.advance(Duration::minutes(10));
+    let outcome = sweeper(&env, env.db.clone(), env.live.clone())
+        .sweep_once()
+        .await
+        .unwrap();
+    assert_eq!(outcome.persisted, 80, "{outcome:?}");
+    assert_eq!(outcome.records, 80 * 20);
+    assert_eq!(outcome.failed, 0);
+    assert_eq!(env.count_rows("attendances").await, 80);
+    assert_eq!(env.count_rows("attendance_records").await, 80 * 20);
+    for id in ids {
+        assert!(env.live.session(id).await.unwrap().is_none());
+    }
+}
 
 fn sweeper(env: &TestEnv, db: Db, live: Arc<dyn LiveStore>) -> Sweeper {
     Sweeper::new(db, live, env.clock.clone(), StdDuration::from_secs(60))

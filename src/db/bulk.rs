@@ -1,5 +1,6 @@
 //! Bulk writes on PostgreSQL: all rows of a write travel as one JSON array, unpacked by
-//! `jsonb_to_recordset` into one `INSERT ... SELECT`. One statement with one parameter, whatever
+//! `json_to_recordset` into one `INSERT ... SELECT` (`json`, not `jsonb`: the rows are read once,
+//! and parsing them as `json` takes a third less time). A key left out of a row is NULL. One statement with one parameter, whatever
 //! the number of rows: nothing for the server to parse and plan per row, and NULLs need no
 //! special care (PostgreSQL's typed arrays, the other bulk path, cannot carry them through the
 //! query builder). SQLite keeps the multi-row `VALUES` statements of the query builder.
@@ -19,15 +20,19 @@ pub(super) struct Table {
     pub update: &'static [&'static str],
 }
 
+/// The rows of a bulk statement, typed: `json_to_recordset($1::json) AS r(name type, ...)`.
+fn recordset(columns: &[(&str, &str)]) -> String {
+    let typed: Vec<String> = columns
+        .iter()
+        .map(|(name, ty)| format!("{name} {ty}"))
+        .collect();
+    format!("json_to_recordset($1::json) AS r({})", typed.join(", "))
+}
+
 impl Table {
     /// The statement: `$1` is the JSON array of rows, each an object keyed by column name.
     fn upsert_sql(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
-        let typed: Vec<String> = self
-            .columns
-            .iter()
-            .map(|(name, ty)| format!("{name} {ty}"))
-            .collect();
         let on_conflict = if self.update.is_empty() {
             "DO NOTHING".to_owned()
         } else {
@@ -39,12 +44,31 @@ impl Table {
             format!("DO UPDATE SET {}", set.join(", "))
         };
         format!(
-            "INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset($1::jsonb) \
-             AS r({typed}) ON CONFLICT ({key}) {on_conflict}",
+            "INSERT INTO {table} ({names}) SELECT {names} FROM {rows} \
+             ON CONFLICT ({key}) {on_conflict}",
             table = self.name,
             names = names.join(", "),
-            typed = typed.join(", "),
+            rows = recordset(self.columns),
             key = self.key.join(", "),
+        )
+    }
+
+    /// The statement that gives existing rows the new values of `update` where one of `compared`
+    /// differs: rows that would not change are neither written nor locked.
+    fn update_changed_sql(&self, compared: &[&str]) -> String {
+        let set: Vec<String> = self.update.iter().map(|c| format!("{c} = r.{c}")).collect();
+        let key: Vec<String> = self.key.iter().map(|k| format!("t.{k} = r.{k}")).collect();
+        let before: Vec<String> = compared.iter().map(|c| format!("t.{c}")).collect();
+        let after: Vec<String> = compared.iter().map(|c| format!("r.{c}")).collect();
+        format!(
+            "UPDATE {table} AS t SET {set} FROM {rows} WHERE {key} \
+             AND ({before}) IS DISTINCT FROM ({after})",
+            table = self.name,
+            set = set.join(", "),
+            rows = recordset(self.columns),
+            key = key.join(" AND "),
+            before = before.join(", "),
+            after = after.join(", "),
         )
     }
 
@@ -57,16 +81,46 @@ impl Table {
         if rows.is_empty() {
             return Ok(());
         }
-        let json = serde_json::to_string(rows)
-            .map_err(|e| sea_orm::DbErr::Custom(format!("bulk rows as JSON: {e}")))?;
-        conn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            self.upsert_sql(),
-            [json.into()],
-        ))
-        .await?;
-        Ok(())
+        run(conn, self.upsert_sql(), &json_of(rows)?).await
     }
+
+    /// Adds the `rows` that are not there yet, and gives those that are the new values of
+    /// `update` where one of `compared` differs, in two statements. Unlike [`Table::upsert`],
+    /// rows that would not change are left alone, unlocked: transactions writing the same rows
+    /// at once (sweeps of two lectures of one class) do not wait for each other. PostgreSQL
+    /// only.
+    pub async fn add_or_change<T: Serialize>(
+        &self,
+        conn: &impl ConnectionTrait,
+        rows: &[T],
+        compared: &[&str],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let json = json_of(rows)?;
+        let insert = Table {
+            update: &[],
+            ..*self
+        };
+        run(conn, insert.upsert_sql(), &json).await?;
+        run(conn, self.update_changed_sql(compared), &json).await
+    }
+}
+
+fn json_of<T: Serialize>(rows: &[T]) -> Result<String> {
+    Ok(serde_json::to_string(rows)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("bulk rows as JSON: {e}")))?)
+}
+
+async fn run(conn: &impl ConnectionTrait, sql: String, json: &str) -> Result<()> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [json.to_owned().into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Whether `conn` takes the bulk statements.
@@ -98,8 +152,29 @@ mod tests {
         assert_eq!(
             t.upsert_sql(),
             "INSERT INTO users (school_number, full_name) SELECT school_number, full_name \
-             FROM jsonb_to_recordset($1::jsonb) AS r(school_number text, full_name text) \
+             FROM json_to_recordset($1::json) AS r(school_number text, full_name text) \
              ON CONFLICT (school_number) DO UPDATE SET full_name = EXCLUDED.full_name"
+        );
+    }
+
+    #[test]
+    fn only_rows_that_change_are_updated() {
+        let t = Table {
+            name: "users",
+            columns: &[
+                ("school_number", "text"),
+                ("full_name", "text"),
+                ("updated_at", "timestamptz"),
+            ],
+            key: &["school_number"],
+            update: &["full_name", "updated_at"],
+        };
+        assert_eq!(
+            t.update_changed_sql(&["full_name"]),
+            "UPDATE users AS t SET full_name = r.full_name, updated_at = r.updated_at \
+             FROM json_to_recordset($1::json) AS r(school_number text, full_name text, \
+             updated_at timestamptz) WHERE t.school_number = r.school_number \
+             AND (t.full_name) IS DISTINCT FROM (r.full_name)"
         );
     }
 

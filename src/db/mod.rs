@@ -116,6 +116,15 @@ impl Db {
         Ok(())
     }
 
+    /// How many write transactions are worth running at once: several on PostgreSQL, one on
+    /// SQLite (it takes one writer at a time; more would only wait for the lock).
+    pub fn writers_at_once(&self) -> usize {
+        match self.conn.get_database_backend() {
+            sea_orm::DbBackend::Postgres => 4,
+            _ => 1,
+        }
+    }
+
     /// Closes every connection of this handle and its clones; later queries fail.
     pub async fn close(&self) {
         if let Err(error) = self.conn.clone().close().await {

@@ -352,22 +352,32 @@ const RECORDS: bulk::Table = bulk::Table {
     ],
 };
 
-/// A record as one row of a bulk write, keyed by column name.
+/// A record as one row of a bulk write, keyed by column name; a column left out is NULL, so
+/// empty ones are not sent.
 #[derive(serde::Serialize)]
 struct RecordRow<'a> {
     attendance_id: Uuid,
     student_number: &'a str,
     is_attended: bool,
     status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     status_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     attendance_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     fail_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     face_distance_milli: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     rechecks_missed: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<&'a str>,
     is_deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     deletion_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     deletion_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     deleted_by: Option<&'a str>,
 }
 

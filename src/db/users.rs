@@ -141,12 +141,17 @@ pub(super) async fn upsert_users(
                 updated_at: &at,
             })
             .collect();
-        let table = if update_role {
-            users_table(&["full_name", "updated_at", "role"])
+        // Most people are there already, unchanged: they are neither written nor locked, so two
+        // sweeps naming the same class never wait for each other.
+        return if update_role {
+            let table = users_table(&["full_name", "updated_at", "role"]);
+            table
+                .add_or_change(conn, &rows, &["full_name", "role"])
+                .await
         } else {
-            users_table(&["full_name", "updated_at"])
+            let table = users_table(&["full_name", "updated_at"]);
+            table.add_or_change(conn, &rows, &["full_name"]).await
         };
-        return table.upsert(conn, &rows).await;
     }
     let mut update = vec![user::Column::FullName, user::Column::UpdatedAt];
     if update_role {
