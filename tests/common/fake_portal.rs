@@ -49,6 +49,7 @@ struct Portal {
     without_token: bool,
     /// How long each answer takes.
     delay: Duration,
+    connections: Connections,
 }
 
 /// A running fake portal.
@@ -59,11 +60,26 @@ pub struct FakePortal {
     connections: Connections,
 }
 
-/// Connections open to the portal now, and the most that were ever open at once.
+/// Connections open to the portal now (by peer address), and the most that were ever open at
+/// once. A connection counts from its accept until the portal answers its last request (one it
+/// closes after: `Connection: close`) or it closes, whichever comes first: so the count does not
+/// depend on how soon the server notices a connection its client already dropped.
 #[derive(Clone, Default)]
 struct Connections {
-    open: Arc<AtomicUsize>,
+    open: Arc<Mutex<std::collections::HashSet<std::net::SocketAddr>>>,
     most: Arc<AtomicUsize>,
+}
+
+impl Connections {
+    fn opened(&self, peer: std::net::SocketAddr) {
+        let mut open = self.open.lock().unwrap();
+        open.insert(peer);
+        self.most.fetch_max(open.len(), Ordering::SeqCst);
+    }
+
+    fn closed(&self, peer: std::net::SocketAddr) {
+        self.open.lock().unwrap().remove(&peer);
+    }
 }
 
 /// The portal's listener: every connection it accepts is counted while it is open.
@@ -79,10 +95,16 @@ impl axum::serve::Listener for CountingListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             if let Ok((stream, addr)) = self.inner.accept().await {
-                let open = self.connections.open.fetch_add(1, Ordering::SeqCst) + 1;
-                self.connections.most.fetch_max(open, Ordering::SeqCst);
-                let open = self.connections.open.clone();
-                return (CountedStream { stream, open }, addr);
+                self.connections.opened(addr);
+                let connections = self.connections.clone();
+                return (
+                    CountedStream {
+                        stream,
+                        peer: addr,
+                        connections,
+                    },
+                    addr,
+                );
             }
         }
     }
@@ -92,15 +114,28 @@ impl axum::serve::Listener for CountingListener {
     }
 }
 
+/// The client end of a connection, as a request of the portal sees it.
+#[derive(Clone, Copy)]
+struct Peer(std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CountingListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, CountingListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// A connection to the portal, counted down when it closes.
 struct CountedStream {
     stream: tokio::net::TcpStream,
-    open: Arc<AtomicUsize>,
+    peer: std::net::SocketAddr,
+    connections: Connections,
 }
 
 impl Drop for CountedStream {
     fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::SeqCst);
+        self.connections.closed(self.peer);
     }
 }
 
@@ -138,9 +173,11 @@ impl tokio::io::AsyncWrite for CountedStream {
     }
 }
 
-/// Counts each request, and takes the portal's time over it.
+/// Counts each request, takes the portal's time over it, and counts a connection done once
+/// its last answer is ready.
 async fn count_and_wait(
     State(p): State<Portal>,
+    axum::extract::ConnectInfo(Peer(peer)): axum::extract::ConnectInfo<Peer>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -148,7 +185,15 @@ async fn count_and_wait(
     if !p.delay.is_zero() {
         tokio::time::sleep(p.delay).await;
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if response
+        .headers()
+        .get(header::CONNECTION)
+        .is_some_and(|v| v == "close")
+    {
+        p.connections.closed(peer);
+    }
+    response
 }
 
 impl FakePortal {
@@ -173,6 +218,7 @@ impl FakePortal {
             delay,
             ..Portal::default()
         };
+        let connections = portal.connections.clone();
         let seen = portal.seen.clone();
         let app = Router::new()
             .route("/Account/LogOn", get(login_page).post(login))
@@ -194,11 +240,11 @@ impl FakePortal {
             .with_state(portal);
         let inner = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", inner.local_addr().unwrap());
-        let connections = Connections::default();
         let listener = CountingListener {
             inner,
             connections: connections.clone(),
         };
+        let app = app.into_make_service_with_connect_info::<Peer>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
             base,
