@@ -285,10 +285,11 @@ async fn face_check(
         return ctx.live.record_check_in(session.id, &record).await;
     };
     if checker.is_busy() && checker.waiting() >= ctx.config.face_queue {
-        // About a fifth of a second of one worker per check (docs/PERFORMANCE.md).
+        // A student's first check takes about a tenth of a second of one worker
+        // (docs/PERFORMANCE.md): some eight checks per second each.
         let ahead = checker.waiting() as u64 + 1;
         return Err(Error::FaceCheckBusy {
-            retry_after_secs: (ahead / (4 * checker.workers() as u64)).max(1) + 1,
+            retry_after_secs: (ahead / (8 * checker.workers() as u64)).max(1) + 1,
         });
     }
     let (selfie, reference) = (selfie.to_vec(), reference.to_vec());

@@ -52,9 +52,13 @@ async fn main() -> Result<(), BoxError> {
             let rounds = arg(&args, 1, 10)?;
             face(rounds).await
         }
+        Some("face-pool") => {
+            let selfies = arg(&args, 1, 300)?;
+            face_pool(selfies).await
+        }
         _ => {
             eprintln!(
-                "usage: bench sweep [SESSIONS] [RECORDS] | bench grid [STUDENTS] [SESSIONS] | bench face [ROUNDS]"
+                "usage: bench sweep [SESSIONS] [RECORDS] | bench grid [STUDENTS] [SESSIONS] | bench face [ROUNDS] | bench face-pool [SELFIES]"
             );
             std::process::exit(2);
         }
@@ -413,32 +417,91 @@ async fn face(rounds: usize) -> Result<(), BoxError> {
         different.len()
     );
 
-    // Throughput through the pool of two workers: first checks of a student (the portal photo
-    // not seen yet: each reference made unique by bytes after the JPEG's end, which decoders
-    // ignore), then later checks (its descriptor remembered).
-    let checker = FaceChecker::load(&dir, 2, threshold)?;
-    let checks = rounds.max(1) * 4;
+    // Whole checks, one at a time on one worker: a student's first (the portal photo not
+    // seen yet: each reference made unique by bytes after the JPEG's end, which decoders
+    // ignore), then later ones (its descriptor remembered).
+    let checker = FaceChecker::load(&dir, 1, threshold)?;
+    for (label, unique) in [("first check", true), ("later check", false)] {
+        let mut took = Vec::new();
+        for i in 0..rounds.max(1) * 4 {
+            let mut reference = photos[0].2.clone();
+            if unique {
+                reference.extend_from_slice(&(i as u64).to_le_bytes());
+            }
+            let selfie = photos[1 + i % 2].2.clone();
+            let began = Instant::now();
+            checker.compare(reference, selfie).await?;
+            took.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        took.sort_by(f64::total_cmp);
+        println!(
+            "  {label:<11} p50 {:7.1} ms  p95 {:7.1} ms  (reference and selfie, one worker)",
+            percentile(&took, 0.5),
+            percentile(&took, 0.95)
+        );
+    }
+    drop(checker);
+    if let Some(mib) = peak_memory_mib() {
+        println!("  peak memory of this process (VmHWM): {mib:.0} MiB");
+    }
+    // The pool as the server runs it, in a process of its own so its memory is its own.
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["face-pool", "300"])
+        .output()?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
+    }
+    Ok(())
+}
+
+/// `selfies` students of a class, each with a selfie and a portal photo not seen before, through
+/// the server's pool of two workers at once; then the same again (portal photos remembered). The
+/// peak memory is this process's: the two workers' networks and what they used.
+async fn face_pool(selfies: usize) -> Result<(), BoxError> {
+    use attn::face::FaceChecker;
+    let dir = std::path::PathBuf::from(
+        std::env::var("ATTN_MODELS_DIR").unwrap_or_else(|_| "models".into()),
+    );
+    let read = |file: &str| std::fs::read(dir.join("testdata").join(file));
+    let (reference, selfies_of) = (
+        read("obama.jpg")?,
+        [read("obama2.jpg")?, read("obama3.jpg")?],
+    );
+    let checker = FaceChecker::load(&dir, 2, attn::face::DEFAULT_THRESHOLD)?;
+    if let Some(mib) = peak_memory_mib() {
+        println!("  two workers' networks loaded: {mib:.0} MiB");
+    }
+    // At most as many checks wait as the server lets wait (ATTN_FACE_QUEUE, 32, besides the two
+    // running): the others are told to try again, so their photos are never held.
+    let admitted = attn::Config::default().face_queue + 2;
     for (label, unique) in [("first checks", true), ("later checks", false)] {
+        use futures_util::StreamExt;
         let began = Instant::now();
-        let tasks: Vec<_> = (0..checks)
+        let results: Vec<_> = futures_util::stream::iter(0..selfies)
             .map(|i| {
                 let checker = checker.clone();
-                let mut reference = photos[0].2.clone();
+                let mut reference = reference.clone();
                 if unique {
                     reference.extend_from_slice(&(i as u64).to_le_bytes());
                 }
-                let selfie = photos[1 + i % 2].2.clone();
-                tokio::spawn(async move { checker.compare(reference, selfie).await })
+                let selfie = selfies_of[i % 2].clone();
+                async move { checker.compare(reference, selfie).await }
             })
-            .collect();
-        for task in tasks {
-            task.await??;
+            .buffer_unordered(admitted)
+            .collect()
+            .await;
+        for result in results {
+            result?;
         }
         let elapsed = began.elapsed().as_secs_f64();
         println!(
-            "  pool of 2 workers, {label}: {checks} checks in {elapsed:.2} s = {:.2} checks/s",
-            checks as f64 / elapsed
+            "  pool of 2 workers, {label}: {selfies} selfies in {elapsed:.1} s = {:.1} checks/s",
+            selfies as f64 / elapsed
         );
+        if let Some(mib) = peak_memory_mib() {
+            println!("  peak so far: {mib:.0} MiB");
+        }
     }
     if let Some(mib) = peak_memory_mib() {
         println!("  peak memory (VmHWM): {mib:.0} MiB");

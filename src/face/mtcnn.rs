@@ -5,7 +5,7 @@
 //! The networks take NHWC input with width and height swapped (`[N, x, y, c]`) and pixels
 //! scaled as (v - 127.5) / 128; landmarks come out as x1..x5, y1..y5.
 
-use super::resize::{Planar, resize_area, resize_area_rounded};
+use super::resize::{Planar, resize_area, rounded};
 use crate::error::Result;
 
 /// The smallest face looked for, in pixels...
@@ -84,13 +84,18 @@ pub fn detect(nets: &mut dyn Networks, image: &Planar) -> Result<Vec<Face>> {
 
     // Stage 1: proposals on every pyramid level.
     let mut all = Vec::new();
+    // Each level is made from the one before (unrounded), not from the photo: every level
+    // from the photo would cost a pass over the whole photo; this way only the first does.
+    let mut previous: Option<Planar> = None;
     for scale in scales {
         let sw = (w * scale).ceil() as usize;
         let sh = (h * scale).ceil() as usize;
         if sw < 12 || sh < 12 {
             continue;
         }
-        let level = resize_area_rounded(image, sw, sh);
+        let smooth = resize_area(previous.as_ref().unwrap_or(image), sw, sh);
+        let level = rounded(&smooth);
+        previous = Some(smooth);
         let out = nets.pnet(swap_normalised(&level), sw, sh)?;
         let mut found = Vec::new();
         for cx in 0..out.width {
@@ -142,7 +147,8 @@ pub fn detect(nets: &mut dyn Networks, image: &Planar) -> Result<Vec<Face>> {
     }
 
     // Stage 2: refine.
-    let input = crops(image, &boxes, 24);
+    let mut halves = Halves::default();
+    let input = crops(image, &mut halves, &boxes, 24);
     let answers = nets.rnet(input, boxes.len())?;
     let kept: Vec<Candidate> = boxes
         .iter()
@@ -169,7 +175,7 @@ pub fn detect(nets: &mut dyn Networks, image: &Planar) -> Result<Vec<Face>> {
     for c in &mut boxes {
         c.b = c.b.map(f32::trunc);
     }
-    let input = crops(image, &boxes, 48);
+    let input = crops(image, &mut halves, &boxes, 48);
     let answers = nets.onet(input, boxes.len())?;
     let mut faces: Vec<(Candidate, [[f32; 2]; 5])> = Vec::new();
     for (c, (reg, points, p)) in boxes.iter().zip(answers) {
@@ -218,32 +224,87 @@ fn swap_normalised(image: &Planar) -> Vec<f32> {
 }
 
 /// Crops every box (1-based, inclusive, zero outside the image), resizes each to `size`, and
-/// lays them out as one width-first batch.
-fn crops(image: &Planar, boxes: &[Candidate], size: usize) -> Vec<f32> {
+/// lays them out as one width-first batch. A large box is cut from a copy of the image halved
+/// as often as still leaves two of its pixels per pixel of the crop (`halves`): resampling a
+/// 600 px face to 24 px from the photo itself would read every one of its pixels.
+fn crops(image: &Planar, halves: &mut Halves, boxes: &[Candidate], size: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(boxes.len() * size * size * 3);
     for c in boxes {
-        let x1 = c.b[0] as i64;
-        let y1 = c.b[1] as i64;
-        let cw = (c.b[2] as i64 - x1 + 1).max(1) as usize;
-        let ch = (c.b[3] as i64 - y1 + 1).max(1) as usize;
+        let side = (c.b[2] - c.b[0] + 1.0).min(c.b[3] - c.b[1] + 1.0);
+        let mut k = 0;
+        while side / f32::from(1u16 << (k + 1)) >= (2 * size) as f32 {
+            k += 1;
+        }
+        let source = halves.level(image, k);
+        let step = f32::from(1u16 << k);
+        // The box in the halved image's pixels, still 1-based and inclusive.
+        let x1 = ((c.b[0] - 1.0) / step).floor() as i64 + 1;
+        let y1 = ((c.b[1] - 1.0) / step).floor() as i64 + 1;
+        let x2 = ((c.b[2] - 1.0) / step).floor() as i64 + 1;
+        let y2 = ((c.b[3] - 1.0) / step).floor() as i64 + 1;
+        let cw = (x2 - x1 + 1).max(1) as usize;
+        let ch = (y2 - y1 + 1).max(1) as usize;
         let mut crop = Planar::zeros(cw, ch);
         for yy in 0..ch {
             let sy = y1 - 1 + yy as i64;
-            if sy < 0 || sy >= image.height as i64 {
+            if sy < 0 || sy >= source.height as i64 {
                 continue;
             }
             for xx in 0..cw {
                 let sx = x1 - 1 + xx as i64;
-                if sx < 0 || sx >= image.width as i64 {
+                if sx < 0 || sx >= source.width as i64 {
                     continue;
                 }
                 for ch_i in 0..3 {
-                    crop.data[(yy * cw + xx) * 3 + ch_i] = image.at(sx as usize, sy as usize, ch_i);
+                    crop.data[(yy * cw + xx) * 3 + ch_i] =
+                        source.at(sx as usize, sy as usize, ch_i);
                 }
             }
         }
         let resized = resize_area(&crop, size, size);
         out.extend(swap_normalised(&resized));
+    }
+    out
+}
+
+/// The image halved once, twice, ..., each made from the one before when first needed.
+#[derive(Default)]
+struct Halves(Vec<Planar>);
+
+impl Halves {
+    /// The image halved `k` times (`k` = 0: the image itself).
+    fn level<'a>(&'a mut self, image: &'a Planar, k: usize) -> &'a Planar {
+        while self.0.len() < k {
+            let from = self.0.last().unwrap_or(image);
+            let half = halve(from);
+            self.0.push(half);
+        }
+        match k {
+            0 => image,
+            k => &self.0[k - 1],
+        }
+    }
+}
+
+/// Each pixel the mean of a 2x2 block (a last odd row or column is dropped).
+fn halve(image: &Planar) -> Planar {
+    let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
+    let mut out = Planar::zeros(w, h);
+    for y in 0..h {
+        for x in 0..w {
+            let (x0, y0) = ((2 * x).min(image.width - 1), (2 * y).min(image.height - 1));
+            let (x1, y1) = (
+                (x0 + 1).min(image.width - 1),
+                (y0 + 1).min(image.height - 1),
+            );
+            for c in 0..3 {
+                out.data[(y * w + x) * 3 + c] = (image.at(x0, y0, c)
+                    + image.at(x1, y0, c)
+                    + image.at(x0, y1, c)
+                    + image.at(x1, y1, c))
+                    * 0.25;
+            }
+        }
     }
     out
 }
