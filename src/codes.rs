@@ -99,6 +99,33 @@ pub fn qr_svg(text: &str) -> Option<String> {
     )
 }
 
+/// QR codes kept at most by [`join_qr_svg`] (a few per live session and its rotating code).
+const QR_KEPT: usize = 1024;
+
+/// [`qr_svg`] of a join link, remembered: every open live page reads its board at each
+/// check-in, and the link changes only with the code (every 15 s), while making the QR code
+/// was half the cost of the read.
+pub fn join_qr_svg(link: &str) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+
+    static KEPT: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+    if let Some(svg) = KEPT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(link)
+    {
+        return Some(svg.clone());
+    }
+    let svg = qr_svg(link)?;
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() >= QR_KEPT {
+        kept.clear();
+    }
+    kept.insert(link.to_owned(), svg.clone());
+    Some(svg)
+}
+
 /// Compares without an early exit, so the time taken says nothing about how much of a guess
 /// was right.
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -147,6 +174,17 @@ mod tests {
             !svg.contains("join"),
             "the link is in the modules, not in the markup"
         );
+    }
+
+    #[test]
+    fn a_remembered_join_qr_is_the_same_as_a_new_one() {
+        let a = "http://127.0.0.1:3000/join/0b1c?c=123456";
+        let b = "http://127.0.0.1:3000/join/0b1c?c=654321";
+        let first = join_qr_svg(a).unwrap();
+        assert_eq!(first, qr_svg(a).unwrap());
+        assert_eq!(join_qr_svg(a).unwrap(), first);
+        assert_eq!(join_qr_svg(b).unwrap(), qr_svg(b).unwrap());
+        assert_ne!(join_qr_svg(b).unwrap(), first);
     }
 
     #[test]

@@ -351,7 +351,7 @@ pub struct LiveBoard {
     pub now: DateTime<Utc>,
     /// The course's class list (students of its earlier sessions); `None` while the database
     /// cannot be read (the live page goes on without it).
-    pub class: Option<Vec<User>>,
+    pub class: Option<std::sync::Arc<Vec<User>>>,
 }
 
 impl LiveBoard {
@@ -536,7 +536,11 @@ pub async fn live_board(ctx: &Ctx, caller: Option<&Caller>, session_id: &str) ->
     let now = ctx.clock.now();
     let class = match ctx
         .db
-        .course_students(&session.teacher_school_number, &session.lesson_name)
+        .class_of_session(
+            session.id,
+            &session.teacher_school_number,
+            &session.lesson_name,
+        )
         .await
     {
         Ok(class) => Some(class),

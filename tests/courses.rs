@@ -1244,12 +1244,32 @@ async fn a_teacher_imports_a_class_list(env: TestEnv) {
         .unwrap();
     assert_eq!(board.class_size(), Some(3));
     assert_eq!(board.missing().len(), 2);
+    // The live page keeps its class list a while between reads; one put on it now shows at
+    // once, and goes on the session's record as absent.
+    let course = done.course_id.to_string();
+    assert!(
+        courses::add_listed_student(&ctx, t, &course, &number(6))
+            .await
+            .unwrap()
+    );
+    let board = teacher::live_board(&ctx, t, &s.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(board.class_size(), Some(4));
+    assert_eq!(board.missing().len(), 3);
     finish(&ctx, &env, &s).await;
     let saved: Vec<Status> = statuses(&env, &s).await.into_iter().map(|r| r.1).collect();
-    assert_eq!(saved, [Status::Present, Status::Absent, Status::Absent]);
+    assert_eq!(
+        saved,
+        [
+            Status::Present,
+            Status::Absent,
+            Status::Absent,
+            Status::Absent
+        ]
+    );
 
-    // One more by number; the grid lists all four, the newcomer without a record yet.
-    let course = done.course_id.to_string();
+    // One more by number; the grid lists all five, the newcomer without a record yet.
     assert!(
         courses::add_listed_student(&ctx, t, &course, &number(7))
             .await
@@ -1275,8 +1295,8 @@ async fn a_teacher_imports_a_class_list(env: TestEnv) {
     )
     .await
     .unwrap();
-    assert_eq!(grid.rows.len(), 4);
-    assert_eq!(grid.rows[3].cells, [None]);
+    assert_eq!(grid.rows.len(), 5);
+    assert_eq!(grid.rows[4].cells, [None]);
 }
 
 async fn an_admin_reads_the_audit_log_by_teacher_student_course_and_day(env: TestEnv) {

@@ -209,6 +209,7 @@ impl Db {
             .await?;
         }
         txn.commit().await?;
+        self.class_lists.forget(teacher, lesson_name);
         Ok(added)
     }
 

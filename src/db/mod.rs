@@ -58,6 +58,8 @@ pub struct Page<T> {
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// The class lists of open live pages, kept a short while.
+    class_lists: std::sync::Arc<records::ClassLists>,
 }
 
 impl Db {
@@ -78,7 +80,10 @@ impl Db {
             // WAL lets readers go on while the sweep writes; the setting stays with the file.
             conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            class_lists: Default::default(),
+        })
     }
 
     /// Creates database `name` on the PostgreSQL server at `server_url` and returns its URL

@@ -2,6 +2,8 @@
 //! records, and the owner's corrections (add, remove), each written in the audit log.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -47,6 +49,25 @@ impl Db {
     pub async fn course_students(&self, teacher: &str, lesson_name: &str) -> Result<Vec<User>> {
         let numbers = course_numbers(&self.conn, teacher, lesson_name, None).await?;
         self.users_by_numbers(&numbers).await
+    }
+
+    /// [`Db::course_students`] for the live page of `session`, read again at most every 15
+    /// seconds: the page reads its board at every check-in, and a course's list
+    /// seldom changes during a lecture. A list put on it here ([`Db::add_to_class_list`]) shows
+    /// at once; one changed by another instance, or by the admin's review, within that time.
+    pub async fn class_of_session(
+        &self,
+        session: Uuid,
+        teacher: &str,
+        lesson_name: &str,
+    ) -> Result<Arc<Vec<User>>> {
+        if let Some(students) = self.class_lists.fresh(session) {
+            return Ok(students);
+        }
+        let students = Arc::new(self.course_students(teacher, lesson_name).await?);
+        self.class_lists
+            .keep(session, teacher, lesson_name, students.clone());
+        Ok(students)
     }
 
     /// A student's records that are not deleted.
@@ -270,6 +291,56 @@ pub(super) async fn course_numbers(
     numbers.sort();
     numbers.dedup();
     Ok(numbers)
+}
+
+/// How long a live page's class list is kept before it is read again.
+const CLASS_LIST_FRESH: Duration = Duration::from_secs(15);
+/// Class lists kept at most (one per live session with its page open).
+const CLASS_LISTS_KEPT: usize = 4096;
+
+/// The class lists of the live sessions whose pages are open on this instance.
+#[derive(Debug, Default)]
+pub(super) struct ClassLists(Mutex<HashMap<Uuid, ClassList>>);
+
+#[derive(Debug)]
+struct ClassList {
+    course: (String, String),
+    read: Instant,
+    students: Arc<Vec<User>>,
+}
+
+impl ClassLists {
+    fn fresh(&self, session: Uuid) -> Option<Arc<Vec<User>>> {
+        let lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        lists
+            .get(&session)
+            .filter(|l| l.read.elapsed() < CLASS_LIST_FRESH)
+            .map(|l| l.students.clone())
+    }
+
+    fn keep(&self, session: Uuid, teacher: &str, lesson_name: &str, students: Arc<Vec<User>>) {
+        let mut lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if lists.len() >= CLASS_LISTS_KEPT {
+            lists.retain(|_, l| l.read.elapsed() < CLASS_LIST_FRESH);
+            if lists.len() >= CLASS_LISTS_KEPT {
+                lists.clear();
+            }
+        }
+        lists.insert(
+            session,
+            ClassList {
+                course: (teacher.to_owned(), lesson_name.to_owned()),
+                read: Instant::now(),
+                students,
+            },
+        );
+    }
+
+    /// The course's list changed: its live pages read it again.
+    pub(super) fn forget(&self, teacher: &str, lesson_name: &str) {
+        let mut lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        lists.retain(|_, l| l.course.0 != teacher || l.course.1 != lesson_name);
+    }
 }
 
 /// The row of a student of the class list who has no record when the session ends: absent.

@@ -256,7 +256,7 @@ pub async fn live_state(session_id: String) -> Result<LiveBoardView, AppError> {
             .format("%d.%m.%Y %H:%M")
             .to_string(),
         seconds_left: (board.session.end_time - board.now).num_seconds().max(0),
-        qr_svg: attn::codes::qr_svg(&join_url).unwrap_or_default(),
+        qr_svg: attn::codes::join_qr_svg(&join_url).unwrap_or_default(),
         code: board.code.clone(),
         join_url,
         attended: board.attended(),
