@@ -9,11 +9,12 @@
 //! moment. Printed: throughput, latency p50/p95/p99/max, errors, and the count of present
 //! students on the teacher's live board, which must equal the number of students.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use attn::{Config, Ctx};
-use leptos::prelude::LeptosOptions;
 use reqwest::{StatusCode, header};
 use uuid::Uuid;
 
@@ -32,6 +33,8 @@ fn main() -> Result<(), BoxError> {
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Named, so the server's CPU is told apart from the clients'.
+        .thread_name("srv")
         .enable_all()
         .build()?;
     let (base, label) = server_rt.block_on(start_server())?;
@@ -76,21 +79,7 @@ async fn start_server() -> Result<(String, String), BoxError> {
         }
     };
     let ctx = Ctx::connect(config).await?;
-    let options = LeptosOptions::builder()
-        .output_name("attn")
-        .site_root("target/site")
-        .build();
-    let header_read = ctx.config.header_read;
-    let router = server::router(ctx, options).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let serving = server::serve(listener, router, header_read, std::future::pending());
-        if let Err(error) = serving.await {
-            eprintln!("server stopped: {error}");
-        }
-    });
-    Ok((format!("http://{addr}"), label))
+    Ok((common::serve(ctx).await?, label))
 }
 
 fn browser() -> Result<reqwest::Client, BoxError> {
@@ -158,6 +147,63 @@ async fn live_board(
         .parse()?)
 }
 
+/// CPU used so far by the server's threads, PostgreSQL and Redis (when the bench runs on them).
+struct Cpu {
+    server: std::time::Duration,
+    postgres: std::time::Duration,
+    redis: Option<f64>,
+}
+
+/// CPU per check-in, in milliseconds.
+struct CpuPer {
+    server: f64,
+    postgres: f64,
+    redis: Option<f64>,
+}
+
+impl Cpu {
+    async fn now() -> Self {
+        Self {
+            server: common::threads_cpu("srv"),
+            postgres: common::processes_cpu("postgres"),
+            redis: redis_cpu().await,
+        }
+    }
+
+    fn since(&self, before: &Self, n: usize) -> CpuPer {
+        let per = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        CpuPer {
+            server: per(self.server.saturating_sub(before.server)),
+            postgres: per(self.postgres.saturating_sub(before.postgres)),
+            redis: self
+                .redis
+                .zip(before.redis)
+                .map(|(a, b)| (a - b) * 1000.0 / n as f64),
+        }
+    }
+}
+
+/// Seconds of CPU Redis has used, from its INFO (when the bench runs on Redis).
+async fn redis_cpu() -> Option<f64> {
+    let url = std::env::var("ATTN_TEST_REDIS_URL").ok()?;
+    let mut conn = redis::Client::open(url)
+        .ok()?
+        .get_multiplexed_async_connection()
+        .await
+        .ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(&mut conn)
+        .await
+        .ok()?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    Some(field("used_cpu_sys")? + field("used_cpu_user")?)
+}
+
 async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<(), BoxError> {
     println!("check-in burst: {students} students x {rounds} rounds on {label}");
     let mut clients = Vec::with_capacity(students);
@@ -192,6 +238,7 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
         let board = live_board(&teacher, base, &id).await?;
         let code = board["code"].as_str().unwrap_or_default().to_owned();
 
+        let cpu_before = Cpu::now().await;
         let start = Arc::new(tokio::sync::Barrier::new(students));
         let expected = format!("/join/{id}");
         let tasks: Vec<_> = clients
@@ -226,6 +273,7 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
                 errors += 1;
             }
         }
+        let cpu = Cpu::now().await.since(&cpu_before, students);
         let wall = last.duration_since(first.unwrap_or(last));
         latencies.sort();
         let at = |q: f64| {
@@ -233,6 +281,13 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             latencies[i].as_secs_f64() * 1000.0
         };
 
+        // The live page's read of a full board, as each event makes it (the mean of 20).
+        let reads = 20;
+        let read_before = common::threads_cpu("srv");
+        for _ in 0..reads {
+            live_board(&teacher, base, &id).await?;
+        }
+        let read_cpu = (common::threads_cpu("srv") - read_before) / reads;
         let board = live_board(&teacher, base, &id).await?;
         let listed = board["records"].as_array().map_or(0, Vec::len);
         let present = board["attended"].as_u64().unwrap_or(0);
@@ -244,6 +299,14 @@ async fn run(base: &str, label: &str, students: usize, rounds: usize) -> Result<
             at(0.95),
             at(0.99),
             at(1.0),
+        );
+        println!(
+            "    CPU per check-in: server {:.3} ms, Redis {}, PostgreSQL {:.3} ms; one read of the live board of {students}: server {:.2} ms",
+            cpu.server,
+            cpu.redis
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.3} ms")),
+            cpu.postgres,
+            read_cpu.as_secs_f64() * 1000.0,
         );
         if listed != students || present as usize != students || errors > 0 {
             return Err(format!(

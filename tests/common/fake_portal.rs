@@ -47,6 +47,9 @@ pub struct Seen {
 struct Portal {
     seen: Arc<Mutex<Seen>>,
     without_token: bool,
+    /// Every ten-digit number is a student and every `hoca.<n>` a teacher (for benchmarks
+    /// with a whole university of accounts), besides the named ones.
+    open: bool,
     /// How long each answer takes.
     delay: Duration,
     connections: Connections,
@@ -212,12 +215,27 @@ impl FakePortal {
         Self::start_with(false, delay).await
     }
 
+    /// Starts a portal where every ten-digit number is a student with a photo and every
+    /// `hoca.<n>` a teacher, all with [`PASSWORD`]: a university's worth of accounts.
+    pub async fn start_open(delay: Duration) -> Self {
+        Self::start_portal(Portal {
+            delay,
+            open: true,
+            ..Portal::default()
+        })
+        .await
+    }
+
     async fn start_with(without_token: bool, delay: Duration) -> Self {
-        let portal = Portal {
+        Self::start_portal(Portal {
             without_token,
             delay,
             ..Portal::default()
-        };
+        })
+        .await
+    }
+
+    async fn start_portal(portal: Portal) -> Self {
         let connections = portal.connections.clone();
         let seen = portal.seen.clone();
         let app = Router::new()
@@ -323,7 +341,8 @@ async fn login(
     if user == SLOW {
         tokio::time::sleep(Duration::from_secs(30)).await;
     }
-    let known = [TEACHER, STUDENT, STUDENT_NO_PHOTO, STUDENT_BROKEN_PROFILE].contains(&user);
+    let known = [TEACHER, STUDENT, STUDENT_NO_PHOTO, STUDENT_BROKEN_PROFILE].contains(&user)
+        || (p.open && (is_open_student(user) || is_open_teacher(user)));
     if !known || field("Password") != PASSWORD {
         return Html(
             r#"<html><body><div class="validation-summary-errors"><ul>
@@ -335,17 +354,22 @@ async fn login(
         header::SET_COOKIE,
         format!(".ASPXAUTH={user}; path=/; HttpOnly"),
     );
-    if user == TEACHER {
+    if user == TEACHER || (p.open && is_open_teacher(user)) {
+        let name = if user == TEACHER {
+            "İLKER    ŞAHİN".to_owned()
+        } else {
+            format!("HOCA {}", user.trim_start_matches("hoca."))
+        };
         return (
             [set_auth],
-            Html(
+            Html(format!(
                 r#"<html><body><div class="card">
                 <h4>  ÖYS
                    AKADEMİSYEN </h4>
                 <h5 class="m-t-0 m-b-0">
-                    Dr. Öğr. Üyesi.   İLKER    ŞAHİN
-                </h5></div></body></html>"#,
-            ),
+                    Dr. Öğr. Üyesi.   {name}
+                </h5></div></body></html>"#
+            )),
         )
             .into_response();
     }
@@ -370,9 +394,12 @@ async fn profile(headers: HeaderMap) -> Response {
     let Some(user) = cookie(&headers, ".ASPXAUTH") else {
         return Redirect::to("/Account/LogOn").into_response();
     };
+    let open_name = format!("ÖĞRENCİ {user}");
     let (name, number, photo) = match user.as_str() {
         STUDENT => ("  AYŞE   GÜLER-ÖZTÜRK ", STUDENT, true),
         STUDENT_NO_PHOTO => ("Çağrı Işık", STUDENT_NO_PHOTO, false),
+        STUDENT_BROKEN_PROFILE => ("Ömer Ünal", "", false),
+        other if is_open_student(other) => (open_name.as_str(), other, true),
         _ => ("Ömer Ünal", "", false),
     };
     let number_row = if number.is_empty() {
@@ -390,6 +417,17 @@ async fn profile(headers: HeaderMap) -> Response {
         <tr><th> Ad Soyad </th> <td>{name}</td></tr>{number_row}{img}</table></body></html>"#
     ))
     .into_response()
+}
+
+/// A student of the open portal: ten digits.
+fn is_open_student(user: &str) -> bool {
+    user.len() == 10 && user.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A teacher of the open portal: `hoca.<n>`.
+fn is_open_teacher(user: &str) -> bool {
+    user.strip_prefix("hoca.")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 async fn photo(headers: HeaderMap, Path(file): Path<String>) -> Response {
